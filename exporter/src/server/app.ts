@@ -1,0 +1,62 @@
+/** The HTTP server: landing page, /metrics, and (from later modules) /probe and /api/v1. */
+import express, { type Express, type Request } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { CollectorRegistry } from '../collectors/registry.js';
+import type { Host } from '../hosts/host.js';
+import { VERSION } from '../version.js';
+import { CONTENT_TYPE, render } from './exposition.js';
+import { errorHandler, notFoundHandler } from './problem.js';
+
+export interface AppDeps {
+  log: Logger;
+  host: Host;
+  collectors: CollectorRegistry;
+  selfMetrics: Registry;
+  telemetryPath: string;
+}
+
+/** node_exporter's filter: `collect[]=cpu&collect[]=meminfo`. */
+function collectFilter(req: Request): string[] {
+  const raw = req.query['collect[]'];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map(String);
+}
+
+function landingPage(deps: AppDeps): string {
+  const collectors = deps.collectors
+    .enabledNames()
+    .map((n) => `<li><code>${n}</code></li>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Hyperion exporter</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}code{background:#eee;padding:0 .2em}</style>
+</head><body>
+<h1>Hyperion exporter</h1>
+<p>Version ${VERSION}. Host metrics in the Prometheus format and a control API.</p>
+<ul>
+<li><a href="${deps.telemetryPath}">${deps.telemetryPath}</a> — metrics of this host</li>
+</ul>
+<h2>Enabled collectors</h2><ul>${collectors}</ul>
+</body></html>
+`;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/', (_req, res) => {
+    res.type('html').send(landingPage(deps));
+  });
+
+  app.get(deps.telemetryPath, async (req, res) => {
+    const families = await deps.collectors.collect(deps.host, collectFilter(req));
+    res.type(CONTENT_TYPE).send(await render(families, deps.selfMetrics));
+  });
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.log));
+  return app;
+}
