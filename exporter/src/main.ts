@@ -1,48 +1,34 @@
 #!/usr/bin/env node
-/** hyperion-exporter: parse flags, build the parts, serve until told to stop. */
-import { mkdirSync } from 'node:fs';
+/** hyperion-exporter: parse flags, assemble the parts, serve until told to stop. */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createProgram, exporterOptions, parseListenAddress, type ExporterOptions } from './cli/flags.js';
+import { tokenCommand } from './cli/token-command.js';
 import { ALL_COLLECTORS } from './collectors/index.js';
-import { CollectorRegistry } from './collectors/registry.js';
-import { LocalHost } from './hosts/local-host.js';
-import { createApp } from './server/app.js';
-import { createSelfRegistry } from './server/self-metrics.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { assemble } from './server/assemble.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
-function parseOptions(): ExporterOptions {
-  const program = createProgram(ALL_COLLECTORS);
-  program.parse();
-  try {
-    return exporterOptions(program, ALL_COLLECTORS);
-  } catch (error) {
-    return program.error((error as Error).message);
-  }
-}
-
-async function serve(): Promise<void> {
-  const options = parseOptions();
+function serve(options: ExporterOptions, config: Config): void {
   const log = createLogger(options.logLevel, options.logFormat);
-  mkdirSync(options.storagePath, { recursive: true, mode: 0o700 });
+  const { app, collectors } = assemble(options, config, log);
 
-  const host = new LocalHost(options.paths);
-  const collectors = new CollectorRegistry(
-    ALL_COLLECTORS,
-    options.enabledCollectors,
-    options.collectorSettings,
-    log,
-  );
-  const app = createApp({
-    log,
-    host,
-    collectors,
-    selfMetrics: createSelfRegistry(),
-    telemetryPath: options.telemetryPath,
-  });
+  const server = config.tls
+    ? https.createServer(
+        { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+        app,
+      )
+    : http.createServer(app);
+  // Slow or stalled clients must not hold sockets forever.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = (config.api.requestTimeoutSeconds + 30) * 1000;
 
   const { host: bindHost, port } = parseListenAddress(options.listenAddress);
-  const server = app.listen(port, bindHost ?? '::');
+  server.listen(port, bindHost ?? '::');
   server.on('error', (error) => {
     log.error({ err: error.message, address: options.listenAddress }, 'cannot listen');
     process.exit(1);
@@ -54,6 +40,7 @@ async function serve(): Promise<void> {
         version: VERSION,
         address: `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
         port: address.port,
+        tls: config.tls !== undefined,
         collectors: collectors.enabledNames(),
         storage: options.storagePath,
       },
@@ -71,4 +58,14 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-await serve();
+const program = createProgram(ALL_COLLECTORS);
+program.addCommand(tokenCommand());
+program.action(() => {
+  try {
+    const options = exporterOptions(program, ALL_COLLECTORS);
+    serve(options, loadConfig(options.configFile, options.configFileExplicit));
+  } catch (error) {
+    program.error(`error: ${(error as Error).message}`);
+  }
+});
+program.parse();

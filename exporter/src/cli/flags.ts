@@ -24,6 +24,10 @@ export interface ExporterOptions {
   telemetryPath: string;
   paths: HostPaths;
   storagePath: string;
+  /** The YAML configuration file; absent means the embedded default. */
+  configFile: string;
+  /** True when --config.file was given: then a missing file is an error. */
+  configFileExplicit: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
   enabledCollectors: Set<string>;
@@ -60,6 +64,7 @@ export function addExporterFlags(command: Command, collectors: readonly Collecto
       'data directory for configuration and state (created on demand)',
       defaultStoragePath(),
     )
+    .option('--config.file <path>', 'YAML configuration file (default: hyperion.yml in the data directory)')
     .addOption(new Option('--log.level <level>', 'minimum level to log').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log.format <format>', 'log line format').choices(LOG_FORMATS).default('json'))
     .option('--collector.disable-defaults', 'disable every collector not enabled explicitly', false)
@@ -100,11 +105,16 @@ export function exporterOptions(command: Command, collectors: readonly Collector
     throw new Error('--web.telemetry-path must start with "/" and not be "/" (the landing page)');
   }
   parseListenAddress(str('web.listenAddress'));
+  const storagePath = path.resolve(str('storage.path'));
+  const configFile = o['config.file'];
   return {
     listenAddress: str('web.listenAddress'),
     telemetryPath,
     paths: { procfs: str('path.procfs'), sysfs: str('path.sysfs'), rootfs: str('path.rootfs') },
-    storagePath: path.resolve(str('storage.path')),
+    storagePath,
+    configFile:
+      typeof configFile === 'string' ? path.resolve(configFile) : path.join(storagePath, 'hyperion.yml'),
+    configFileExplicit: typeof configFile === 'string',
     logLevel: str('log.level') as LogLevel,
     logFormat: str('log.format') as LogFormat,
     enabledCollectors: enabled,

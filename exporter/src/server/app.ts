@@ -1,5 +1,5 @@
 /** The HTTP server: landing page, /metrics, and (from later modules) /probe and /api/v1. */
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CollectorRegistry } from '../collectors/registry.js';
@@ -14,6 +14,8 @@ export interface AppDeps {
   collectors: CollectorRegistry;
   selfMetrics: Registry;
   telemetryPath: string;
+  /** The control API, mounted at /api/v1 when present. */
+  api?: Router;
 }
 
 /** node_exporter's filter: `collect[]=cpu&collect[]=meminfo`. */
@@ -36,6 +38,7 @@ function landingPage(deps: AppDeps): string {
 <p>Version ${VERSION}. Host metrics in the Prometheus format and a control API.</p>
 <ul>
 <li><a href="${deps.telemetryPath}">${deps.telemetryPath}</a> — metrics of this host</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> — the control API (OpenAPI 3.1)</li>
 </ul>
 <h2>Enabled collectors</h2><ul>${collectors}</ul>
 </body></html>
@@ -55,6 +58,8 @@ export function createApp(deps: AppDeps): Express {
     const families = await deps.collectors.collect(deps.host, collectFilter(req));
     res.type(CONTENT_TYPE).send(await render(families, deps.selfMetrics));
   });
+
+  if (deps.api) app.use('/api/v1', deps.api);
 
   app.use(notFoundHandler());
   app.use(errorHandler(deps.log));

@@ -22,6 +22,7 @@ const TITLES: Record<string, string> = {
   conflict: 'Conflict',
   'precondition-failed': 'Precondition failed',
   'payload-too-large': 'Request too large',
+  'unsupported-media-type': 'Unsupported media type',
   unsupported: 'Not supported on this host',
   unavailable: 'Unavailable',
   timeout: 'Timed out',

@@ -15,6 +15,7 @@ export type ProblemType =
   | 'conflict'
   | 'precondition-failed'
   | 'payload-too-large'
+  | 'unsupported-media-type'
   | 'unsupported'
   | 'unavailable'
   | 'timeout'
@@ -32,6 +33,7 @@ const STATUS: Record<ProblemType, number> = {
   conflict: 409,
   'precondition-failed': 412,
   'payload-too-large': 413,
+  'unsupported-media-type': 415,
   unsupported: 501,
   unavailable: 503,
   timeout: 504,

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { AuditLog } from '../security/audit.js';
+import type { OtpGuard } from '../security/otp.js';
+import type { TokenStore } from '../security/tokens.js';
+import type { HostRegistry } from './hosts.js';
+
+/** Everything the control API needs, built once in main.ts (and by tests). */
+export interface ApiDeps {
+  config: Config;
+  log: Logger;
+  metrics: Registry;
+  hosts: HostRegistry;
+  tokens: TokenStore;
+  otp: OtpGuard;
+  audit: AuditLog;
+}

@@ -1,0 +1,35 @@
+/**
+ * The hosts the API can act on, by name. "local" is the machine the exporter runs on; remote
+ * SSH hosts join here, so every route works on every host through the same Host interface.
+ */
+import type { Host } from '../hosts/host.js';
+import { HyperionError } from '../util/errors.js';
+
+export const LOCAL_HOST = 'local';
+
+export interface HostSummary {
+  name: string;
+  kind: 'local' | 'ssh';
+}
+
+export class HostRegistry {
+  private readonly hosts = new Map<string, Host>();
+
+  constructor(local: Host) {
+    this.hosts.set(LOCAL_HOST, local);
+  }
+
+  get(name: string): Host {
+    const host = this.hosts.get(name);
+    if (!host) throw new HyperionError('not-found', `unknown host "${name}"`, { field: 'params/host' });
+    return host;
+  }
+
+  local(): Host {
+    return this.get(LOCAL_HOST);
+  }
+
+  list(): HostSummary[] {
+    return [...this.hosts.keys()].map((name) => ({ name, kind: name === LOCAL_HOST ? 'local' : 'ssh' }));
+  }
+}

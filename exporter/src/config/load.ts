@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+/** The embedded default: what an absent configuration file means. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+/** Parses and validates configuration text; the error names the offending key. */
+export function parseConfig(text: string, source: string): Config {
+  let raw: unknown;
+  try {
+    raw = parse(text) ?? {};
+  } catch (error) {
+    throw new Error(`${source}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new Error(`${source}: ${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+/** Loads the file at `path`; a missing file is only an error when the operator named it. */
+export function loadConfig(path: string, explicit: boolean): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return defaultConfig();
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  return parseConfig(text, path);
+}
