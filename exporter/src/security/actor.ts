@@ -24,7 +24,8 @@ export interface Actor {
   grafanaRole?: string;
 }
 
-const LOGIN = /^[^\s\u0000-\u001f]{1,128}$/u;
+/** A login is printable and bounded: it ends up in logs and audit records. */
+const LOGIN = /^[^\s\p{Cc}]{1,128}$/u;
 
 function grafanaUser(headers: IncomingHttpHeaders): { login: string; orgRole?: string } | undefined {
   const context = headers['x-grafana-context'];
