@@ -5,6 +5,7 @@ import type { AuditLog } from '../security/audit.js';
 import type { OtpGuard } from '../security/otp.js';
 import type { TokenStore } from '../security/tokens.js';
 import type { HostRegistry } from './hosts.js';
+import type { Managers } from './managers.js';
 
 /** Everything the control API needs, built once in main.ts (and by tests). */
 export interface ApiDeps {
@@ -12,6 +13,7 @@ export interface ApiDeps {
   log: Logger;
   metrics: Registry;
   hosts: HostRegistry;
+  managers: Managers;
   tokens: TokenStore;
   otp: OtpGuard;
   audit: AuditLog;

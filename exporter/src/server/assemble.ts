@@ -9,6 +9,7 @@ import { ALL_COLLECTORS } from '../collectors/index.js';
 import { CollectorRegistry } from '../collectors/registry.js';
 import type { Config } from '../config/schema.js';
 import { HostRegistry } from '../api/hosts.js';
+import { Managers } from '../api/managers.js';
 import { createApiRouter } from '../api/router.js';
 import { allRoutes } from '../api/routes/index.js';
 import type { ApiDeps } from '../api/deps.js';
@@ -59,6 +60,7 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
     log,
     metrics: selfMetrics,
     hosts: new HostRegistry(host),
+    managers: new Managers(),
     tokens,
     otp: new OtpGuard(dir, config.security.otp, config.security.otpIssuer),
     audit: new AuditLog(dir, selfMetrics),
