@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Actor } from '../security/actor.js';
 import { resolveActor } from '../security/actor.js';
 import type { AuditResult } from '../security/audit.js';
@@ -30,10 +30,12 @@ function authenticate(deps: ApiDeps, req: Request) {
   return token;
 }
 
+/** A route that declares no query or params takes none: unknown parameters are refused, not ignored. */
+const NOTHING = z.object({}).strict();
+
 function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, location: string): T {
-  if (!schema) return {} as T;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  const result = (schema ?? NOTHING).safeParse(value);
+  if (result.success) return result.data as T;
   const issue = result.error.issues[0]!;
   const field = [location, ...issue.path.map(String)].join('/');
   throw new HyperionError('validation', `${field}: ${issue.message}`, { field });
@@ -128,7 +130,7 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
       }
       const params = validate(route.params, req.params, 'params');
       const query = validate(route.query, req.query, 'query');
-      const body = validate(route.body, req.body, 'body');
+      const body = route.body ? validate(route.body, req.body, 'body') : undefined;
       args = {
         ...(params as object),
         ...(query as object),

@@ -8,10 +8,18 @@ export const hostName = z
 
 export const hostParams = z.object({ host: hostName }).strict();
 
-/** Query-string paging: numbers arrive as text, hence the coercion. */
+/** A whole number in a query string or path: digits only (Number() would accept "1e3" or "0x10"). */
+export function queryInt(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
 export const paging = {
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  offset: queryInt(0, 10_000_000).default(0),
+  limit: queryInt(1, 10_000).default(100),
 };
 
 export const otpCode = z.string().regex(/^\d{6}$/, 'a one-time code is 6 digits');

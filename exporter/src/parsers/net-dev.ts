@@ -36,10 +36,11 @@ function counters(values: number[]): NetDevCounters {
 
 export function parseNetDev(text: string, skipped: SkipReporter = ignoreSkipped): NetDev[] {
   const out: NetDev[] = [];
-  for (const line of text.split('\n')) {
+  for (const [index, line] of text.split('\n').entries()) {
     const colon = line.indexOf(':');
-    // The two header lines contain '|' and no "name:" prefix.
-    if (line.includes('|') || line.trim() === '') continue;
+    // The two header lines contain '|'. Only they are skipped for it: an interface name may
+    // itself contain '|' (the kernel allows it), and such a device must not vanish.
+    if ((index < 2 && line.includes('|')) || line.trim() === '') continue;
     if (colon <= 0) {
       skipped(line, 'no interface name');
       continue;

@@ -3,7 +3,7 @@
  * `total` is cumulative stall time in microseconds; the averages are not exported because
  * Prometheus derives them from the counter.
  */
-import { fields, ignoreSkipped, type SkipReporter } from './skip.js';
+import { fields, ignoreSkipped, toNumber, type SkipReporter } from './skip.js';
 
 export interface Pressure {
   /** Microseconds during which at least one task was stalled ("waiting"). */
@@ -18,7 +18,8 @@ export function parsePressure(text: string, skipped: SkipReporter = ignoreSkippe
     if (line === '') continue;
     const [kind, ...pairs] = fields(line);
     const total = pairs.find((p) => p.startsWith('total='));
-    const value = total === undefined ? NaN : Number(total.slice('total='.length));
+    // toNumber, not Number: Number('') is 0, which would turn a truncated "total=" into a reading.
+    const value = total === undefined ? NaN : toNumber(total.slice('total='.length));
     if ((kind !== 'some' && kind !== 'full') || !Number.isFinite(value)) {
       skipped(line, 'malformed pressure line');
       continue;

@@ -11,7 +11,7 @@ export function fields(line: string): string[] {
   return line.trim().split(/\s+/);
 }
 
-/** A non-negative finite number or NaN: procfs counters are never negative. */
+/** A finite number or NaN. Not Number() alone: that reads "" as 0. Some fields (nice) are negative. */
 export function toNumber(text: string | undefined): number {
   if (text === undefined || text === '') return NaN;
   const n = Number(text);

@@ -3,16 +3,17 @@ import { z } from 'zod';
 import { NICE_MAX, NICE_MIN, SIGNALS, SORT_KEYS, reniceNeedsAdmin } from '../../managers/processes.js';
 import { defineRoute, type Route } from '../route.js';
 import type { ApiDeps } from '../deps.js';
-import { hostName, paging } from '../schemas.js';
+import { hostName, paging, queryInt } from '../schemas.js';
 
 const pidParams = z
   .object({
     host: hostName,
-    pid: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(2 ** 22)
+    // Digits only: Number() would also read "1e3", " 12" or "0x10" as a pid.
+    pid: z
+      .string()
+      .regex(/^[1-9]\d{0,6}$/, 'a PID is a positive integer')
+      .transform(Number)
+      .pipe(z.number().max(2 ** 22))
       .describe('Process id'),
   })
   .strict();
@@ -36,7 +37,7 @@ const listQuery = z
       .transform((v) => v === 'true')
       .describe('Nest children under their parents'),
     offset: paging.offset,
-    limit: z.coerce.number().int().min(1).max(100_000).optional(),
+    limit: queryInt(1, 100_000).optional(),
   })
   .strict();
 
