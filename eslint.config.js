@@ -29,7 +29,13 @@ export default tseslint.config(
   },
   {
     // The one place allowed to spawn processes and touch the file system of the host directly.
-    files: ['exporter/src/hosts/local-host.ts', 'exporter/test/**', 'exporter/bench/**', 'scripts/**'],
+    files: [
+      'exporter/src/hosts/local-host.ts',
+      'exporter/test/**',
+      'exporter/bench/**',
+      'alerting/test/**',
+      'scripts/**',
+    ],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

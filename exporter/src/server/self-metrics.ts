@@ -5,6 +5,15 @@ import { VERSION } from '../version.js';
 export function createSelfRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges with a _total suffix, which Prometheus reserves for
+  // counters (promtool check metrics flags them); the per-type nodejs_active_* gauges remain.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
   const info = new Gauge({
     name: 'hyperion_exporter_build_info',
     help: 'Version of the running exporter and of Node.js; the value is always 1.',
