@@ -52,6 +52,40 @@ export interface FsUsage {
 /** The result of one path in a batch read: its text, or the error reading it raised. */
 export type ReadResult = { ok: true; text: string } | { ok: false; error: Error };
 
+/** What stat(2) says about one path (symlinks followed), trimmed to what managers use. */
+export interface FileStat {
+  type: EntryType;
+  size: number;
+  /** Permission bits and set-id/sticky bits (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+}
+
+/** The result of one path in a batch stat: its metadata, or the error stat raised (ENOENT, EACCES…). */
+export type StatResult = { ok: true; stat: FileStat } | { ok: false; error: Error };
+
+/** One entry of a detailed directory listing: lstat(2) of the entry (symlinks not followed). */
+export interface FileEntry {
+  name: string;
+  type: EntryType;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  /** For symlinks: where the link points (readlink), as written in the link. */
+  linkTarget?: string;
+}
+
+export interface ReadStreamOptions {
+  /** First byte to read (inclusive), for HTTP Range requests. */
+  start?: number;
+  /** Last byte to read (inclusive). */
+  end?: number;
+}
+
 export interface Host {
   /** The inventory name: "local" for the machine the exporter runs on. */
   readonly name: string;
@@ -64,9 +98,44 @@ export interface Host {
    * makes scraping a host over SSH affordable; a missing file is an entry with ok=false.
    */
   readFiles(paths: readonly string[]): Promise<Map<string, ReadResult>>;
+  /**
+   * Like readFiles, but each file is read with one read of at most `maxBytes` (a remote host:
+   * `head -c`). Only for files the kernel generates in one piece, such as /proc/<pid>/stat and
+   * /proc/<pid>/cmdline: a file produced in chunks (/proc/<pid>/maps, mountinfo) may come back
+   * short. It saves the final read that only confirms end-of-file, which is a third of the cost
+   * when a process listing reads thousands of tiny files.
+   */
+  readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>>;
+  /**
+   * stat(2) many paths in one go (a remote host: one `stat -L -c … -- paths…`). The process list
+   * takes each process's user from the owner of its /proc/<pid> directory this way, which is
+   * cheaper than reading and parsing /proc/<pid>/status. A missing path is an entry with ok=false.
+   */
+  statMany(paths: readonly string[]): Promise<Map<string, StatResult>>;
   listDir(path: string): Promise<DirEntry[]>;
   readLink(path: string): Promise<string>;
   statfs(path: string): Promise<FsUsage>;
   /** Run a program with an argument vector. Never a shell string (DESIGN.md, idea 5). */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+
+  // --- Files. Paths are absolute on the host; containment in a root is the caller's job. ---
+
+  /** lstat(2) of one path (a symlink is reported as a symlink, with its target). */
+  lstat(path: string): Promise<FileEntry>;
+  /** Every entry of a directory with its lstat data, in one round trip on remote hosts. */
+  listDirDetailed(path: string): Promise<FileEntry[]>;
+  /** The canonical path with every symlink resolved; rejects (ENOENT) when it does not exist. */
+  realpath(path: string): Promise<string>;
+  createReadStream(path: string, options?: ReadStreamOptions): Promise<NodeJS.ReadableStream>;
+  /** Opens a new file for writing; fails (EEXIST) if it exists, so temp names never clobber. */
+  createWriteStream(path: string, mode?: number): Promise<NodeJS.WritableStream>;
+  /** Writes a small file whole (replacing it), e.g. the text editor's save into a temp file. */
+  writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
+  /** rename(2): atomic within one file system; rejects with EXDEV across file systems. */
+  rename(from: string, to: string): Promise<void>;
+  /** Copies a file or (recursive) a directory tree, keeping modes and times. */
+  copy(from: string, to: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Removes a file, or a directory (recursively only when asked). */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
 }

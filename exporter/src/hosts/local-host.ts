@@ -10,9 +10,12 @@ import type {
   EntryType,
   FsUsage,
   Host,
+  FileEntry,
   HostPaths,
+  ReadStreamOptions,
   ReadResult,
   RunOptions,
+  StatResult,
   RunResult,
 } from './host.js';
 
@@ -48,7 +51,19 @@ function readSmallFileSync(path: string): string {
   }
 }
 
-function entryType(dirent: fs.Dirent): EntryType {
+/** One read(2) of at most maxBytes: the whole file for procfs files generated in one piece. */
+function readFileHeadSync(path: string, maxBytes: number): string {
+  if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
+  const fd = fs.openSync(path, 'r');
+  try {
+    const n = fs.readSync(fd, scratch, 0, maxBytes, null);
+    return scratch.toString('utf8', 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function entryType(dirent: fs.Dirent | fs.Stats): EntryType {
   if (dirent.isFile()) return 'file';
   if (dirent.isDirectory()) return 'dir';
   if (dirent.isSymbolicLink()) return 'symlink';
@@ -73,6 +88,35 @@ export class LocalHost implements Host {
     for (const path of paths) {
       try {
         out.set(path, { ok: true, text: readSmallFileSync(path) });
+      } catch (error) {
+        out.set(path, { ok: false, error: error as Error });
+      }
+    }
+    return out;
+  }
+
+  async readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>> {
+    const out = new Map<string, ReadResult>();
+    for (const path of paths) {
+      try {
+        out.set(path, { ok: true, text: readFileHeadSync(path, maxBytes) });
+      } catch (error) {
+        out.set(path, { ok: false, error: error as Error });
+      }
+    }
+    return out;
+  }
+
+  async statMany(paths: readonly string[]): Promise<Map<string, StatResult>> {
+    const out = new Map<string, StatResult>();
+    for (const path of paths) {
+      try {
+        // Synchronous for the same reason as the reads above: a few µs each on /proc.
+        const s = fs.statSync(path);
+        out.set(path, {
+          ok: true,
+          stat: { type: entryType(s), size: s.size, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: s.mtimeMs },
+        });
       } catch (error) {
         out.set(path, { ok: false, error: error as Error });
       }
@@ -138,5 +182,85 @@ export class LocalHost implements Host {
       );
       if (options.input !== undefined) child.stdin?.end(options.input);
     });
+  }
+
+  async lstat(path: string): Promise<FileEntry> {
+    const s = await fs.promises.lstat(path);
+    return this.entry(path.slice(path.lastIndexOf('/') + 1), path, s);
+  }
+
+  async listDirDetailed(path: string): Promise<FileEntry[]> {
+    const names = await fs.promises.readdir(path);
+    // Stat in bounded parallel batches: one at a time is slow on a 10 000-entry directory, all at
+    // once queues thousands of requests on libuv's four threads.
+    const out: FileEntry[] = [];
+    for (let i = 0; i < names.length; i += 256) {
+      const batch = names.slice(i, i + 256);
+      const stats = await Promise.all(
+        batch.map((name) => {
+          const full = `${path === '/' ? '' : path}/${name}`;
+          return fs.promises.lstat(full).then(
+            (st) => this.entry(name, full, st),
+            () => undefined, // removed between readdir and lstat
+          );
+        }),
+      );
+      for (const e of stats) if (e) out.push(e);
+    }
+    return out;
+  }
+
+  private async entry(name: string, full: string, s: fs.Stats): Promise<FileEntry> {
+    const type = entryType(s);
+    const entry: FileEntry = { name, type, size: s.size, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: s.mtimeMs };
+    if (type === 'symlink') entry.linkTarget = await fs.promises.readlink(full).catch(() => '');
+    return entry;
+  }
+
+  async realpath(path: string): Promise<string> {
+    return fs.promises.realpath(path);
+  }
+
+  async createReadStream(path: string, options: ReadStreamOptions = {}): Promise<NodeJS.ReadableStream> {
+    // Open first so a missing file rejects here, not as a stream error after headers were sent.
+    const handle = await fs.promises.open(path, 'r');
+    return handle.createReadStream({ start: options.start, end: options.end, autoClose: true });
+  }
+
+  async createWriteStream(path: string, mode = 0o644): Promise<NodeJS.WritableStream> {
+    const handle = await fs.promises.open(path, 'wx', mode);
+    return handle.createWriteStream({ autoClose: true, flush: true });
+  }
+
+  async writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    await fs.promises.writeFile(path, data, { mode, flush: true });
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
+    await fs.promises.mkdir(path, { recursive: options.recursive ?? false, mode: options.mode ?? 0o755 });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await fs.promises.rename(from, to);
+  }
+
+  async copy(from: string, to: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await fs.promises.cp(from, to, {
+      recursive: options.recursive ?? false,
+      preserveTimestamps: true,
+      errorOnExist: true,
+      force: false,
+      verbatimSymlinks: true,
+    });
+  }
+
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const s = await fs.promises.lstat(path);
+    if (s.isDirectory()) {
+      if (options.recursive) await fs.promises.rm(path, { recursive: true });
+      else await fs.promises.rmdir(path);
+    } else {
+      await fs.promises.unlink(path);
+    }
   }
 }
