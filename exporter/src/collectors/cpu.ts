@@ -1,6 +1,7 @@
 import { parseProcStat, type CpuMode } from '../parsers/proc-stat.js';
 import { under } from '../util/paths.js';
 import { FamilyBuilder, sample, type Collector } from './collector.js';
+import { sysfsNumber } from '../parsers/skip.js';
 
 /** Linux reports /proc/stat in USER_HZ, which is 100 on every architecture's ABI. */
 export const USER_HZ = 100;
@@ -34,7 +35,7 @@ export const cpuCollector: Collector = {
     const frequency = m.gauge('hyperion_cpu_frequency_hertz', 'Current CPU frequency as the kernel sees it.');
     stat.cpus.forEach(({ cpu }, i) => {
       const result = freqs.get(freqPaths[i]!);
-      if (result?.ok) sample(frequency, Number(result.text.trim()) * 1000, { cpu });
+      if (result?.ok) sample(frequency, sysfsNumber(result.text) * 1000, { cpu });
     });
     return m.build();
   },

@@ -1,13 +1,14 @@
 import { isNotFound } from '../util/errors.js';
 import { under } from '../util/paths.js';
 import { FamilyBuilder, sample, type Collector } from './collector.js';
+import { sysfsNumber } from '../parsers/skip.js';
 
 const TEMP_INPUT = /^temp(\d+)_input$/;
 
 /** hwmon reports millidegrees Celsius (Documentation/hwmon/sysfs-interface.rst). */
 function celsius(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text.trim());
+  const n = sysfsNumber(text);
   return Number.isFinite(n) ? n / 1000 : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { parseNetDev, type NetDevCounters } from '../parsers/net-dev.js';
 import { under } from '../util/paths.js';
 import { FamilyBuilder, sample, type Collector, type MetricFamily } from './collector.js';
+import { sysfsNumber } from '../parsers/skip.js';
 
 const COUNTERS: (keyof NetDevCounters)[] = ['bytes', 'packets', 'errs', 'drop'];
 const HELP: Record<string, string> = {
@@ -59,9 +60,9 @@ export const netdevCollector: Collector = {
       const state = attr(dev.device, 'operstate');
       if (state !== undefined) sample(up, state === 'up' ? 1 : 0, labels);
       // Virtual interfaces report -1 or refuse to answer (EINVAL): no speed series for them.
-      const mbps = Number(attr(dev.device, 'speed'));
+      const mbps = sysfsNumber(attr(dev.device, 'speed'));
       if (Number.isFinite(mbps) && mbps > 0) sample(speed, (mbps * 1e6) / 8, labels);
-      sample(mtu, Number(attr(dev.device, 'mtu')), labels);
+      sample(mtu, sysfsNumber(attr(dev.device, 'mtu')), labels);
     }
     return m.build();
   },

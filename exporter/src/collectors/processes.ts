@@ -2,6 +2,7 @@ import { parsePidStat } from '../parsers/pid-stat.js';
 import { parseProcStat } from '../parsers/proc-stat.js';
 import { under } from '../util/paths.js';
 import { FamilyBuilder, sample, type Collector } from './collector.js';
+import { sysfsNumber } from '../parsers/skip.js';
 
 /** States always exported, even at zero, so alerts on e.g. D-state pile-ups have a series. */
 const STATES = ['R', 'S', 'D', 'Z', 'T', 'I'];
@@ -39,7 +40,7 @@ export const processesCollector: Collector = {
     sample(m.gauge('hyperion_processes_threads', 'Threads of all processes.'), threads);
     const pidMax = kernel.get(under(procfs, 'sys/kernel/pid_max'));
     if (pidMax?.ok)
-      sample(m.gauge('hyperion_processes_max', 'The PID limit (kernel.pid_max).'), Number(pidMax.text));
+      sample(m.gauge('hyperion_processes_max', 'The PID limit (kernel.pid_max).'), sysfsNumber(pidMax.text));
     const procStat = kernel.get(under(procfs, 'stat'));
     if (procStat?.ok) {
       sample(

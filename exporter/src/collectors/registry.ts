@@ -46,7 +46,7 @@ export class CollectorRegistry {
     });
   }
 
-  collect(host: Host, filter: readonly string[] = []): Promise<MetricFamily[]> {
+  async collect(host: Host, filter: readonly string[] = []): Promise<MetricFamily[]> {
     const collectors = this.select(filter);
     const key = `${host.name}\0${collectors.map((c) => c.name).join(',')}`;
     const running = this.inflight.get(key);

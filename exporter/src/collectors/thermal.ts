@@ -1,6 +1,7 @@
 import { isNotFound } from '../util/errors.js';
 import { under } from '../util/paths.js';
 import { FamilyBuilder, sample, type Collector } from './collector.js';
+import { sysfsNumber } from '../parsers/skip.js';
 
 export const thermalCollector: Collector = {
   name: 'thermal',
@@ -24,7 +25,7 @@ export const thermalCollector: Collector = {
       const millis = files.get(under(root, zone, 'temp'));
       // Some zones refuse to be read while their device sleeps (EAGAIN, ENODATA): skip them.
       if (!millis?.ok) continue;
-      sample(temp, Number(millis.text.trim()) / 1000, {
+      sample(temp, sysfsNumber(millis.text) / 1000, {
         zone: zone.slice('thermal_zone'.length),
         type: type?.ok ? type.text.trim() : '',
       });

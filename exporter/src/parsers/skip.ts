@@ -17,3 +17,8 @@ export function toNumber(text: string | undefined): number {
   const n = Number(text);
   return Number.isFinite(n) ? n : NaN;
 }
+
+/** A number from a one-value sysfs/procfs file ("1500\n"); NaN when empty or not a number. */
+export function sysfsNumber(text: string | undefined): number {
+  return toNumber(text?.trim());
+}
