@@ -8,7 +8,7 @@
 import type { Host } from '../hosts/host.js';
 import { commandLine } from '../parsers/pid-cmdline.js';
 import { parsePasswd } from '../parsers/passwd.js';
-import { parsePidStat, type PidStat } from '../parsers/pid-stat.js';
+import { PID_STAT_MAX_BYTES, parsePidStat, type PidStat } from '../parsers/pid-stat.js';
 import { parsePidStatm } from '../parsers/pid-statm.js';
 import { parseUptime } from '../parsers/uptime.js';
 import { HyperionError, isNotFound } from '../util/errors.js';
@@ -18,7 +18,7 @@ import type { HostConstants } from './host-constants.js';
 import type { ProcessInfo } from './process-types.js';
 
 /** /proc/<pid>/stat is a few hundred bytes; 4 KiB leaves room for a long comm and future fields. */
-export const STAT_MAX_BYTES = 4096;
+export const STAT_MAX_BYTES = PID_STAT_MAX_BYTES;
 /** Longer command lines are cut here (ps -ww would show more); a listing stays a sane size. */
 export const CMDLINE_MAX_BYTES = 64 * 1024;
 

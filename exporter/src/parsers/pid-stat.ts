@@ -4,6 +4,9 @@
  */
 import { toNumber } from './skip.js';
 
+/** /proc/<pid>/stat is at most a few hundred bytes: one read of this size gets it whole. */
+export const PID_STAT_MAX_BYTES = 4096;
+
 export interface PidStat {
   pid: number;
   comm: string;

@@ -3,7 +3,7 @@
  * the data directory with the exporter's own TokenStore before it starts (as the CLI would),
  * and TOTP codes are computed from the secret the enrolment answer returned.
  */
-import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
@@ -164,6 +164,8 @@ export async function startApi(options: ApiFixtureOptions = {}): Promise<ApiFixt
     },
     async stop() {
       await exporter.stop();
+      // startExporter only removes directories it made; this one is ours.
+      if (options.storagePath === undefined) rmSync(storagePath, { recursive: true, force: true });
     },
   };
 }
