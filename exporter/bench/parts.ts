@@ -5,5 +5,6 @@
 import { hotpathPart } from './hotpath.js';
 import { metricsPart } from './metrics.js';
 import type { BenchPart } from './part.js';
+import { processesPart } from './processes.js';
 
-export const PARTS: readonly BenchPart[] = [metricsPart, hotpathPart];
+export const PARTS: readonly BenchPart[] = [metricsPart, hotpathPart, processesPart];

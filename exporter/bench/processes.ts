@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalHost } from '../src/hosts/local-host.js';
 import { PRIME_MS } from '../src/managers/process-cpu.js';
 import { ProcessManager } from '../src/managers/processes.js';
+import type { BenchPart } from './part.js';
 import type { Cleanup } from './lib/cleanup.js';
 import { percentile } from './lib/stats.js';
 
@@ -246,6 +247,15 @@ export async function benchProcesses(opts: BenchProcessesOptions = {}): Promise<
     else await sleeps.stop();
   }
 }
+
+/** `npm run bench` part: the process list against ps (issue 3's target). */
+export const processesPart: BenchPart = {
+  name: 'processes',
+  title: 'Process list: Hyperion against ps, 1 000 extra processes',
+  async run(ctx) {
+    await benchProcesses({ cleanup: ctx.cleanup, deadline: ctx.deadline, signal: ctx.signal });
+  },
+};
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [processes, runs] = process.argv.slice(2).map(Number);
