@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
 import { createProgram, exporterOptions, parseListenAddress, type ExporterOptions } from './cli/flags.js';
 import { tokenCommand } from './cli/token-command.js';
 import { ALL_COLLECTORS } from './collectors/index.js';
@@ -13,9 +14,18 @@ import { assemble } from './server/assemble.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
+/*
+ * Keep V8's young generation at its initial size (1 MiB semi-spaces). Each scrape leaves only
+ * short-lived garbage, yet under steady scraping V8 grows the nursery to its 16 MiB maximum:
+ * about 25 MiB more RSS for about 5 % less CPU per scrape (npm run bench, 2 cores). Set here
+ * rather than as a node flag so that it holds however the exporter is started; the growth
+ * factor is read at every scavenge, unlike --max-semi-space-size, which is fixed at start-up.
+ */
+v8.setFlagsFromString('--semi-space-growth-factor=1');
+
 function serve(options: ExporterOptions, config: Config): void {
   const log = createLogger(options.logLevel, options.logFormat);
-  const { app, collectors } = assemble(options, config, log);
+  const { app, collectors, stop: stopBackground } = assemble(options, config, log);
 
   const server = config.tls
     ? https.createServer(
@@ -50,7 +60,7 @@ function serve(options: ExporterOptions, config: Config): void {
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
+    server.close(() => void stopBackground().finally(() => process.exit(0)));
     server.closeAllConnections();
     setTimeout(() => process.exit(0), 3000).unref();
   };

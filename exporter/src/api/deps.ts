@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import type { FirewallService } from '../managers/firewall/service.js';
+import type { Inventory } from '../hosts/inventory.js';
+import type { JobManager } from '../managers/jobs/manager.js';
 import type { AuditLog } from '../security/audit.js';
 import type { OtpGuard } from '../security/otp.js';
 import type { TokenStore } from '../security/tokens.js';
@@ -17,4 +20,10 @@ export interface ApiDeps {
   tokens: TokenStore;
   otp: OtpGuard;
   audit: AuditLog;
+  /** Per-host firewall managers and their periodic reconciliation. */
+  firewall: FirewallService;
+  /** Recurring jobs: definitions, scheduler, runs and their history. */
+  jobs: JobManager;
+  /** The SSH hosts: add, change, approve, remove; what /probe and /api/v1/targets serve. */
+  inventory: Inventory;
 }

@@ -12,15 +12,26 @@ export interface HostSummary {
   kind: 'local' | 'ssh';
 }
 
+/** The SSH hosts of the inventory (hosts/inventory.ts), as the registry sees them. */
+export interface RemoteHosts {
+  /** The usable host; undefined for an unknown name; throws for one that cannot be used yet. */
+  find(name: string): Host | undefined;
+  /** The usable (approved) hosts. */
+  list(): HostSummary[];
+}
+
 export class HostRegistry {
   private readonly hosts = new Map<string, Host>();
 
-  constructor(local: Host) {
+  constructor(
+    local: Host,
+    private readonly remote?: RemoteHosts,
+  ) {
     this.hosts.set(LOCAL_HOST, local);
   }
 
   get(name: string): Host {
-    const host = this.hosts.get(name);
+    const host = this.hosts.get(name) ?? this.remote?.find(name);
     if (!host) throw new HyperionError('not-found', `unknown host "${name}"`, { field: 'params/host' });
     return host;
   }
@@ -30,6 +41,7 @@ export class HostRegistry {
   }
 
   list(): HostSummary[] {
-    return [...this.hosts.keys()].map((name) => ({ name, kind: name === LOCAL_HOST ? 'local' : 'ssh' }));
+    const own = [...this.hosts.keys()].map((name): HostSummary => ({ name, kind: name === LOCAL_HOST ? 'local' : 'ssh' }));
+    return [...own, ...(this.remote?.list() ?? [])];
   }
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { VERSION } from '../version.js';
-import type { Route } from './route.js';
+import { openApiPath, type Route } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -49,11 +49,12 @@ export function buildOpenApi(routes: readonly Route[]): JsonSchema {
       '404': problem('Unknown host or resource'),
     };
     if (route.otp) responses['429'] = problem('Too many wrong one-time codes; see Retry-After');
-    paths[route.path] ??= {};
-    paths[route.path]![route.method] = {
+    const path = openApiPath(route.path);
+    paths[path] ??= {};
+    paths[path]![route.method] = {
       summary: route.summary,
       tags: [route.tag],
-      operationId: `${route.method}${route.path
+      operationId: `${route.method}${path
         .replace(/[{}]/g, '')
         .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
         .replace(/[^A-Za-z0-9]/g, '')}`,
@@ -76,6 +77,19 @@ export function buildOpenApi(routes: readonly Route[]): JsonSchema {
             requestBody: {
               required: true,
               content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+            },
+          }
+        : {}),
+      ...(route.rawBody
+        ? {
+            requestBody: {
+              required: false,
+              description: 'The bytes themselves (any media type), streamed',
+              content: {
+                'application/octet-stream': {
+                  schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+                },
+              },
             },
           }
         : {}),

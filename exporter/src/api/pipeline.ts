@@ -16,7 +16,7 @@ import { sendProblem } from '../server/problem.js';
 import { HyperionError, errorMessage, isHyperionError } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
 import type { ApiMetrics } from './metrics.js';
-import type { Route } from './route.js';
+import { wildcardParams, type Route } from './route.js';
 
 export const OTP_HEADER = 'x-hyperion-otp';
 
@@ -100,7 +100,8 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
         result,
         status,
         error,
-        remoteAddress: req.socket.remoteAddress ?? null,
+        // The socket is gone (null) once a client hung up during a streamed body.
+        remoteAddress: req.socket?.remoteAddress ?? null,
       });
     };
 
@@ -118,7 +119,8 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
       const otpNeeded = route.otp && deps.otp.required(who);
       if (otpNeeded && (typeof code !== 'string' || code === '')) await deps.otp.verifyCall(who, undefined);
 
-      if (hasBody(req)) {
+      // A raw body stays in the request stream, unread, for the handler.
+      if (hasBody(req) && !route.rawBody) {
         if (!route.body) throw new HyperionError('bad-request', 'this request takes no body');
         if (!req.is(['application/json', 'application/*+json'])) {
           throw new HyperionError(
@@ -128,7 +130,7 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
         }
         await parseBody(req, res);
       }
-      const params = validate(route.params, req.params, 'params');
+      const params = validate(route.params, wildcardParams(route, req.params), 'params');
       const query = validate(route.query, req.query, 'query');
       const body = route.body ? validate(route.body, req.body, 'body') : undefined;
       args = {
@@ -145,25 +147,24 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
         otpUsed = true;
       }
 
-      const result = await withTimeout(
-        route.run({
-          params,
-          query,
-          body,
-          actor: who,
-          host,
-          req,
-          res,
-          requireRole(role: Role, why: string) {
-            if (!hasRole(who.role, role))
-              throw new HyperionError('role', `${why}: needs the ${role} role; ${who.name} is ${who.role}`);
-          },
-          setAuditTarget(target: string) {
-            auditTarget = target;
-          },
-        }),
-        deps.config.api.requestTimeoutSeconds,
-      );
+      const run = route.run({
+        params,
+        query,
+        body,
+        actor: who,
+        host,
+        req,
+        res,
+        requireRole(role: Role, why: string) {
+          if (!hasRole(who.role, role))
+            throw new HyperionError('role', `${why}: needs the ${role} role; ${who.name} is ${who.role}`);
+        },
+        setAuditTarget(target: string) {
+          auditTarget = target;
+        },
+      });
+      // A streamed body lasts as long as the client takes to send it; its handler bounds it.
+      const result = await (route.rawBody ? run : withTimeout(run, deps.config.api.requestTimeoutSeconds));
       status = result?.status ?? 200;
       audit('ok', null);
       if (result !== undefined && !res.headersSent) res.status(status).json(result.body);
@@ -171,6 +172,8 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
       const problem = toProblem(error, deps, req);
       status = problem.status;
       audit(status >= 500 ? 'failed' : 'refused', problem.message);
+      // A refused upload is not read to its end: the connection closes after the answer.
+      if (route.rawBody && !req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (!res.headersSent) sendProblem(res, problem);
       else res.destroy();
     } finally {

@@ -50,6 +50,14 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body is not JSON but a byte stream the handler reads from `req` itself (file uploads).
+   * Every check of the pipeline still runs first; the stream is left unread for the handler,
+   * and the request timeout does not apply, since how long a body takes to arrive depends on
+   * the client's bandwidth — such a handler bounds the stream itself (size, idle time).
+   * Documented as application/octet-stream; cannot be combined with `body`.
+   */
+  rawBody?: boolean;
   /** Documentation of the successful answer. */
   response?: z.ZodType;
   handler(ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<RouteResult>;
@@ -68,6 +76,9 @@ export interface Route {
   params: z.ZodType | undefined;
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
+  rawBody: boolean;
+  /** Names of the `{name*}` path parameters (see expressPath). */
+  wildcards: string[];
   response: z.ZodType | undefined;
   run(ctx: RouteContext<unknown, unknown, unknown>): Promise<RouteResult>;
 }
@@ -80,6 +91,8 @@ export function defineRoute<
   const mutating = spec.method !== 'get';
   if (mutating && !spec.action)
     throw new Error(`${spec.method} ${spec.path}: mutating routes need an action name`);
+  if (spec.rawBody && spec.body)
+    throw new Error(`${spec.method} ${spec.path}: a raw body has no JSON schema`);
   return {
     method: spec.method,
     path: spec.path,
@@ -93,6 +106,8 @@ export function defineRoute<
     params: spec.params,
     query: spec.query,
     body: spec.body,
+    rawBody: spec.rawBody ?? false,
+    wildcards: [...spec.path.matchAll(WILDCARD)].map((m) => m[1]!),
     response: spec.response,
     // The pipeline validated params, query and body with exactly these schemas, so the
     // inferred types hold; the cast only re-attaches them after the route list erased them.
@@ -100,7 +115,34 @@ export function defineRoute<
   };
 }
 
-/** "/hosts/{host}/processes/{pid}" → "/hosts/:host/processes/:pid" for express. */
+/**
+ * A last path parameter written `/{name*}` takes the rest of the path, slashes included, and
+ * may be empty: "/hosts/{host}/files/{root}/{path*}" serves /files/data, /files/data/ and
+ * /files/data/a/b. Its handler gets one string, the segments joined by "/" (wildcardParams).
+ */
+const WILDCARD = /\/\{([A-Za-z0-9_]+)\*\}/g;
+
+/** "/hosts/{host}/processes/{pid}" → "/hosts/:host/processes/:pid" for express; `/{rest*}` → `{/*rest}`. */
 export function expressPath(path: string): string {
-  return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+  return path.replace(WILDCARD, '{/*$1}').replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}
+
+/** The path as OpenAPI writes it: a wildcard is an ordinary parameter there ("{path}"). */
+export function openApiPath(path: string): string {
+  return path.replace(WILDCARD, '/{$1}');
+}
+
+/**
+ * Express hands a wildcard over as its decoded segments (absent when empty); routes and their
+ * schemas see one string, the segments joined by "/" ("" when absent). An encoded slash
+ * (%2F) inside a segment therefore reads as a separator, as on most servers.
+ */
+export function wildcardParams(route: Route, params: Record<string, unknown>): Record<string, unknown> {
+  if (route.wildcards.length === 0) return params;
+  const out = { ...params };
+  for (const name of route.wildcards) {
+    const value = out[name];
+    out[name] = Array.isArray(value) ? value.join('/') : typeof value === 'string' ? value : '';
+  }
+  return out;
 }

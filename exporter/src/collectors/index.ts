@@ -9,6 +9,7 @@ import { meminfoCollector } from './meminfo.js';
 import { netdevCollector } from './netdev.js';
 import { pressureCollector } from './pressure.js';
 import { processesCollector } from './processes.js';
+import { socketsCollector } from './sockets.js';
 import { systemCollector } from './system.js';
 import { thermalCollector } from './thermal.js';
 
@@ -22,6 +23,7 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   netdevCollector,
   pressureCollector,
   processesCollector,
+  socketsCollector,
   systemCollector,
   thermalCollector,
 ];

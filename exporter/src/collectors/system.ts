@@ -35,7 +35,9 @@ export const systemCollector: Collector = {
       osReleaseFallback: under(rootfs, 'usr/lib/os-release'),
       machineId: under(rootfs, 'etc/machine-id'),
     };
-    const [files, arch] = await Promise.all([host.readFiles(Object.values(paths)), architecture(host)]);
+    // A remote host's clock is its own (SshHost reads it with these files); unreadable, no sample.
+    const clock = host.now ? host.now().catch(() => undefined) : Promise.resolve(Date.now() / 1000);
+    const [files, arch, now] = await Promise.all([host.readFiles(Object.values(paths)), architecture(host), clock]);
     const text = (path: string): string => {
       const r = files.get(path);
       return r?.ok ? r.text : '';
@@ -51,7 +53,7 @@ export const systemCollector: Collector = {
     );
     sample(
       m.gauge('hyperion_time_seconds', 'The host clock, in seconds since the epoch.'),
-      Date.now() / 1000,
+      now,
     );
     sample(m.gauge('hyperion_host_info', 'Identity of the host; the value is always 1.'), 1, {
       hostname: text(paths.hostname).trim(),

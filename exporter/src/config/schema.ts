@@ -3,6 +3,11 @@
  * default, so an absent file is the embedded default configuration: safe out of the box.
  */
 import { z } from 'zod';
+import { sshConfigSchema } from '../hosts/ssh/config.js';
+import { filesConfigSchema } from '../managers/files/config.js';
+import { firewallConfigSchema } from '../managers/firewall/config.js';
+import { jobsConfigSchema } from '../managers/jobs/config.js';
+import { servicesConfigSchema } from '../managers/services/config.js';
 
 export const OTP_POLICIES = ['required', 'optional', 'disabled'] as const;
 
@@ -41,6 +46,11 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    files: filesConfigSchema.prefault({}),
+    firewall: firewallConfigSchema.prefault({}),
+    jobs: jobsConfigSchema.prefault({}),
+    services: servicesConfigSchema.prefault({}),
+    ssh: sshConfigSchema.prefault({}),
   })
   .strict();
 

@@ -14,12 +14,26 @@ export interface HostPaths {
 }
 
 export interface RunOptions {
-  /** Kill the program after this many milliseconds (SIGKILL) and reject with a timeout error. */
+  /**
+   * Kill the program after this many milliseconds (SIGKILL) and reject with a timeout error
+   * (or resolve, see onTimeout). The kill reaches every process the program started in its
+   * process group (a shell script's children too), so pipes close and run() returns on time.
+   */
   timeoutMs?: number;
+  /**
+   * 'reject' (default): a timeout is an error. 'resolve': a timeout is a result — run() resolves
+   * with the output so far, `timedOut: true` and the kill signal, as a job's history wants it.
+   */
+  onTimeout?: 'reject' | 'resolve';
+  /** Aborting kills the program like a timeout and rejects (the exporter is shutting down). */
+  signal?: AbortSignal;
   cwd?: string;
   env?: Record<string, string>;
   input?: string;
-  /** Keep at most this many bytes of each of stdout and stderr (the tail is kept). */
+  /**
+   * Keep at most this many bytes of each of stdout and stderr: the tail is kept and the
+   * program runs on (it is not killed for printing much).
+   */
   maxOutputBytes?: number;
 }
 
@@ -29,6 +43,10 @@ export interface RunResult {
   /** Exit code, or null when the program was ended by a signal. */
   code: number | null;
   signal: string | null;
+  /** True when the program was killed for outliving timeoutMs (only with onTimeout: 'resolve'). */
+  timedOut?: boolean;
+  /** True when stdout or stderr was longer than maxOutputBytes and only its tail was kept. */
+  truncated?: boolean;
 }
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -90,6 +108,12 @@ export interface Host {
   /** The inventory name: "local" for the machine the exporter runs on. */
   readonly name: string;
   readonly paths: HostPaths;
+
+  /**
+   * The host's own clock in seconds since the epoch, where it differs from the exporter's (a
+   * remote host reads it in the same round trip as the scrape's files). Absent: Date.now().
+   */
+  now?(): Promise<number>;
 
   /** Read a whole (small) text file. Rejects with an errno-style error (ENOENT...) when absent. */
   readFile(path: string): Promise<string>;

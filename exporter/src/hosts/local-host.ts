@@ -2,9 +2,10 @@
  * The machine the exporter runs on. This is the only module that touches the file system of
  * the host or spawns programs (enforced by the lint configuration).
  */
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { HyperionError } from '../util/errors.js';
+import { OutputTail } from './output-tail.js';
 import type {
   DirEntry,
   EntryType,
@@ -21,6 +22,34 @@ import type {
 
 const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
 const DEFAULT_MAX_OUTPUT = 1 << 20;
+/** After a kill, how long to wait for the pipes to close before giving up on them. */
+const KILL_GRACE_MS = 2000;
+
+/** SIGKILL the process group a detached child leads; the child alone if the group is gone. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function stoppedError(file: string): HyperionError {
+  return new HyperionError('unavailable', `${file} was stopped before it finished (the run was aborted)`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Files under /proc and /sys are tiny and generated on read. Reading them synchronously into one
@@ -56,10 +85,131 @@ function readFileHeadSync(path: string, maxBytes: number): string {
   if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
   const fd = fs.openSync(path, 'r');
   try {
-    const n = fs.readSync(fd, scratch, 0, maxBytes, null);
-    return scratch.toString('utf8', 0, n);
+    return readHead(fd, maxBytes);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** pread(2) at offset 0: procfs regenerates the text of a file on every read from its start. */
+function readHead(fd: number, maxBytes: number): string {
+  const n = fs.readSync(fd, scratch, 0, maxBytes, 0);
+  return scratch.toString('utf8', 0, n);
+}
+
+/** The per-process files a process listing reads on every call, and only those. */
+const PROCESS_FILE = /^\/\d+\/(stat|statm|cmdline)$/;
+export interface ProcessFileHandleOptions {
+  /**
+   * A handle not read for this long belongs to a process that has ended (or that nobody lists
+   * any more) and is closed. Default 60 s.
+   */
+  idleMs?: number;
+  /** At most this many handles (default 8192, and never more than a quarter of the open-file limit); 0 keeps none. */
+  max?: number;
+}
+
+const DEFAULT_HANDLE_IDLE_MS = 60_000;
+const DEFAULT_HANDLES_MAX = 8192;
+
+interface Handle {
+  fd: number;
+  readAt: number;
+}
+
+/**
+ * Open handles on /proc/<pid>/stat, statm and cmdline, kept between process listings. Opening a
+ * procfs file walks the path and builds an inode, which costs two thirds of a read; a pread at
+ * offset 0 on a kept handle regenerates the same text for the third of the price. A handle
+ * belongs to the process, not to the path: once the process has ended, reading it fails with
+ * ESRCH even if a new process got the same pid, and the path is then opened afresh — so a
+ * reused pid never shows the old process's data. The handles of an ended process are closed
+ * once not read for `idleMs` (a sweep while listings go on, a timer once they stop), and at most
+ * a quarter of the open-file limit is ever held.
+ */
+class ProcessFileHandles {
+  private readonly handles = new Map<string, Handle>();
+  private readonly max: number;
+  private readonly idleMs: number;
+  private lastSweep = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly procfs: string,
+    options: ProcessFileHandleOptions,
+  ) {
+    this.idleMs = options.idleMs ?? DEFAULT_HANDLE_IDLE_MS;
+    this.max = Math.min(options.max ?? DEFAULT_HANDLES_MAX, Math.floor(openFileLimit() / 4));
+  }
+
+  /** Whether `path` is one of the files these handles are for. */
+  covers(path: string): boolean {
+    return path.startsWith(this.procfs) && PROCESS_FILE.test(path.slice(this.procfs.length));
+  }
+
+  /** Call once per batch, before its reads. */
+  begin(now: number): void {
+    // Sweeping costs a walk over the handles, so it runs a few times per idle period only.
+    if (now - this.lastSweep >= this.idleMs / 6) {
+      this.lastSweep = now;
+      for (const [path, handle] of this.handles) {
+        if (now - handle.readAt > this.idleMs) this.drop(path, handle);
+      }
+    }
+    if (this.max === 0) return;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => this.closeAll(), this.idleMs);
+      this.idleTimer.unref(); // never keeps the exporter (or a test) alive
+    }
+  }
+
+  read(path: string, maxBytes: number, now: number): string {
+    if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
+    const kept = this.handles.get(path);
+    if (kept !== undefined) {
+      try {
+        const text = readHead(kept.fd, maxBytes);
+        kept.readAt = now;
+        return text;
+      } catch {
+        this.drop(path, kept); // the process ended (ESRCH): look the path up again
+      }
+    }
+    const fd = fs.openSync(path, 'r');
+    let keep = false;
+    try {
+      const text = readHead(fd, maxBytes);
+      keep = this.handles.size < this.max;
+      return text;
+    } finally {
+      if (keep) this.handles.set(path, { fd, readAt: now });
+      else fs.closeSync(fd);
+    }
+  }
+
+  private drop(path: string, handle: Handle): void {
+    this.handles.delete(path);
+    fs.closeSync(handle.fd);
+  }
+
+  closeAll(): void {
+    for (const [path, handle] of this.handles) this.drop(path, handle);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
+
+/** The soft RLIMIT_NOFILE, which Node raises to the hard limit at start-up; 1024 if unknown. */
+function openFileLimit(): number {
+  try {
+    const line = readSmallFileSync('/proc/self/limits')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.slice('Max open files'.length).trim().split(/\s+/)[0]);
+    return Number.isFinite(soft) && soft > 0 ? soft : 1024;
+  } catch {
+    return 1024;
   }
 }
 
@@ -70,13 +220,20 @@ function entryType(dirent: fs.Dirent | fs.Stats): EntryType {
   return 'other';
 }
 
+export interface LocalHostOptions {
+  /** Handles kept open on per-process /proc files between listings (see ProcessFileHandles). */
+  processFileHandles?: ProcessFileHandleOptions;
+}
+
 export class LocalHost implements Host {
   readonly name: string;
   readonly paths: HostPaths;
+  private readonly processFiles: ProcessFileHandles;
 
-  constructor(paths: Partial<HostPaths> = {}, name = 'local') {
+  constructor(paths: Partial<HostPaths> = {}, name = 'local', options: LocalHostOptions = {}) {
     this.name = name;
     this.paths = { ...DEFAULT_PATHS, ...paths };
+    this.processFiles = new ProcessFileHandles(this.paths.procfs, options.processFileHandles ?? {});
   }
 
   async readFile(path: string): Promise<string> {
@@ -97,9 +254,14 @@ export class LocalHost implements Host {
 
   async readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>> {
     const out = new Map<string, ReadResult>();
+    const now = Date.now();
+    this.processFiles.begin(now);
     for (const path of paths) {
       try {
-        out.set(path, { ok: true, text: readFileHeadSync(path, maxBytes) });
+        const text = this.processFiles.covers(path)
+          ? this.processFiles.read(path, maxBytes, now)
+          : readFileHeadSync(path, maxBytes);
+        out.set(path, { ok: true, text });
       } catch (error) {
         out.set(path, { ok: false, error: error as Error });
       }
@@ -115,7 +277,14 @@ export class LocalHost implements Host {
         const s = fs.statSync(path);
         out.set(path, {
           ok: true,
-          stat: { type: entryType(s), size: s.size, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: s.mtimeMs },
+          stat: {
+            type: entryType(s),
+            size: s.size,
+            mode: s.mode & 0o7777,
+            uid: s.uid,
+            gid: s.gid,
+            mtimeMs: s.mtimeMs,
+          },
         });
       } catch (error) {
         out.set(path, { ok: false, error: error as Error });
@@ -149,38 +318,88 @@ export class LocalHost implements Host {
   run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = argv;
     if (!file) return Promise.reject(new HyperionError('bad-request', 'Empty argument vector'));
-    const maxBuffer = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        file,
-        args,
-        {
-          cwd: options.cwd,
-          env: options.env ? { ...process.env, ...options.env } : process.env,
-          timeout: options.timeoutMs ?? 0,
-          killSignal: 'SIGKILL',
-          maxBuffer,
-          encoding: 'utf8',
-        },
-        (error, stdout, stderr) => {
-          const err = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;
-          if (err && err.code === 'ENOENT') {
-            reject(new HyperionError('unsupported', `${file} is not installed on host ${this.name}`));
-            return;
-          }
-          if (err && err.killed && options.timeoutMs) {
-            reject(new HyperionError('timeout', `${file} did not finish within ${options.timeoutMs} ms`));
-            return;
-          }
-          resolve({
-            stdout,
-            stderr,
-            code: child.exitCode,
-            signal: child.signalCode ?? null,
-          });
-        },
+    if (options.signal?.aborted) return Promise.reject(stoppedError(file));
+    // spawn reports a missing working directory as ENOENT of the program: say which it is.
+    if (options.cwd !== undefined && !isDirectory(options.cwd)) {
+      return Promise.reject(
+        new HyperionError(
+          'not-found',
+          `working directory ${options.cwd} does not exist on host ${this.name}`,
+        ),
       );
-      if (options.input !== undefined) child.stdin?.end(options.input);
+    }
+    const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    return new Promise((resolve, reject) => {
+      // detached: the program leads a process group of its own, so a kill reaches everything it
+      // started (a shell's children hold our pipes open and would outlive a kill of the shell).
+      const child = spawn(file, args, {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : process.env,
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const stdout = new OutputTail(max);
+      const stderr = new OutputTail(max);
+      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+      let killedFor: 'timeout' | 'abort' | undefined;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const kill = (why: 'timeout' | 'abort') => {
+        if (killedFor) return;
+        killedFor = why;
+        killGroup(child);
+        // A process that left the group (setsid) may still hold the pipes: stop waiting for them.
+        graceTimer = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, KILL_GRACE_MS);
+      };
+      const timer = options.timeoutMs ? setTimeout(() => kill('timeout'), options.timeoutMs) : undefined;
+      const onAbort = () => kill('abort');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      let settled = false;
+      const settle = () => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(graceTimer);
+        options.signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        if (!settle()) return;
+        killGroup(child);
+        if (error.code === 'ENOENT') {
+          reject(new HyperionError('unsupported', `${file} is not installed on host ${this.name}`));
+        } else {
+          reject(
+            new HyperionError('unavailable', `cannot run ${file} on host ${this.name}: ${error.message}`),
+          );
+        }
+      });
+      child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+        if (!settle()) return;
+        if (killedFor === 'abort') {
+          reject(stoppedError(file));
+        } else if (killedFor === 'timeout' && options.onTimeout !== 'resolve') {
+          reject(new HyperionError('timeout', `${file} did not finish within ${options.timeoutMs} ms`));
+        } else {
+          resolve({
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            code,
+            signal,
+            ...(killedFor === 'timeout' ? { timedOut: true } : {}),
+            ...(stdout.truncated || stderr.truncated ? { truncated: true } : {}),
+          });
+        }
+      });
+      if (options.input !== undefined) {
+        child.stdin!.on('error', () => {}); // EPIPE: the program exited without reading it all
+        child.stdin!.end(options.input);
+      }
     });
   }
 
@@ -212,7 +431,15 @@ export class LocalHost implements Host {
 
   private async entry(name: string, full: string, s: fs.Stats): Promise<FileEntry> {
     const type = entryType(s);
-    const entry: FileEntry = { name, type, size: s.size, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: s.mtimeMs };
+    const entry: FileEntry = {
+      name,
+      type,
+      size: s.size,
+      mode: s.mode & 0o7777,
+      uid: s.uid,
+      gid: s.gid,
+      mtimeMs: s.mtimeMs,
+    };
     if (type === 'symlink') entry.linkTarget = await fs.promises.readlink(full).catch(() => '');
     return entry;
   }

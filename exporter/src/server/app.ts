@@ -1,5 +1,5 @@
 /** The HTTP server: landing page, /metrics, and (from later modules) /probe and /api/v1. */
-import express, { type Express, type Request, type Router } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CollectorRegistry } from '../collectors/registry.js';
@@ -16,6 +16,8 @@ export interface AppDeps {
   telemetryPath: string;
   /** The control API, mounted at /api/v1 when present. */
   api?: Router;
+  /** GET /probe?target=NAME: the collectors against an SSH host (server/probe.ts). */
+  probe?: RequestHandler;
 }
 
 /** node_exporter's filter: `collect[]=cpu&collect[]=meminfo`. */
@@ -38,6 +40,7 @@ function landingPage(deps: AppDeps): string {
 <p>Version ${VERSION}. Host metrics in the Prometheus format and a control API.</p>
 <ul>
 <li><a href="${deps.telemetryPath}">${deps.telemetryPath}</a> — metrics of this host</li>
+<li><code>/probe?target=NAME</code> — metrics of an SSH host of the inventory</li>
 <li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> — the control API (OpenAPI 3.1)</li>
 </ul>
 <h2>Enabled collectors</h2><ul>${collectors}</ul>
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
     res.type(CONTENT_TYPE).send(await render(families, deps.selfMetrics));
   });
 
+  if (deps.probe) app.get('/probe', deps.probe);
   if (deps.api) app.use('/api/v1', deps.api);
 
   app.use(notFoundHandler());

@@ -10,15 +10,21 @@ import { CollectorRegistry } from '../collectors/registry.js';
 import type { Config } from '../config/schema.js';
 import { HostRegistry } from '../api/hosts.js';
 import { Managers } from '../api/managers.js';
+import { fileSettings } from '../managers/files/index.js';
 import { createApiRouter } from '../api/router.js';
 import { allRoutes } from '../api/routes/index.js';
 import type { ApiDeps } from '../api/deps.js';
+import { Inventory } from '../hosts/inventory.js';
 import { LocalHost } from '../hosts/local-host.js';
+import { SshMetrics } from '../hosts/ssh/metrics.js';
 import { AuditLog } from '../security/audit.js';
 import { OtpGuard } from '../security/otp.js';
 import { TokenStore } from '../security/tokens.js';
 import { DataDir } from '../storage/data-dir.js';
+import { FirewallService } from '../managers/firewall/service.js';
+import { JobManager } from '../managers/jobs/manager.js';
 import { createApp } from './app.js';
+import { probeHandler } from './probe.js';
 import { createSelfRegistry } from './self-metrics.js';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin-token';
@@ -27,6 +33,8 @@ export interface Assembled {
   app: Express;
   deps: ApiDeps;
   collectors: CollectorRegistry;
+  /** Stops the background work (firewall reconciliation, job scheduling) and waits for it. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -55,17 +63,56 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
   );
   const tokens = new TokenStore(dir);
   bootstrapAdminToken(tokens, dir, log);
+  // SSH hosts: a change or removal drops the managers (and their per-host memory) of the old one.
+  const inventory = new Inventory({
+    dir,
+    config: config.ssh,
+    metrics: new SshMetrics(selfMetrics),
+    log,
+    onChange: (name) => deps.managers.forget(name),
+  });
   const deps: ApiDeps = {
     config,
     log,
     metrics: selfMetrics,
-    hosts: new HostRegistry(host),
-    managers: new Managers(),
+    hosts: new HostRegistry(host, inventory),
+    inventory,
+    managers: new Managers({ files: fileSettings(config.files, options.storagePath) }),
     tokens,
     otp: new OtpGuard(dir, config.security.otp, config.security.otpIssuer),
     audit: new AuditLog(dir, selfMetrics),
+    firewall: new FirewallService(dir, config.firewall, log, selfMetrics),
+    // Hosts are looked up when a run starts: SSH hosts added later are found.
+    jobs: new JobManager({
+      dir,
+      config: config.jobs,
+      metrics: selfMetrics,
+      hosts: (name) => deps.hosts.get(name),
+      log,
+    }),
   };
   const api = createApiRouter(deps, allRoutes(deps));
-  const app = createApp({ log, host, collectors, selfMetrics, telemetryPath: options.telemetryPath, api });
-  return { app, deps, collectors };
+  const probe = probeHandler({
+    collectors,
+    log,
+    defaultTimeoutSeconds: config.ssh.probeTimeoutSeconds,
+    target: (name) => {
+      const target = inventory.probeTarget(name);
+      return { host: target, failures: () => target.transportFailures };
+    },
+  });
+  const app = createApp({ log, host, collectors, selfMetrics, telemetryPath: options.telemetryPath, api, probe });
+  // At start-up and then periodically: a firewall table lost (reboot, flush) is rebuilt.
+  deps.firewall.start(() => deps.hosts.list().map((h) => deps.hosts.get(h.name)));
+  deps.jobs.start();
+  return {
+    app,
+    deps,
+    collectors,
+    // Jobs: no new runs, and the runs in progress are killed and recorded as aborted.
+    stop: async () => {
+      await Promise.all([deps.firewall.stop(), deps.jobs.stop()]);
+      inventory.close();
+    },
+  };
 }

@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   'precondition-failed': 'Precondition failed',
   'payload-too-large': 'Request too large',
   'unsupported-media-type': 'Unsupported media type',
+  'range-not-satisfiable': 'Range not satisfiable',
   unsupported: 'Not supported on this host',
   unavailable: 'Unavailable',
   timeout: 'Timed out',

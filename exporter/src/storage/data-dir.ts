@@ -45,6 +45,16 @@ export class DataDir {
     return file;
   }
 
+  /** Replaces a text file atomically (0600): e.g. an append-only log rewritten to its retained tail. */
+  writeText(name: string, text: string): void {
+    writeFileAtomic.sync(this.path(name), text, { mode: 0o600, fsync: true });
+  }
+
+  /** Removes a file; nothing happens when it does not exist. */
+  remove(name: string): void {
+    fs.rmSync(this.path(name), { force: true });
+  }
+
   /** Modification time of a document in ms, or 0 when it does not exist: cheap change detection. */
   mtimeMs(name: string): number {
     try {

@@ -16,6 +16,7 @@ export type ProblemType =
   | 'precondition-failed'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'range-not-satisfiable'
   | 'unsupported'
   | 'unavailable'
   | 'timeout'
@@ -34,6 +35,7 @@ const STATUS: Record<ProblemType, number> = {
   'precondition-failed': 412,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'range-not-satisfiable': 416,
   unsupported: 501,
   unavailable: 503,
   timeout: 504,

@@ -28,6 +28,8 @@ const COLLECTORS = [
   'netdev',
   'pressure',
   'processes',
+  // issue 5: hyperion_network_connections{protocol,state}
+  'sockets',
   'system',
   'thermal',
 ];

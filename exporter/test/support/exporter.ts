@@ -50,7 +50,11 @@ export async function startExporter(options: StartOptions = {}): Promise<Running
   let buffered = '';
   const listening = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`exporter did not start within ${options.timeoutMs ?? 15000} ms:\n${buffered}`)),
+      () => {
+        // A child that never announced itself must not outlive the test that gave up on it.
+        child.kill('SIGKILL');
+        reject(new Error(`exporter did not start within ${options.timeoutMs ?? 15000} ms:\n${buffered}`));
+      },
       options.timeoutMs ?? 15000,
     );
     child.once('exit', (code) => {

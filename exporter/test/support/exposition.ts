@@ -41,7 +41,8 @@ function parseLabels(text: string, line: string): Record<string, string> {
 function parseValue(text: string): number {
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // Prometheus reads NaN case-insensitively (Go's ParseFloat); prom-client writes "Nan".
+  if (text.toLowerCase() === 'nan') return NaN;
   const v = Number(text);
   if (Number.isNaN(v)) throw new Error(`not a sample value: ${text}`);
   return v;

@@ -6,11 +6,13 @@ export function hostRoutes(deps: ApiDeps): Route[] {
     defineRoute({
       method: 'get',
       path: '/hosts',
-      summary: 'The hosts this exporter can act on',
+      summary: 'The hosts this exporter can act on: local, and the SSH inventory with key and connection state',
       tag: 'hosts',
       role: 'viewer',
       async handler() {
-        return { body: { items: deps.hosts.list() } };
+        // The local host, then every inventory host, approved or not, with its details.
+        const local = deps.hosts.list().filter((h) => h.kind === 'local');
+        return { body: { items: [...local, ...deps.inventory.views()] } };
       },
     }),
   ];

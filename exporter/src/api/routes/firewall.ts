@@ -1,0 +1,180 @@
+/**
+ * Firewall: list the blocks, block an address, a network or a port (for a while or until
+ * removed), and remove a block — on any host, in Hyperion's own nftables table.
+ */
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Host } from '../../hosts/host.js';
+import { requestSources, type PortGuard } from '../../managers/firewall/lockout.js';
+import {
+  BLOCK_ID,
+  PROTOCOLS,
+  REASON_MAX,
+  durationSchema,
+  type BlockTarget,
+} from '../../managers/firewall/model.js';
+import { hasRole } from '../../security/roles.js';
+import { parseAddress, parseNetwork, formatAddress } from '../../util/ip.js';
+import type { ApiDeps } from '../deps.js';
+import { LOCAL_HOST } from '../hosts.js';
+import { defineRoute, type Route } from '../route.js';
+import { hostName, hostParams } from '../schemas.js';
+
+const address = z
+  .string()
+  .max(64)
+  .refine((v) => parseAddress(v) !== undefined, 'not an IPv4 or IPv6 address (a network goes in "cidr")')
+  .describe('One IPv4 or IPv6 address');
+
+const cidr = z
+  .string()
+  .max(64)
+  .superRefine((v, ctx) => {
+    const net = parseNetwork(v);
+    if (!net) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a network like 203.0.113.0/24 or 2001:db8::/32`,
+      });
+    } else if (net.hostBitsSet) {
+      const fixed = `${formatAddress({ family: net.family, value: net.network })}/${net.prefix}`;
+      ctx.addIssue({
+        code: 'custom',
+        message: `${v} has bits set after the /${net.prefix} prefix; did you mean ${fixed}?`,
+      });
+    }
+  })
+  .describe('An IPv4 or IPv6 network in CIDR notation');
+
+const blockBody = z
+  .object({
+    address: address.optional(),
+    cidr: cidr.optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    protocol: z.enum(PROTOCOLS).optional().describe('With port: tcp or udp'),
+    duration: durationSchema.optional(),
+    reason: z
+      .string()
+      .min(1)
+      .max(REASON_MAX)
+      .regex(/^[^\p{Cc}]+$/u, 'a reason is one line of text without control characters'),
+    confirm: z
+      .boolean()
+      .optional()
+      .describe('Admin only: yes, block a protected port (SSH, the exporter’s own)'),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const given = [b.address, b.cidr, b.port].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of "address", "cidr", or "port" with "protocol"',
+      });
+    } else if (b.port !== undefined && b.protocol === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message: 'a port block needs "protocol": "tcp" or "udp"',
+      });
+    } else if (b.port === undefined && b.protocol !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['protocol'], message: '"protocol" goes with "port" only' });
+    }
+  });
+
+const idParams = z
+  .object({
+    host: hostName,
+    id: z.string().regex(BLOCK_ID, 'a block id is 12 hexadecimal digits').describe('Block id'),
+  })
+  .strict();
+
+/**
+ * The ports whose loss would cut the host off: the exporter's own API port (local host: the
+ * port this request arrived on), the configured SSH ports, and any port sshd listens on.
+ */
+async function protectedPorts(deps: ApiDeps, host: Host, req: Request): Promise<PortGuard[]> {
+  const guards: PortGuard[] = [];
+  if (host.name === LOCAL_HOST && req.socket.localPort) {
+    guards.push({ port: req.socket.localPort, protocol: 'tcp', why: 'the port of this exporter’s API' });
+  }
+  for (const port of deps.config.firewall.sshPorts) {
+    guards.push({ port, protocol: 'tcp', why: 'an SSH port (firewall.sshPorts)' });
+  }
+  try {
+    for (const l of await deps.managers.network(host).connections.listeningPorts(['sshd'])) {
+      guards.push({ port: l.port, protocol: 'tcp', why: `the port sshd listens on` });
+    }
+  } catch (error) {
+    // Without /proc/net the configured ports still protect; the listing is a bonus.
+    deps.log.debug({ err: error, host: host.name }, 'firewall: cannot list sshd ports');
+  }
+  return guards;
+}
+
+export function firewallRoutes(deps: ApiDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/hosts/{host}/firewall',
+      summary: 'Blocks (reason, actor, created, expires, remaining) and whether the kernel enforces them',
+      tag: 'firewall',
+      role: 'viewer',
+      params: hostParams,
+      async handler({ host }) {
+        return { body: await deps.firewall.manager(host).view() };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/hosts/{host}/firewall/blocks',
+      summary: 'Block an address, a network or a port, for a duration or until removed',
+      tag: 'firewall',
+      role: 'operator',
+      action: 'firewall.block',
+      params: hostParams,
+      body: blockBody,
+      async handler({ host, body, actor, req, setAuditTarget }) {
+        const target: BlockTarget =
+          body.address !== undefined
+            ? { kind: 'address', address: body.address }
+            : body.cidr !== undefined
+              ? { kind: 'cidr', cidr: body.cidr }
+              : { kind: 'port', port: body.port!, protocol: body.protocol! };
+        setAuditTarget(body.address ?? body.cidr ?? `${body.protocol}/${body.port}`);
+        const view = await deps.firewall.manager(host).block(
+          {
+            target,
+            reason: body.reason,
+            ...(body.duration === undefined ? {} : { durationSeconds: body.duration }),
+          },
+          {
+            actor: actor.name,
+            isAdmin: hasRole(actor.role, 'admin'),
+            sources: requestSources(
+              req.socket.remoteAddress,
+              req.headers['x-forwarded-for'],
+              req.headers['x-real-ip'],
+            ),
+            protectedPorts: target.kind === 'port' ? await protectedPorts(deps, host, req) : [],
+            confirm: body.confirm === true,
+          },
+        );
+        return { status: 201, body: view };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/hosts/{host}/firewall/blocks/{id}',
+      summary: 'Remove a block',
+      tag: 'firewall',
+      role: 'operator',
+      action: 'firewall.unblock',
+      params: idParams,
+      async handler({ host, params, setAuditTarget }) {
+        setAuditTarget(params.id);
+        return { body: await deps.firewall.manager(host).unblock(params.id) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,409 @@
+/**
+ * The SSH hosts this exporter supervises, kept in the data directory (hosts.json): address,
+ * port, login user, how to authenticate, privilege mode, labels, and the pinned host key.
+ *
+ * Key pinning: adding a host fetches the key its server presents and keeps it as *pending*;
+ * the host cannot be used — no route, no /probe, not in /api/v1/targets — until an admin
+ * approves exactly that fingerprint. A key that changes later is refused on every connection
+ * (logged as an error, hyperion_ssh_host_key_mismatch 1) until an admin fetches the new key
+ * again (rescan) and approves it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Logger } from 'pino';
+import ssh2 from 'ssh2';
+import { z } from 'zod';
+import type { HostSummary, RemoteHosts } from '../api/hosts.js';
+import type { DataDir } from '../storage/data-dir.js';
+import { HyperionError, errorMessage } from '../util/errors.js';
+import type { Host } from './host.js';
+import { SshHost, type Privilege, type SshHostSettings } from './ssh-host.js';
+import type { SshConfig } from './ssh/config.js';
+import type { ConnectionStatus, Credentials } from './ssh/connection.js';
+import { fetchHostKey, type HostKey } from './ssh/host-key.js';
+import type { SshMetrics } from './ssh/metrics.js';
+
+export const INVENTORY_FILE = 'hosts.json';
+
+const hostKeySchema = z.object({ type: z.string(), key: z.string(), fingerprint: z.string() }).strict();
+
+const authSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('key'), privateKeyFile: z.string(), passphraseFile: z.string().optional() }).strict(),
+  z.object({ type: z.literal('agent'), socket: z.string() }).strict(),
+]);
+
+const entrySchema = z
+  .object({
+    name: z.string(),
+    address: z.string(),
+    port: z.number().int(),
+    user: z.string(),
+    auth: authSchema,
+    privilege: z.enum(['root', 'sudo']),
+    labels: z.record(z.string(), z.string()),
+    /** The approved key: the only one a connection accepts. Null until approved. */
+    hostKey: hostKeySchema.nullable(),
+    /** A key fetched and waiting for an admin's approval. */
+    pendingHostKey: hostKeySchema.nullable(),
+    addedAt: z.string(),
+    addedBy: z.string(),
+    approvedAt: z.string().nullable(),
+    approvedBy: z.string().nullable(),
+  })
+  .strict();
+
+const fileSchema = z.object({ version: z.literal(1), hosts: z.array(entrySchema) }).strict();
+
+export type InventoryEntry = z.infer<typeof entrySchema>;
+export type AuthSettings = InventoryEntry['auth'];
+
+/** What an admin gives to add a host (validated at the API edge). */
+export interface HostInput {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  auth: AuthSettings;
+  privilege: Privilege;
+  labels: Record<string, string>;
+}
+
+export type HostChange = Partial<Omit<HostInput, 'name'>>;
+
+/** A host as the API shows it: everything but secrets (there are none here: only file paths). */
+export interface HostView {
+  name: string;
+  kind: 'ssh';
+  address: string;
+  port: number;
+  user: string;
+  auth: AuthSettings;
+  privilege: Privilege;
+  labels: Record<string, string>;
+  approved: boolean;
+  hostKey: { type: string; fingerprint: string } | null;
+  pendingHostKey: { type: string; fingerprint: string } | null;
+  connection: ConnectionStatus | null;
+  addedAt: string;
+  addedBy: string;
+  approvedAt: string | null;
+  approvedBy: string | null;
+}
+
+export interface InventoryOptions {
+  dir: DataDir;
+  config: SshConfig;
+  metrics: SshMetrics;
+  log: Logger;
+  /** Told when a host is changed or removed, so per-host state built on the old one is dropped. */
+  onChange?(name: string): void;
+  /** How long fetching a host key may take (connect + key exchange). */
+  fetchTimeoutMs?: number;
+}
+
+function keyView(key: HostKey | null): { type: string; fingerprint: string } | null {
+  return key ? { type: key.type, fingerprint: key.fingerprint } : null;
+}
+
+/** Reads the credentials the exporter logs in with; a problem is a 400 naming the file. */
+function loadCredentials(auth: AuthSettings): Credentials {
+  if (auth.type === 'agent') {
+    try {
+      if (!statSync(auth.socket).isSocket()) throw new Error('not a socket');
+    } catch (error) {
+      throw new HyperionError('bad-request', `SSH agent socket ${auth.socket}: ${errorMessage(error)}`, {
+        field: 'body/auth/socket',
+      });
+    }
+    return { type: 'agent', socket: auth.socket };
+  }
+  const read = (file: string, field: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new HyperionError('bad-request', `cannot read ${file} on the exporter's machine (${code})`, { field });
+    }
+  };
+  const privateKey = read(auth.privateKeyFile, 'body/auth/privateKeyFile');
+  const passphrase = auth.passphraseFile
+    ? read(auth.passphraseFile, 'body/auth/passphraseFile').toString('utf8').replace(/\r?\n$/, '')
+    : undefined;
+  // Parsed here so a wrong file or passphrase is a clear 400 now, not a failed login later.
+  // The message never quotes the file: it may be anything the exporter can read.
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+  if (parsed instanceof Error) {
+    const why = /passphrase|encrypted/i.test(parsed.message)
+      ? 'it is encrypted and the passphrase is missing or wrong'
+      : 'it is not a private key ssh2 can read (OpenSSH, PEM or PPK format)';
+    throw new HyperionError('bad-request', `${auth.privateKeyFile}: ${why}`, { field: 'body/auth/privateKeyFile' });
+  }
+  return passphrase === undefined ? { type: 'key', privateKey } : { type: 'key', privateKey, passphrase };
+}
+
+/** A Host for a name that cannot be used yet: every method rejects, saying why. */
+function unapprovedHost(entry: InventoryEntry): Host {
+  const refuse = () =>
+    Promise.reject(
+      new HyperionError(
+        'conflict',
+        `host ${entry.name} cannot be used until an admin approves its host key (${entry.pendingHostKey?.fingerprint ?? 'none fetched'}): POST /api/v1/hosts/${entry.name}/approve`,
+      ),
+    );
+  const base = { name: entry.name, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
+  return new Proxy(base, {
+    get: (target, prop) => (prop in target ? target[prop as keyof typeof target] : refuse),
+  }) as unknown as Host;
+}
+
+export class Inventory implements RemoteHosts {
+  private entries: InventoryEntry[];
+  private readonly hosts = new Map<string, SshHost>();
+  private readonly settings: Omit<SshHostSettings, 'privilege'>;
+
+  constructor(private readonly options: InventoryOptions) {
+    const { config } = options;
+    this.settings = {
+      connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+      keepaliveIntervalMs: config.keepaliveIntervalSeconds * 1000,
+      keepaliveCountMax: config.keepaliveCountMax,
+      backoffInitialMs: config.backoffInitialSeconds * 1000,
+      backoffMaxMs: config.backoffMaxSeconds * 1000,
+      idleCloseMs: config.idleCloseSeconds * 1000,
+      maxChannels: config.maxChannels,
+      commandTimeoutMs: config.commandTimeoutSeconds * 1000,
+      sudoCommands: config.sudoCommands,
+    };
+    this.entries = options.dir.readJson(INVENTORY_FILE, fileSchema, { version: 1, hosts: [] }).hosts;
+    for (const entry of this.entries) {
+      options.metrics.register(entry.name);
+      if (entry.hostKey) this.build(entry);
+    }
+  }
+
+  // --- RemoteHosts (api/hosts.ts) -------------------------------------------------------------
+
+  find(name: string): Host | undefined {
+    const host = this.hosts.get(name);
+    if (host) return host;
+    const entry = this.entry(name);
+    // Known but not approved: a host whose every operation is refused with the reason, so the
+    // inventory's own routes (approve, rescan, change, remove) still reach it by name.
+    return entry ? unapprovedHost(entry) : undefined;
+  }
+
+  list(): HostSummary[] {
+    return [...this.hosts.keys()].map((name) => ({ name, kind: 'ssh' as const }));
+  }
+
+  // --- Queries ------------------------------------------------------------------------------
+
+  views(): HostView[] {
+    return this.entries.map((e) => this.view(e));
+  }
+
+  get(name: string): HostView {
+    return this.view(this.require(name));
+  }
+
+  /** Approved hosts with their labels: what /api/v1/targets and /probe serve. */
+  approved(): InventoryEntry[] {
+    return this.entries.filter((e) => this.hosts.has(e.name));
+  }
+
+  /** The host /probe?target=NAME collects from; a 400 for a name that cannot be probed. */
+  probeTarget(name: string): SshHost {
+    const host = this.hosts.get(name);
+    if (host) return host;
+    const entry = this.entry(name);
+    throw new HyperionError(
+      'bad-request',
+      entry
+        ? `target ${name} awaits approval of its host key; it cannot be probed yet`
+        : `unknown target "${name}": not in the inventory (GET /api/v1/hosts lists it)`,
+      { field: 'query/target' },
+    );
+  }
+
+  // --- Changes (admin, audited by the API) ------------------------------------------------------
+
+  async add(input: HostInput, actor: string): Promise<HostView> {
+    if (this.entry(input.name)) throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
+    loadCredentials(input.auth);
+    const key = await this.fetchKey(input.address, input.port);
+    // Checked again: another add of the same name may have finished while the key was fetched.
+    if (this.entry(input.name)) throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
+    const entry: InventoryEntry = {
+      ...input,
+      hostKey: null,
+      pendingHostKey: key,
+      addedAt: new Date().toISOString(),
+      addedBy: actor,
+      approvedAt: null,
+      approvedBy: null,
+    };
+    this.entries = [...this.entries, entry];
+    this.save();
+    this.options.metrics.register(entry.name);
+    this.options.log.info(
+      { host: entry.name, address: `${entry.address}:${entry.port}`, fingerprint: key.fingerprint, actor },
+      'host added; its host key awaits approval',
+    );
+    return this.view(entry);
+  }
+
+  /** Pins the pending key, if it is the one the admin compared (fingerprint). */
+  approve(name: string, fingerprint: string, actor: string): HostView {
+    const entry = this.require(name);
+    const pending = entry.pendingHostKey;
+    if (!pending) {
+      throw new HyperionError(
+        'conflict',
+        `host ${name} has no key awaiting approval${entry.hostKey ? ` (approved: ${entry.hostKey.fingerprint})` : ''}; fetch it again with POST /api/v1/hosts/${name}/rescan`,
+      );
+    }
+    if (pending.fingerprint !== fingerprint) {
+      throw new HyperionError(
+        'conflict',
+        `the fingerprint given does not match the key host ${name} presented (${pending.fingerprint}); nothing was approved`,
+        { field: 'body/fingerprint' },
+      );
+    }
+    const updated: InventoryEntry = {
+      ...entry,
+      hostKey: pending,
+      pendingHostKey: null,
+      approvedAt: new Date().toISOString(),
+      approvedBy: actor,
+    };
+    this.replace(updated);
+    this.options.log.info({ host: name, fingerprint, actor }, 'host key approved');
+    return this.view(updated);
+  }
+
+  /** Fetches the host's key again, after a legitimate change (a reinstalled server). */
+  async rescan(name: string, actor: string): Promise<HostView> {
+    const entry = this.require(name);
+    const key = await this.fetchKey(entry.address, entry.port);
+    const current = this.require(name);
+    const same = current.hostKey?.key === key.key;
+    const updated: InventoryEntry = { ...current, pendingHostKey: same ? null : key };
+    this.entries = this.entries.map((e) => (e.name === name ? updated : e));
+    this.save();
+    this.options.log.info({ host: name, fingerprint: key.fingerprint, unchanged: same, actor }, 'host key fetched again');
+    return this.view(updated);
+  }
+
+  async change(name: string, change: HostChange, actor: string): Promise<HostView> {
+    const entry = this.require(name);
+    const next: InventoryEntry = { ...entry, ...change };
+    if (change.auth) loadCredentials(change.auth);
+    const moved = next.address !== entry.address || next.port !== entry.port;
+    if (moved) {
+      // Another address is another server until its key says otherwise.
+      const key = await this.fetchKey(next.address, next.port);
+      if (entry.hostKey?.key !== key.key) {
+        next.hostKey = null;
+        next.pendingHostKey = key;
+        next.approvedAt = null;
+        next.approvedBy = null;
+      } else next.pendingHostKey = null;
+    }
+    this.require(name); // still there after the fetch
+    this.replace(next);
+    this.options.log.info({ host: name, actor, fields: Object.keys(change) }, 'host changed');
+    return this.view(next);
+  }
+
+  remove(name: string, actor: string): void {
+    this.require(name);
+    this.entries = this.entries.filter((e) => e.name !== name);
+    this.save();
+    this.drop(name);
+    this.options.metrics.forget(name);
+    this.options.log.info({ host: name, actor }, 'host removed');
+  }
+
+  /** Ends every connection (shutdown). */
+  close(): void {
+    for (const host of this.hosts.values()) host.close();
+    this.hosts.clear();
+  }
+
+  // --- Internals ----------------------------------------------------------------------------
+
+  private entry(name: string): InventoryEntry | undefined {
+    return this.entries.find((e) => e.name === name);
+  }
+
+  private require(name: string): InventoryEntry {
+    const entry = this.entry(name);
+    if (!entry) throw new HyperionError('not-found', `host ${name} is not in the inventory`, { field: 'params/host' });
+    return entry;
+  }
+
+  private replace(entry: InventoryEntry): void {
+    this.entries = this.entries.map((e) => (e.name === entry.name ? entry : e));
+    this.save();
+    this.drop(entry.name);
+    if (entry.hostKey) this.build(entry);
+  }
+
+  private drop(name: string): void {
+    this.hosts.get(name)?.close();
+    this.hosts.delete(name);
+    this.options.onChange?.(name);
+  }
+
+  private build(entry: InventoryEntry): void {
+    const hostKey = entry.hostKey!;
+    const auth = entry.auth;
+    const host = new SshHost(
+      {
+        name: entry.name,
+        address: entry.address,
+        port: entry.port,
+        user: entry.user,
+        hostKey,
+        credentials: () => loadCredentials(auth),
+      },
+      { ...this.settings, privilege: entry.privilege },
+      this.options.metrics,
+      this.options.log,
+    );
+    this.hosts.set(entry.name, host);
+  }
+
+  private fetchKey(address: string, port: number): Promise<HostKey> {
+    return fetchHostKey({
+      address,
+      port,
+      timeoutMs: this.options.fetchTimeoutMs ?? this.settings.connectTimeoutMs,
+    });
+  }
+
+  private save(): void {
+    this.options.dir.writeJson(INVENTORY_FILE, { version: 1, hosts: this.entries });
+  }
+
+  private view(entry: InventoryEntry): HostView {
+    const host = this.hosts.get(entry.name);
+    return {
+      name: entry.name,
+      kind: 'ssh',
+      address: entry.address,
+      port: entry.port,
+      user: entry.user,
+      auth: entry.auth,
+      privilege: entry.privilege,
+      labels: entry.labels,
+      approved: host !== undefined,
+      hostKey: keyView(entry.hostKey),
+      pendingHostKey: keyView(entry.pendingHostKey),
+      connection: host ? host.status() : null,
+      addedAt: entry.addedAt,
+      addedBy: entry.addedBy,
+      approvedAt: entry.approvedAt,
+      approvedBy: entry.approvedBy,
+    };
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * A remote host over SSH, implementing the same Host interface as LocalHost (DESIGN.md, idea 1),
+ * so every collector and manager works on it unchanged. Nothing is installed on the host: it
+ * needs an SSH server, /bin/sh and the GNU userland every mainstream distribution has (cat,
+ * head, find, stat, realpath, tail, mktemp, date).
+ *
+ *   connection (ssh/connection.ts)  one pooled SSH connection: keep-alive, back-off, pinned key
+ *   workers    (ssh/pool.ts)        long-lived shells on it, at most `maxChannels` channels
+ *   batches    (ssh/batch.ts)       reads made in one turn of the event loop, in one round trip
+ *   scripts    (ssh/script.ts)      the only code that writes remote shell text, quoting once
+ *   sftp       (ssh/sftp.ts)        file contents: streamed downloads and uploads
+ *
+ * Privilege: a host in mode "sudo" runs the programs named in `sudoCommands` (kill, systemctl,
+ * nft…) through `sudo -n`; everything else, file access included, runs as the login user.
+ */
+import type { Logger } from 'pino';
+import { HyperionError } from '../util/errors.js';
+import type {
+  DirEntry,
+  FileEntry,
+  FsUsage,
+  Host,
+  HostPaths,
+  ReadResult,
+  ReadStreamOptions,
+  RunOptions,
+  RunResult,
+  StatResult,
+} from './host.js';
+import { Batcher, StatfsBatcher, toDirEntries, toFileEntries, toFileEntry, toStatResult, type Send } from './ssh/batch.js';
+import { SshConnection, type ConnectionSettings, type ConnectionStatus, type SshTarget } from './ssh/connection.js';
+import { errnoError, toolError } from './ssh/errno.js';
+import type { SshMetrics } from './ssh/metrics.js';
+import { baseName } from './ssh/parse.js';
+import { WorkerPool, type Lane } from './ssh/pool.js';
+import { DEFAULT_MAX_OUTPUT, parseRunAnswer, runOutcome } from './ssh/run.js';
+import { runRequest, type Marks, type RunPlan } from './ssh/script.js';
+import { readStream, writeStream, writeWhole } from './ssh/sftp.js';
+
+export type Privilege = 'root' | 'sudo';
+
+export interface SshHostSettings extends ConnectionSettings {
+  /** Channels per connection: the workers and the SFTP session together. */
+  maxChannels: number;
+  /** A batch of reads or a file operation that takes longer fails (and its worker is ended). */
+  commandTimeoutMs: number;
+  privilege: Privilege;
+  /** Programs run through sudo -n in privilege mode sudo; "dir/" covers a directory's programs. */
+  sudoCommands: readonly string[];
+}
+
+const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
+/** How long after its own timeout a program may take to be killed and report before giving up. */
+const KILL_GRACE_MS = 15_000;
+/** File operations (mkdir, mv, cp, rm) are bounded; a recursive copy of a big tree may take long. */
+const FILE_OP_TIMEOUT_MS = 10 * 60_000;
+
+export class SshHost implements Host {
+  readonly name: string;
+  readonly paths: HostPaths = DEFAULT_PATHS;
+  private readonly connection: SshConnection;
+  private readonly pool: WorkerPool;
+  private readonly batcher: Batcher;
+  private readonly statfsBatcher: StatfsBatcher;
+
+  constructor(
+    target: SshTarget,
+    private readonly settings: SshHostSettings,
+    metrics: SshMetrics,
+    log: Logger,
+  ) {
+    this.name = target.name;
+    this.connection = new SshConnection(target, settings, metrics, log);
+    this.pool = new WorkerPool(this.connection, target.name, {
+      maxWorkers: settings.maxChannels - 1, // one channel stays for the SFTP session
+      startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
+      idleMs: settings.idleCloseMs,
+    });
+    this.batcher = new Batcher(this.sender('read'), target.name);
+    this.statfsBatcher = new StatfsBatcher(this.sender('statfs'), target.name);
+  }
+
+  status(): ConnectionStatus {
+    return this.connection.status();
+  }
+
+  /** Failures of the transport so far (connects, drops, timeouts); /probe compares it. */
+  get transportFailures(): number {
+    return this.connection.transportFailures;
+  }
+
+  /** Ends the connection for good (host removed or changed); every later call fails. */
+  close(): void {
+    this.pool.close();
+    this.connection.close();
+  }
+
+  private sender(lane: Lane): Send {
+    return (build) =>
+      this.pool.use(lane, async (worker) => {
+        let seq = 0;
+        const response = await worker
+          .request((marks, s) => {
+            seq = s;
+            return build(marks, s);
+          }, this.settings.commandTimeoutMs)
+          .catch((error: unknown) => {
+            this.connection.noteFailure();
+            throw error;
+          });
+        return { response, marks: worker.marks, seq };
+      });
+  }
+
+  // --- Reads --------------------------------------------------------------------------------
+
+  /** The host's own clock, in seconds since the epoch (hyperion_time_seconds of a probe). */
+  now(): Promise<number> {
+    return this.batcher.clock();
+  }
+
+  async readFile(path: string): Promise<string> {
+    const result = await this.batcher.read(path);
+    if (!result.ok) throw result.error;
+    return result.text;
+  }
+
+  async readFiles(paths: readonly string[]): Promise<Map<string, ReadResult>> {
+    const results = await Promise.all(paths.map((p) => this.batcher.read(p)));
+    return new Map(paths.map((p, i) => [p, results[i]!]));
+  }
+
+  async readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>> {
+    const results = await Promise.all(paths.map((p) => this.batcher.head(p, maxBytes)));
+    return new Map(paths.map((p, i) => [p, results[i]!]));
+  }
+
+  async statMany(paths: readonly string[]): Promise<Map<string, StatResult>> {
+    const results = await Promise.all(paths.map((p) => toStatResult(this.batcher.find('stat', p), p, this.name)));
+    return new Map(paths.map((p, i) => [p, results[i]!]));
+  }
+
+  async listDir(path: string): Promise<DirEntry[]> {
+    return toDirEntries(await this.batcher.find('names', path), path, this.name);
+  }
+
+  async readLink(path: string): Promise<string> {
+    const { self } = await this.batcher.find('lstat', path);
+    if (self.typeLetter !== 'l') throw errnoError('EINVAL', `Invalid argument: ${path} is not a symbolic link on host ${this.name}`, path);
+    return self.linkTarget;
+  }
+
+  async statfs(path: string): Promise<FsUsage> {
+    const r = await this.statfsBatcher.statfs(path);
+    return {
+      size: r.blocks * r.blockSize,
+      free: r.blocksFree * r.blockSize,
+      avail: r.blocksAvail * r.blockSize,
+      files: r.files,
+      filesFree: r.filesFree,
+    };
+  }
+
+  async lstat(path: string): Promise<FileEntry> {
+    return toFileEntry((await this.batcher.find('lstat', path)).self);
+  }
+
+  async listDirDetailed(path: string): Promise<FileEntry[]> {
+    return toFileEntries(await this.batcher.find('details', path), path, this.name);
+  }
+
+  realpath(path: string): Promise<string> {
+    return this.batcher.realpath(path);
+  }
+
+  // --- Programs -----------------------------------------------------------------------------
+
+  private needsSudo(program: string): boolean {
+    if (this.settings.privilege !== 'sudo') return false;
+    return this.settings.sudoCommands.some((entry) =>
+      entry.endsWith('/') ? program.startsWith(entry) : program === entry || baseName(program) === entry,
+    );
+  }
+
+  run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const [program] = argv;
+    if (!program) return Promise.reject(new HyperionError('bad-request', 'Empty argument vector'));
+    return this.runAs(argv, options, this.needsSudo(program));
+  }
+
+  private async runAs(argv: readonly string[], options: RunOptions, sudo: boolean): Promise<RunResult> {
+    const program = argv[0]!;
+    if (options.signal?.aborted) throw stopped(program);
+    const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    const plan: RunPlan = {
+      argv,
+      sudo,
+      maxOutputBytes: maxOutput,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    };
+    // The host's watchdog kills the program at its timeout; this bound is for a host that
+    // stopped answering altogether. Without a timeout a program may run as long as it likes.
+    const bound = options.timeoutMs ? options.timeoutMs + KILL_GRACE_MS : 365 * 24 * 3600_000;
+    let seq = 0;
+    let marks: Marks | undefined;
+    const response = await this.pool.use('run', async (worker) => {
+      marks = worker.marks;
+      const onAbort = () => void this.killRemote(worker.partialStdout(), worker.marks, seq, sudo);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await worker.request((m, s) => {
+          seq = s;
+          return runRequest(m, s, plan);
+        }, Math.min(bound, 2 ** 31 - 1));
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+    if (options.signal?.aborted) throw stopped(program);
+    return runOutcome(parseRunAnswer(response, marks!, seq, maxOutput), argv, options, this.name, sudo);
+  }
+
+  /** Aborting a run: SIGKILL its process group, through another worker (this one is waiting). */
+  private async killRemote(partial: Buffer, marks: Marks, seq: number, sudo: boolean): Promise<void> {
+    const match = new RegExp(`\\n${marks.mark} ${seq} p (\\d+)\\n`).exec(partial.toString('utf8'));
+    if (!match) return;
+    const pid = match[1]!;
+    await this.runAs(['kill', '-s', 'KILL', '--', `-${pid}`], { timeoutMs: 10_000 }, sudo).catch(() =>
+      this.runAs(['kill', '-s', 'KILL', '--', pid], { timeoutMs: 10_000 }, sudo).catch(() => undefined),
+    );
+  }
+
+  /** A file-system program (mkdir, mv, cp, rm) as the login user; its failure as an errno error. */
+  private async fileOp(argv: string[], path: string): Promise<void> {
+    const result = await this.runAs(argv, { timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: 16 * 1024 }, false);
+    if (result.code === 0) return;
+    const line = result.stderr.trim().split('\n')[0] ?? `${argv[0]} failed`;
+    throw fileOpError(line, path, this.name);
+  }
+
+  // --- Files --------------------------------------------------------------------------------
+
+  async createReadStream(path: string, options: ReadStreamOptions = {}): Promise<NodeJS.ReadableStream> {
+    return readStream(await this.connection.sftp(), path, options, this.name);
+  }
+
+  async createWriteStream(path: string, mode = 0o644): Promise<NodeJS.WritableStream> {
+    const exists = (p: string) => this.lstat(p).then(
+      () => true,
+      () => false,
+    );
+    return writeStream(await this.connection.sftp(), path, mode, this.name, exists);
+  }
+
+  async writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    await writeWhole(await this.connection.sftp(), path, Buffer.isBuffer(data) ? data : Buffer.from(data), mode, this.name);
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
+    const mode = (options.mode ?? 0o755).toString(8);
+    await this.fileOp(['mkdir', ...(options.recursive ? ['-p'] : []), '-m', mode, '--', path], path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    // mv falls back to copying across file systems; rename(2) refuses with EXDEV, and callers
+    // (the files manager) rely on that to copy with their own temporary name.
+    const parent = to.slice(0, Math.max(1, to.lastIndexOf('/')));
+    const [source, target] = await Promise.all([this.batcher.find('lstat', from), this.batcher.find('lstat', parent)]);
+    if (source.self.device !== target.self.device) {
+      throw errnoError('EXDEV', `Invalid cross-device link: ${from} → ${to} on host ${this.name}`, from);
+    }
+    await this.fileOp(['mv', '-f', '-T', '--', from, to], from);
+  }
+
+  async copy(from: string, to: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const source = await this.lstat(from);
+    if (source.type === 'dir' && !options.recursive) {
+      throw errnoError('EISDIR', `Is a directory: ${from} (copy it recursively) on host ${this.name}`, from);
+    }
+    const exists = await this.lstat(to).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw errnoError('EEXIST', `File exists: ${to} on host ${this.name}`, to);
+    const flags = ['-P', '--preserve=mode,timestamps', '-T', ...(options.recursive ? ['-R'] : [])];
+    await this.fileOp(['cp', ...flags, '--', from, to], from);
+  }
+
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const entry = await this.lstat(path);
+    if (entry.type === 'dir') {
+      await this.fileOp(options.recursive ? ['rm', '-r', '--', path] : ['rmdir', '--', path], path);
+    } else {
+      await this.fileOp(['rm', '--', path], path);
+    }
+  }
+}
+
+function stopped(program: string): HyperionError {
+  return new HyperionError('unavailable', `${program} was stopped before it finished (the run was aborted)`);
+}
+
+/** mv's and cp's messages that are not a strerror text. */
+function fileOpError(line: string, path: string, host: string): Error {
+  if (/cannot overwrite directory .* with non-directory/.test(line)) {
+    return errnoError('EISDIR', `Is a directory: ${line} on host ${host}`, path);
+  }
+  if (/cannot overwrite non-directory .* with directory/.test(line)) {
+    return errnoError('ENOTDIR', `Not a directory: ${line} on host ${host}`, path);
+  }
+  if (/subdirectory of itself/.test(line)) {
+    return errnoError('EINVAL', `Invalid argument: ${line} on host ${host}`, path);
+  }
+  return toolError(line, path, host);
+}

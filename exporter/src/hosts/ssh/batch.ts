@@ -1,0 +1,446 @@
+/**
+ * Coalesces the reads that callers make in one turn of the event loop into one request to the
+ * host. The collectors run concurrently, so the first reads of a whole scrape (/proc/stat,
+ * meminfo, loadavg, the /proc listing…) leave in one round trip, the reads that depend on them
+ * in the next: a probe takes three or four round trips whatever its number of files.
+ *
+ * A path made only of plain characters can share a request: an error line is matched to it by
+ * name. Any other path gets a request of its own, where every error line is its own.
+ */
+import type { DirEntry, FileEntry, FileStat, ReadResult, StatResult } from '../host.js';
+import { HyperionError, errorMessage } from '../../util/errors.js';
+import { errnoError, toolError } from './errno.js';
+import {
+  attribute,
+  baseName,
+  entryTypeOf,
+  missingTool,
+  parseFindRecords,
+  parseNulList,
+  parseStatfsRecords,
+  splitParts,
+  stderrSections,
+  type FindRecord,
+  type StatfsRecord,
+} from './parse.js';
+import { batchRequest, batchSections, statfsRequest, type BatchPlan, type FindKind, type Marks } from './script.js';
+
+type FsUsageRecord = StatfsRecord;
+import type { WorkerResponse } from './worker.js';
+
+/** Paths that may share a request: nothing a tool would quote or escape in its messages. */
+const PLAIN_PATH = /^\/[A-Za-z0-9._@%+=:,/-]*$/;
+/** A request's shell text stays below this; more paths make more requests. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+type Resolver<T> = { resolve(value: T): void; reject(error: Error): void };
+
+type OpKey = string;
+
+interface Op {
+  key: OpKey;
+  kind: 'read' | 'head' | 'find' | 'realpath' | 'clock';
+  path: string;
+  maxBytes: number;
+  find?: FindKind;
+  waiters: Resolver<unknown>[];
+}
+
+export interface FindAnswer {
+  /** The starting point itself (stat, lstat; depth 0 of a listing). */
+  self: FindRecord;
+  /** A listing's entries. */
+  entries: FindRecord[];
+}
+
+/** Runs a request on some worker of the host (the pool decides which). */
+export type Send = (build: (marks: Marks, seq: number) => string) => Promise<{
+  response: WorkerResponse;
+  marks: Marks;
+  seq: number;
+}>;
+
+export class Batcher {
+  private pending = new Map<OpKey, Op>();
+  private scheduled = false;
+
+  constructor(
+    private readonly send: Send,
+    private readonly hostName: string,
+  ) {}
+
+  read(path: string): Promise<ReadResult> {
+    return this.enqueue<ReadResult>({ kind: 'read', path, maxBytes: 0 });
+  }
+
+  head(path: string, maxBytes: number): Promise<ReadResult> {
+    return this.enqueue<ReadResult>({ kind: 'head', path, maxBytes });
+  }
+
+  find(kind: FindKind, path: string): Promise<FindAnswer> {
+    return this.enqueue<FindAnswer>({ kind: 'find', find: kind, path, maxBytes: 0 });
+  }
+
+  realpath(path: string): Promise<string> {
+    return this.enqueue<string>({ kind: 'realpath', path, maxBytes: 0 });
+  }
+
+  /** The host's clock in seconds since the epoch, read in the same round trip as other reads. */
+  clock(): Promise<number> {
+    return this.enqueue<number>({ kind: 'clock', path: '', maxBytes: 0 });
+  }
+
+  private enqueue<T>(spec: Omit<Op, 'key' | 'waiters'>): Promise<T> {
+    const key = `${spec.kind}\0${spec.find ?? ''}\0${spec.maxBytes}\0${spec.path}`;
+    return new Promise<T>((resolve, reject) => {
+      let op = this.pending.get(key);
+      if (!op) {
+        op = { ...spec, key, waiters: [] };
+        this.pending.set(key, op);
+      }
+      op.waiters.push({ resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the current turn: every collector that is ready to read has asked by then.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const ops = [...this.pending.values()];
+    this.pending = new Map();
+    for (const group of plan(ops)) void this.execute(group);
+  }
+
+  private async execute(ops: Op[]): Promise<void> {
+    const built = buildPlan(ops);
+    try {
+      const { response, marks, seq } = await this.send((m, s) => batchRequest(m, s, built.plan));
+      settle(ops, built, response, marks, seq, this.hostName);
+    } catch (error) {
+      for (const op of ops) for (const w of op.waiters) w.reject(error as Error);
+    }
+  }
+}
+
+/** Groups ops into requests: plain paths together up to the size limit, odd ones alone. */
+function plan(ops: Op[]): Op[][] {
+  const groups: Op[][] = [];
+  let current: Op[] = [];
+  let size = 0;
+  let clockTaken = false;
+  for (const op of ops) {
+    if (op.kind === 'clock') {
+      if (!clockTaken) current.push(op);
+      clockTaken = true;
+      continue;
+    }
+    if (!PLAIN_PATH.test(op.path)) {
+      groups.push([op]);
+      continue;
+    }
+    const cost = op.path.length + 12;
+    if (size + cost > MAX_REQUEST_BYTES && current.length > 0) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(op);
+    size += cost;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+interface Built {
+  plan: BatchPlan;
+  /** Ops answered by cat: reads, and heads too small to hold the separator (cut here). */
+  readOps: Op[];
+  headGroups: { maxBytes: number; ops: Op[] }[];
+  findGroups: { kind: FindKind; ops: Op[] }[];
+  realpathOps: Op[];
+  clockOps: Op[];
+}
+
+function buildPlan(ops: Op[]): Built {
+  const readOps: Op[] = [];
+  const heads = new Map<number, Op[]>();
+  const finds = new Map<FindKind, Op[]>();
+  const realpathOps: Op[] = [];
+  const clockOps: Op[] = [];
+  for (const op of ops) {
+    if (op.kind === 'clock') clockOps.push(op);
+    else if (op.kind === 'read') readOps.push(op);
+    else if (op.kind === 'realpath') realpathOps.push(op);
+    else if (op.kind === 'find') finds.set(op.find!, [...(finds.get(op.find!) ?? []), op]);
+    // head -c of the separator file must return it whole; smaller heads are cut locally.
+    else if (op.maxBytes < 128) readOps.push(op);
+    else heads.set(op.maxBytes, [...(heads.get(op.maxBytes) ?? []), op]);
+  }
+  const headGroups = [...heads].map(([maxBytes, list]) => ({ maxBytes, ops: list }));
+  const findGroups = [...finds].map(([kind, list]) => ({ kind, ops: list }));
+  return {
+    plan: {
+      clock: clockOps.length > 0,
+      reads: readOps.map((o) => o.path),
+      heads: headGroups.map((g) => ({ maxBytes: g.maxBytes, paths: g.ops.map((o) => o.path) })),
+      finds: findGroups.map((g) => ({ kind: g.kind, paths: g.ops.map((o) => o.path) })),
+      realpaths: realpathOps.map((o) => o.path),
+    },
+    readOps,
+    headGroups,
+    findGroups,
+    realpathOps,
+    clockOps,
+  };
+}
+
+function resolveAll(op: Op, value: unknown): void {
+  for (const w of op.waiters) w.resolve(value);
+}
+
+function rejectAll(op: Op, error: Error): void {
+  for (const w of op.waiters) w.reject(error);
+}
+
+/** Errors per path of one stderr section; a missing tool fails the whole section. */
+function sectionErrors(
+  lines: readonly string[],
+  paths: readonly string[],
+  hostName: string,
+): { errors: Map<string, Error>; missing?: string } {
+  const missing = missingTool(lines);
+  const candidates = new Set(paths);
+  const errors = new Map<string, Error>();
+  for (const line of lines) {
+    const path = attribute(line, candidates);
+    if (path !== undefined && !errors.has(path)) errors.set(path, toolError(line, path, hostName));
+  }
+  return missing === undefined ? { errors } : { errors, missing };
+}
+
+function settle(ops: Op[], built: Built, response: WorkerResponse, marks: Marks, seq: number, hostName: string): void {
+  const { plan } = built;
+  const sections = stderrSections(response.stderr, marks.mark, seq);
+  const lines = (name: string) => sections.get(name) ?? [];
+  const separator = Buffer.from(marks.separator);
+  const headCount = plan.heads.reduce((n, g) => n + g.paths.length, 0);
+  const expected = (plan.clock ? 1 : 0) + plan.reads.length + headCount + (plan.realpaths.length > 0 ? 1 : 0);
+  const parts = splitParts(response.stdout, separator, expected);
+  if (!parts) {
+    const missing = batchSections(plan)
+      .map((s) => missingTool(lines(s)))
+      .find((m) => m !== undefined);
+    const error = missing
+      ? new HyperionError('unsupported', `${missing} is not installed on host ${hostName}; reading files needs it`)
+      : new HyperionError(
+          'unavailable',
+          `host ${hostName} answered a batch of reads in an unexpected shape: ${response.stderr.slice(0, 300)}`,
+        );
+    for (const op of ops) rejectAll(op, error);
+    return;
+  }
+  let next = 0;
+  if (plan.clock) {
+    const text = parts[next++]!.toString('utf8').trim();
+    const seconds = Number(text);
+    for (const op of built.clockOps) {
+      if (/^\d+(\.\d+)?$/.test(text) && Number.isFinite(seconds)) resolveAll(op, seconds);
+      else rejectAll(op, new HyperionError('unsupported', `host ${hostName}: date +%s.%N printed "${text.slice(0, 40)}"`));
+    }
+  }
+  const readErrors = sectionErrors(lines('reads'), plan.reads, hostName);
+  for (const op of built.readOps) {
+    const part = parts[next++]!;
+    answerRead(op, part, readErrors, hostName);
+  }
+  built.headGroups.forEach((group, i) => {
+    const errors = sectionErrors(lines(`heads${i}`), plan.heads[i]!.paths, hostName);
+    for (const op of group.ops) answerRead(op, parts[next++]!, errors, hostName);
+  });
+  const records = parseFindRecords(parts[next++]!);
+  built.findGroups.forEach((group, i) => {
+    const errors = sectionErrors(lines(`find${i}`), plan.finds[i]!.paths, hostName);
+    answerFinds(group.kind, group.ops, records, errors, hostName);
+  });
+  if (plan.realpaths.length > 0) {
+    const errors = sectionErrors(lines('realpaths'), plan.realpaths, hostName);
+    const resolved = parseNulList(parts[next++]!);
+    let k = 0;
+    for (const op of built.realpathOps) {
+      const error = errors.errors.get(op.path);
+      if (errors.missing) rejectAll(op, missingError(errors.missing, hostName));
+      else if (error) rejectAll(op, error);
+      else if (k < resolved.length) resolveAll(op, resolved[k++]);
+      else rejectAll(op, errnoError('EIO', `realpath gave no answer for ${op.path} on host ${hostName}`, op.path));
+    }
+  }
+}
+
+function missingError(tool: string, hostName: string): HyperionError {
+  return new HyperionError('unsupported', `${tool} is not installed on host ${hostName}`);
+}
+
+function answerRead(
+  op: Op,
+  part: Buffer,
+  errors: { errors: Map<string, Error>; missing?: string },
+  hostName: string,
+): void {
+  if (errors.missing) {
+    rejectAll(op, missingError(errors.missing, hostName));
+    return;
+  }
+  const error = errors.errors.get(op.path);
+  // A read that failed half-way (the process ended) is a failure, as it is locally.
+  if (error) resolveAll(op, { ok: false, error } satisfies ReadResult);
+  else {
+    const bytes = op.kind === 'head' && part.length > op.maxBytes ? part.subarray(0, op.maxBytes) : part;
+    resolveAll(op, { ok: true, text: bytes.toString('utf8') } satisfies ReadResult);
+  }
+}
+
+function answerFinds(
+  kind: FindKind,
+  ops: Op[],
+  records: FindRecord[],
+  errors: { errors: Map<string, Error>; missing?: string },
+  hostName: string,
+): void {
+  const byStart = new Map<string, FindAnswer>();
+  for (const r of records) {
+    if (r.kind !== kind) continue;
+    let answer = byStart.get(r.start);
+    if (r.depth === 0) {
+      if (!answer) byStart.set(r.start, { self: r, entries: [] });
+      continue;
+    }
+    if (!answer) {
+      answer = { self: r, entries: [] };
+      byStart.set(r.start, answer);
+    }
+    answer.entries.push(r);
+  }
+  for (const op of ops) {
+    if (errors.missing) {
+      rejectAll(op, missingError(errors.missing, hostName));
+      continue;
+    }
+    const error = errors.errors.get(op.path);
+    const answer = byStart.get(op.path);
+    if (error) rejectAll(op, error);
+    else if (!answer || answer.self.depth !== 0)
+      rejectAll(op, errnoError('ENOENT', `No such file or directory: ${op.path} on host ${hostName}`, op.path));
+    else resolveAll(op, answer);
+  }
+}
+
+// --- Turning find answers into the Host interface's shapes -----------------------------------
+
+function notFound(path: string, hostName: string): Error {
+  return errnoError('ENOENT', `No such file or directory: ${path} on host ${hostName}`, path);
+}
+
+/** A listing's answer as readdir would give it (ENOTDIR for a file, ENOENT for a dangling link). */
+export function toDirEntries(answer: FindAnswer, path: string, hostName: string): DirEntry[] {
+  checkDirectory(answer, path, hostName);
+  return answer.entries.map((r) => ({ name: r.name, type: entryTypeOf(r.typeLetter) }));
+}
+
+export function toFileEntries(answer: FindAnswer, path: string, hostName: string): FileEntry[] {
+  checkDirectory(answer, path, hostName);
+  return answer.entries.map((r) => toFileEntry(r, r.name));
+}
+
+function checkDirectory(answer: FindAnswer, path: string, hostName: string): void {
+  const letter = answer.self.typeLetter;
+  if (letter === 'l') throw notFound(path, hostName);
+  if (letter !== 'd') throw errnoError('ENOTDIR', `Not a directory: ${path} on host ${hostName}`, path);
+}
+
+export function toFileEntry(r: FindRecord, name = baseName(r.start)): FileEntry {
+  const type = entryTypeOf(r.typeLetter);
+  const entry: FileEntry = { name, type, size: r.size, mode: r.mode & 0o7777, uid: r.uid, gid: r.gid, mtimeMs: r.mtimeMs };
+  if (type === 'symlink') entry.linkTarget = r.linkTarget;
+  return entry;
+}
+
+/** stat(2) of a path: find -L reports a dangling symlink as a symlink; stat says ENOENT. */
+export function toStatResult(answer: Promise<FindAnswer>, path: string, hostName: string): Promise<StatResult> {
+  return answer.then(
+    ({ self }): StatResult => {
+      if (self.typeLetter === 'l') return { ok: false, error: notFound(path, hostName) };
+      const stat: FileStat = {
+        type: entryTypeOf(self.typeLetter),
+        size: self.size,
+        mode: self.mode & 0o7777,
+        uid: self.uid,
+        gid: self.gid,
+        mtimeMs: self.mtimeMs,
+      };
+      return { ok: true, stat };
+    },
+    (error: unknown): StatResult => {
+      if (error instanceof HyperionError) throw error; // the host, not the path, failed
+      return { ok: false, error: error instanceof Error ? error : new Error(errorMessage(error)) };
+    },
+  );
+}
+
+// --- statfs -----------------------------------------------------------------------------------
+
+/** Coalesces statfs calls (one per mount point in a scrape) into one `stat -f` per turn. */
+export class StatfsBatcher {
+  private pending = new Map<string, Resolver<FsUsageRecord>[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly send: Send,
+    private readonly hostName: string,
+  ) {}
+
+  statfs(path: string): Promise<FsUsageRecord> {
+    return new Promise((resolve, reject) => {
+      const list = this.pending.get(path) ?? [];
+      list.push({ resolve, reject });
+      this.pending.set(path, list);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const pending = this.pending;
+    this.pending = new Map();
+    const plain = [...pending.keys()].filter((p) => PLAIN_PATH.test(p));
+    const odd = [...pending.keys()].filter((p) => !PLAIN_PATH.test(p));
+    if (plain.length > 0) void this.execute(plain, pending);
+    for (const path of odd) void this.execute([path], pending);
+  }
+
+  private async execute(paths: string[], pending: Map<string, Resolver<FsUsageRecord>[]>): Promise<void> {
+    const waiters = (path: string) => pending.get(path) ?? [];
+    try {
+      const { response, marks, seq } = await this.send((m, s) => statfsRequest(m, s, paths));
+      const errors = sectionErrors(stderrSections(response.stderr, marks.mark, seq).get('statfs') ?? [], paths, this.hostName);
+      const records = new Map(parseStatfsRecords(response.stdout).map((r) => [r.path, r]));
+      for (const path of paths) {
+        const record = records.get(path);
+        const error = errors.missing
+          ? missingError(errors.missing, this.hostName)
+          : (errors.errors.get(path) ?? (record ? undefined : notFound(path, this.hostName)));
+        for (const w of waiters(path)) {
+          if (error) w.reject(error);
+          else w.resolve(record!);
+        }
+      }
+    } catch (error) {
+      for (const path of paths) for (const w of waiters(path)) w.reject(error as Error);
+    }
+  }
+}

@@ -1,0 +1,505 @@
+/**
+ * The files manager of one host: list, download, read as text, upload, mkdir, move, copy and
+ * delete, only below the configured roots. Written against the Host interface alone, so it
+ * works unchanged on a remote host. Every path goes through names.ts (syntax) and
+ * containment.ts (where it really leads) before anything is read or written; the role a write
+ * needs is the route's business (writeRole), whether a root may be written at all is checked
+ * here again.
+ */
+import path from 'node:path';
+import type { EntryType, FileEntry, Host } from '../../hosts/host.js';
+import { HyperionError } from '../../util/errors.js';
+import { resolveEntry, resolveExisting, resolveTarget, joinPath, type RootHandle } from './containment.js';
+import { etagOfBytes, etagOfFile, ifMatchSatisfied } from './etag.js';
+import { describe, errnoOf, fsError } from './fs-errors.js';
+import { IdentityCache, type Identities } from './identities.js';
+import { toFileInfo, type FileInfo } from './info.js';
+import { DEFAULT_LIST_LIMIT, pageOf, sortEntries, type ListQuery } from './listing.js';
+import { display, splitRelPath } from './names.js';
+import { parseRange } from './range.js';
+import { receive } from './receive.js';
+import type { FileRoot, FileSettings } from './settings.js';
+import { checkPlans, copyInto, moveOne, type TransferPlan } from './transfer.js';
+import type {
+  Breadcrumb,
+  DeleteResult,
+  DirectoryListing,
+  Download,
+  FileDetail,
+  FileLocation,
+  RootList,
+  TextFile,
+  TransferItem,
+  TransferResult,
+  UploadRequest,
+  WriteResult,
+} from './types.js';
+
+export type * from './types.js';
+export { LIST_SORT_KEYS, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT, type ListQuery } from './listing.js';
+
+export class FileManager {
+  private readonly identities: IdentityCache;
+  private readonly rootsHere: FileRoot[];
+
+  constructor(
+    private readonly host: Host,
+    private readonly settings: FileSettings,
+  ) {
+    this.identities = new IdentityCache(host);
+    this.rootsHere = settings.roots.filter((r) => !r.hosts || r.hosts.includes(host.name));
+  }
+
+  roots(): RootList {
+    return {
+      items: this.rootsHere.map((r) => ({
+        name: r.name,
+        path: r.path,
+        writable: r.writable,
+        writeRole: r.writable ? r.writeRole : null,
+      })),
+      uploadLimitBytes: this.settings.uploadLimitBytes,
+      textLimitBytes: this.settings.textLimitBytes,
+    };
+  }
+
+  root(name: string): FileRoot {
+    const root = this.rootsHere.find((r) => r.name === name);
+    if (!root) {
+      const known = this.rootsHere.map((r) => r.name).join(', ') || 'none';
+      throw new HyperionError(
+        'not-found',
+        `no file root "${name}" on host ${this.host.name} (roots: ${known})`,
+      );
+    }
+    return root;
+  }
+
+  /** The role writing in `rootName` needs; a read-only root refuses here. */
+  writeRole(rootName: string): 'operator' | 'admin' {
+    const root = this.root(rootName);
+    if (!root.writable) {
+      throw new HyperionError('conflict', `root "${root.name}" is read-only (configuration: files.roots)`);
+    }
+    return root.writeRole;
+  }
+
+  /** A directory listing, or the details of a file. */
+  async get(location: FileLocation, query: ListQuery = {}): Promise<DirectoryListing | FileDetail> {
+    const { handle, segments } = await this.locate(location);
+    const found = await resolveExisting(this.host, handle, segments);
+    const ids = await this.identities.get();
+    const entry = this.info(found.entry, handle.name, segments, ids);
+    const located = {
+      root: handle.name,
+      path: segments.join('/'),
+      breadcrumbs: breadcrumbs(handle.name, segments),
+      entry,
+    };
+    if (found.entry.type !== 'dir') return { kind: 'file', ...located };
+
+    const entries = await describe(this.host.listDirDetailed(found.real), display(handle.name, segments));
+    const targets = await this.linkTargets(found.real, entries);
+    const prefix = segments.length === 0 ? '' : `${segments.join('/')}/`;
+    const items = sortEntries(
+      entries.map((e) => toFileInfo(e, prefix + e.name, ids, targets.get(e.name))),
+      query,
+    );
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    return {
+      kind: 'directory',
+      ...located,
+      total: items.length,
+      offset,
+      limit,
+      items: pageOf(items, offset, limit),
+    };
+  }
+
+  /** Opens a file for download; `rangeHeader` is the request's Range header. */
+  async openDownload(location: FileLocation, rangeHeader: string | undefined): Promise<Download> {
+    const { handle, segments } = await this.locate(location);
+    const found = await resolveExisting(this.host, handle, segments);
+    const what = display(handle.name, segments);
+    assertRegularFile(found.entry, what, 'download');
+    const entry = this.info(found.entry, handle.name, segments, await this.identities.get());
+    const size = found.entry.size;
+    // Kernel files (procfs, sysfs) say 0 bytes and have content: send them whole, length unknown.
+    const range = size === 0 ? ({ kind: 'full' } as const) : parseRange(rangeHeader, size);
+    if (range.kind === 'unsatisfiable') return { entry, size, range };
+    const bounds =
+      range.kind === 'partial'
+        ? { start: range.start, end: range.end }
+        : size > 0
+          ? { start: 0, end: size - 1 }
+          : {};
+    const stream = await describe(this.host.createReadStream(found.real, bounds), what);
+    return { entry, size, range, stream };
+  }
+
+  /** A small UTF-8 text file with its tag, for the editor. */
+  async readText(location: FileLocation): Promise<TextFile> {
+    const { handle, segments } = await this.locate(location);
+    const found = await resolveExisting(this.host, handle, segments);
+    const what = display(handle.name, segments);
+    assertRegularFile(found.entry, what, 'open in the editor');
+    const limit = this.settings.textLimitBytes;
+    if (found.entry.size > limit) throw tooLargeForEditor(what, found.entry.size, limit);
+    const bytes = await describe(readBounded(this.host, found.real, limit), what);
+    if (bytes === undefined) throw tooLargeForEditor(what, found.entry.size, limit);
+    const content = decodeText(bytes, what);
+    const ids = await this.identities.get();
+    return {
+      root: handle.name,
+      path: segments.join('/'),
+      breadcrumbs: breadcrumbs(handle.name, segments),
+      entry: this.info(found.entry, handle.name, segments, ids),
+      content,
+      etag: etagOfBytes(bytes),
+    };
+  }
+
+  /**
+   * Stores a streamed body as the file at `location`. Preconditions are checked before the first
+   * byte is read; the body goes to a temporary file that is renamed into place when complete.
+   */
+  async upload(
+    location: FileLocation,
+    body: NodeJS.ReadableStream,
+    request: UploadRequest,
+  ): Promise<WriteResult> {
+    this.writeRole(location.root);
+    const { handle, segments } = await this.locate(location);
+    const what = display(handle.name, segments);
+    if (segments.length === 0)
+      throw new HyperionError('bad-request', 'name the file to upload: a path inside the root');
+    const target = await resolveTarget(this.host, handle, segments);
+    const existing = target.existing;
+    if (existing) {
+      if (existing.entry.type !== 'file') {
+        throw new HyperionError(
+          'conflict',
+          `${what} exists and is not a regular file (${existing.entry.type}); it is never replaced`,
+        );
+      }
+      if (request.ifNoneMatch?.trim() === '*') {
+        throw new HyperionError('precondition-failed', `${what} already exists (If-None-Match: *)`);
+      }
+      if (request.ifMatch !== undefined) await this.checkIfMatch(existing.real, request.ifMatch, what);
+      else if (!request.overwrite) {
+        throw new HyperionError(
+          'conflict',
+          `${what} already exists; send overwrite=true, or If-Match with the tag you read, to replace it`,
+        );
+      }
+    } else {
+      if (request.ifMatch !== undefined) {
+        throw new HyperionError(
+          'precondition-failed',
+          `${what} does not exist (If-Match needs an existing file)`,
+        );
+      }
+      if (target.missing.length > 1 && !request.parents) {
+        const dir = display(handle.name, segments.slice(0, segments.length - target.missing.length + 1));
+        throw new HyperionError('not-found', `directory ${dir} does not exist; parents=true creates it`);
+      }
+    }
+    const limit = this.settings.uploadLimitBytes;
+    if (request.contentLength !== undefined && request.contentLength > limit) {
+      throw new HyperionError(
+        'payload-too-large',
+        `the upload (${request.contentLength} bytes) is larger than the limit of ${limit} bytes`,
+      );
+    }
+
+    const final = existing ? existing.real : joinPath(target.base, target.missing);
+    // Beside the final file when it exists; otherwise in the deepest directory that exists, so a
+    // failed upload does not even leave the parent directories it would have created.
+    const dir = existing ? path.posix.dirname(existing.real) : target.base;
+    // Never carry set-id bits over to new content.
+    const mode = existing ? existing.entry.mode & 0o777 : 0o644;
+    const received = await receive(this.host, body, dir, {
+      limitBytes: limit,
+      idleMs: this.settings.uploadIdleMs,
+      mode,
+    });
+    try {
+      // What may have changed while the body arrived is checked again (this narrows the race
+      // with other writers on the host; it cannot close it).
+      if (existing && request.ifMatch !== undefined)
+        await this.checkIfMatch(existing.real, request.ifMatch, what);
+      if (!existing && !request.overwrite && (await this.lstatOrUndefined(final))) {
+        throw new HyperionError('conflict', `${what} was created by someone else while the upload ran`);
+      }
+      if (target.missing.length > 1) {
+        await this.host.mkdir(joinPath(target.base, target.missing.slice(0, -1)), { recursive: true });
+      }
+      await this.host.rename(received.temp, final);
+    } catch (error) {
+      await this.host.remove(received.temp).catch(() => undefined);
+      throw fsError(error, what);
+    }
+    return {
+      ...(await this.written(handle.name, segments, final)),
+      created: !existing,
+      etag: received.etag,
+    };
+  }
+
+  async mkdir(location: FileLocation, parents: boolean): Promise<WriteResult> {
+    this.writeRole(location.root);
+    const { handle, segments } = await this.locate(location);
+    const what = display(handle.name, segments);
+    if (segments.length === 0) throw new HyperionError('bad-request', 'name the directory to create');
+    let created: string;
+    if (parents) {
+      const target = await resolveTarget(this.host, handle, segments);
+      if (target.existing) throw new HyperionError('conflict', `${what} already exists`);
+      created = joinPath(target.base, target.missing);
+      await describe(this.host.mkdir(created, { recursive: true }), what);
+    } else {
+      const ref = await resolveEntry(this.host, handle, segments);
+      if (ref.entry) throw new HyperionError('conflict', `${what} already exists`);
+      created = ref.path;
+      await describe(this.host.mkdir(created), what);
+    }
+    return { ...(await this.written(handle.name, segments, created)), created: true };
+  }
+
+  /** Deletes a file, link or (only with `recursive`) a directory and everything in it. */
+  async remove(location: FileLocation, recursive: boolean): Promise<DeleteResult> {
+    this.writeRole(location.root);
+    const { handle, segments } = await this.locate(location);
+    const what = display(handle.name, segments);
+    const ref = await resolveEntry(this.host, handle, segments);
+    if (!ref.entry) throw new HyperionError('not-found', `${what} does not exist`);
+    if (ref.entry.type === 'dir' && !recursive) {
+      throw new HyperionError(
+        'conflict',
+        `${what} is a directory: pass recursive=true to delete it and everything in it`,
+      );
+    }
+    await describe(this.host.remove(ref.path, { recursive }), what);
+    return { root: handle.name, path: segments.join('/'), type: ref.entry.type, deleted: true };
+  }
+
+  move(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
+    return this.transfer('move', items, overwrite);
+  }
+
+  copy(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
+    return this.transfer('copy', items, overwrite);
+  }
+
+  private async transfer(
+    verb: 'move' | 'copy',
+    items: readonly TransferItem[],
+    overwrite: boolean,
+  ): Promise<TransferResult> {
+    const plans: (TransferPlan & { to: { root: string; segments: string[] }; from: FileLocation })[] = [];
+    for (const item of items) {
+      if (verb === 'move') this.writeRole(item.from.root);
+      this.writeRole(item.to.root);
+      const from = await this.locate(item.from, 'from/path');
+      const to = await this.locate(item.to, 'to/path');
+      const fromText = display(from.handle.name, from.segments);
+      const toText = display(to.handle.name, to.segments);
+      let source: string;
+      let sourceEntry: FileEntry;
+      if (verb === 'move') {
+        // A move takes the entry itself: moving a link moves the link.
+        const ref = await resolveEntry(this.host, from.handle, from.segments);
+        if (!ref.entry) throw new HyperionError('not-found', `${fromText} does not exist`);
+        source = ref.path;
+        sourceEntry = ref.entry;
+      } else {
+        // A copy copies what the path shows, and refuses a link that leads outside its root.
+        const found = await resolveExisting(this.host, from.handle, from.segments);
+        if (from.segments.length === 0)
+          throw new HyperionError(
+            'bad-request',
+            `copy a directory inside root "${from.handle.name}", not the root itself`,
+          );
+        source = found.real;
+        sourceEntry = found.entry;
+        if (sourceEntry.type === 'other') assertRegularFile(sourceEntry, fromText, 'copy');
+      }
+      const destination = await resolveEntry(this.host, to.handle, to.segments);
+      plans.push({
+        source,
+        sourceEntry,
+        destination,
+        fromText,
+        toText,
+        from: item.from,
+        to: { root: to.handle.name, segments: to.segments },
+      });
+    }
+    checkPlans(plans, overwrite, verb);
+
+    const done: TransferResult['items'] = [];
+    for (const plan of plans) {
+      try {
+        if (verb === 'move') await moveOne(this.host, plan);
+        else await copyInto(this.host, plan);
+      } catch (error) {
+        const described = fsError(error, `${verb} ${plan.fromText} → ${plan.toText}`);
+        // Say what already happened: earlier items are done and stay done.
+        if (described instanceof HyperionError && done.length > 0) {
+          throw new HyperionError(
+            described.type,
+            `${described.message} (${done.length} earlier item(s) done)`,
+            {
+              extra: { done },
+              cause: error,
+            },
+          );
+        }
+        throw described;
+      }
+      const written = await this.written(plan.to.root, plan.to.segments, plan.destination.path);
+      done.push({
+        from: plan.from,
+        to: { root: plan.to.root, path: plan.to.segments.join('/') },
+        entry: written.entry,
+      });
+    }
+    return { items: done };
+  }
+
+  /** The root (resolved to its canonical path) and the segments of a location. */
+  private async locate(
+    location: FileLocation,
+    field = 'path',
+  ): Promise<{ handle: RootHandle; segments: string[] }> {
+    const root = this.root(location.root);
+    const segments = splitRelPath(location.path, field);
+    return { handle: await this.handle(root), segments };
+  }
+
+  private async handle(root: FileRoot): Promise<RootHandle> {
+    try {
+      return { name: root.name, real: await this.host.realpath(root.path) };
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT' || !root.createOnDemand) {
+        throw fsError(error, `the directory ${root.path} of root "${root.name}"`);
+      }
+    }
+    await describe(this.host.mkdir(root.path, { recursive: true, mode: 0o750 }), `root "${root.name}"`);
+    return { name: root.name, real: await this.host.realpath(root.path) };
+  }
+
+  private info(entry: FileEntry, rootName: string, segments: readonly string[], ids: Identities): FileInfo {
+    const name = segments.length === 0 ? rootName : segments[segments.length - 1]!;
+    return toFileInfo({ ...entry, name }, segments.join('/'), ids);
+  }
+
+  /** What each symlink of a listing leads to, in one batch (one round trip on a remote host). */
+  private async linkTargets(
+    dir: string,
+    entries: readonly FileEntry[],
+  ): Promise<Map<string, EntryType | 'broken'>> {
+    const links = entries.filter((e) => e.type === 'symlink');
+    const out = new Map<string, EntryType | 'broken'>();
+    if (links.length === 0) return out;
+    const stats = await this.host.statMany(links.map((l) => joinPath(dir, [l.name])));
+    for (const l of links) {
+      const s = stats.get(joinPath(dir, [l.name]));
+      out.set(l.name, s?.ok ? s.stat.type : 'broken');
+    }
+    return out;
+  }
+
+  private async checkIfMatch(real: string, ifMatch: string, what: string): Promise<void> {
+    const current = await describe(etagOfFile(this.host, real), what);
+    if (!ifMatchSatisfied(ifMatch, current)) {
+      throw new HyperionError(
+        'precondition-failed',
+        `${what} changed since it was read (its tag is now ${current}); reload it and apply your change again`,
+        {
+          extra: { etag: current },
+        },
+      );
+    }
+  }
+
+  private async lstatOrUndefined(p: string): Promise<FileEntry | undefined> {
+    try {
+      return await this.host.lstat(p);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** The answer after a write: what is now at the path. */
+  private async written(
+    rootName: string,
+    segments: readonly string[],
+    real: string,
+  ): Promise<Omit<WriteResult, 'created'>> {
+    const entry = await describe(this.host.lstat(real), display(rootName, segments));
+    return {
+      root: rootName,
+      path: segments.join('/'),
+      entry: this.info(entry, rootName, segments, await this.identities.get()),
+    };
+  }
+}
+
+function breadcrumbs(rootName: string, segments: readonly string[]): Breadcrumb[] {
+  return [
+    { name: rootName, path: '' },
+    ...segments.map((name, i) => ({ name, path: segments.slice(0, i + 1).join('/') })),
+  ];
+}
+
+function assertRegularFile(entry: FileEntry, what: string, verb: string): void {
+  if (entry.type === 'dir')
+    throw new HyperionError('bad-request', `${what} is a directory; cannot ${verb} a directory`);
+  // Devices, FIFOs and sockets: reading one may never end (/dev/zero, a FIFO nobody writes).
+  if (entry.type !== 'file')
+    throw new HyperionError(
+      'bad-request',
+      `${what} is not a regular file (a device, FIFO or socket); cannot ${verb} it`,
+    );
+}
+
+function tooLargeForEditor(what: string, size: number, limit: number): HyperionError {
+  return new HyperionError(
+    'conflict',
+    `${what} is larger than the editor's limit of ${limit} bytes; download it instead`,
+    {
+      extra: { reason: 'too-large', size, limit },
+    },
+  );
+}
+
+/** Reads at most `limit` bytes; undefined when the file turns out longer (kernel files lie about size). */
+async function readBounded(host: Host, real: string, limit: number): Promise<Buffer | undefined> {
+  const stream = await host.createReadStream(real);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    const b = chunk as Buffer;
+    length += b.length;
+    // Leaving the loop early closes the stream.
+    if (length > limit) return undefined;
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, length);
+}
+
+function decodeText(bytes: Buffer, what: string): string {
+  const notText = () =>
+    new HyperionError('conflict', `${what} is not a UTF-8 text file; download it instead`, {
+      extra: { reason: 'not-text' },
+    });
+  if (bytes.includes(0)) throw notText();
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw notText();
+  }
+}

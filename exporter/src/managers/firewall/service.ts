@@ -1,0 +1,126 @@
+/**
+ * The firewall across hosts: one FirewallManager per host (created on first use and kept, as
+ * their queues must be per host), the periodic reconciliation, and the firewall's metrics.
+ * Built by the composition root, which starts and stops the background work.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Host } from '../../hosts/host.js';
+import type { DataDir } from '../../storage/data-dir.js';
+import { parseAddress, parseNetwork, hostNetwork, unmapV4 } from '../../util/ip.js';
+import { FirewallManager, type ReconcileReport } from './firewall.js';
+import type { AddressGuard } from './lockout.js';
+import { BLOCK_KINDS } from './model.js';
+import { FirewallStore } from './store.js';
+
+export interface FirewallSettings {
+  /** Addresses and CIDRs that may never be blocked (Grafana's, the admin network). */
+  managementAddresses: readonly string[];
+  /** TCP ports protected like SSH's (blocking them needs admin and confirm). */
+  sshPorts: readonly number[];
+  reconcileIntervalSeconds: number;
+}
+
+/** Parses the configured management addresses; the configuration schema has validated them. */
+export function managementGuards(entries: readonly string[]): AddressGuard[] {
+  return entries.flatMap((text) => {
+    const net = text.includes('/') ? parseNetwork(text) : undefined;
+    const address = net ? undefined : parseAddress(text);
+    const network = net ?? (address && hostNetwork(unmapV4(address)));
+    return network
+      ? [
+          {
+            network,
+            why: `a management address in the configuration (firewall.managementAddresses: ${text})`,
+          },
+        ]
+      : [];
+  });
+}
+
+export class FirewallService {
+  private readonly managers = new Map<string, FirewallManager>();
+  private readonly management: AddressGuard[];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly reconciliations: Counter<'host' | 'action'>;
+
+  constructor(
+    private readonly dir: DataDir,
+    readonly settings: FirewallSettings,
+    private readonly log: Logger,
+    registry: Registry,
+  ) {
+    this.management = managementGuards(settings.managementAddresses);
+    const managers = this.managers;
+    new Gauge({
+      name: 'hyperion_firewall_blocked',
+      help: 'Blocks Hyperion holds in the firewall (nftables table inet hyperion), by host and kind (address, cidr, port).',
+      labelNames: ['host', 'kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [host, manager] of managers) {
+          // No series for a host whose firewall Hyperion never used: nothing to count there.
+          if (!manager.inUse()) continue;
+          const counts = manager.counts();
+          for (const kind of BLOCK_KINDS) this.set({ host, kind }, counts[kind]);
+        }
+      },
+    });
+    this.reconciliations = new Counter({
+      name: 'hyperion_firewall_reconciliations_total',
+      help: 'Firewall reconciliations by host and outcome: none (in sync), patched, rebuilt (table missing or altered), failed.',
+      labelNames: ['host', 'action'],
+      registers: [registry],
+    });
+  }
+
+  manager(host: Host): FirewallManager {
+    let manager = this.managers.get(host.name);
+    if (!manager) {
+      manager = new FirewallManager(host, {
+        store: new FirewallStore(this.dir, host.name),
+        log: this.log,
+        management: this.management,
+      });
+      this.managers.set(host.name, manager);
+    }
+    return manager;
+  }
+
+  /** Reconciles every host once; a host that never had a block is left alone. */
+  async reconcileAll(hosts: readonly Host[]): Promise<Map<string, ReconcileReport>> {
+    const reports = new Map<string, ReconcileReport>();
+    for (const host of hosts) {
+      const report = await this.manager(host).reconcile();
+      if (report.action !== 'skipped') this.reconciliations.inc({ host: host.name, action: report.action });
+      reports.set(host.name, report);
+    }
+    return reports;
+  }
+
+  /** At start-up, and then every reconcileIntervalSeconds, until stop(). */
+  start(hosts: () => readonly Host[]): void {
+    if (this.timer) return;
+    const tick = () => {
+      // Never two rounds at once: a slow remote host delays the next round instead.
+      if (this.running) return;
+      this.running = this.reconcileAll(hosts())
+        .catch((error: unknown) => this.log.error({ err: error }, 'firewall: reconciliation round failed'))
+        .finally(() => {
+          this.running = undefined;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.settings.reconcileIntervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic work and waits for a round in progress to finish. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

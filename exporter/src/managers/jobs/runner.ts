@@ -1,0 +1,74 @@
+/**
+ * One run of a job on its host, through Host.run like everything else (DESIGN idea 1): an
+ * argument vector, or — for a job explicitly defined as a shell script — /bin/sh -c SCRIPT
+ * (DESIGN idea 5). The timeout kills the run's whole process group; the result says whether
+ * it succeeded, failed, timed out or could not start, with the tail of its output.
+ */
+import type { Host } from '../../hosts/host.js';
+import { errorMessage } from '../../util/errors.js';
+import type { JobCommand, RunOutcome } from './definition.js';
+
+export interface Outcome {
+  result: RunOutcome;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  error: string | null;
+  stdout: string;
+  stderr: string;
+  outputTruncated: boolean;
+}
+
+export function jobArgv(command: JobCommand): string[] {
+  if (command.shell !== undefined) return ['/bin/sh', '-c', command.shell];
+  return [...(command.argv ?? [])];
+}
+
+export function notRun(result: RunOutcome, error: string): Outcome {
+  return {
+    result,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    error,
+    stdout: '',
+    stderr: '',
+    outputTruncated: false,
+  };
+}
+
+export interface RunSettings {
+  command: JobCommand;
+  timeoutSeconds: number;
+  outputBytes: number;
+  /** Aborted when the exporter stops or the job is deleted. */
+  signal: AbortSignal;
+}
+
+export async function runJob(host: Host, settings: RunSettings): Promise<Outcome> {
+  const { command } = settings;
+  try {
+    const r = await host.run(jobArgv(command), {
+      timeoutMs: settings.timeoutSeconds * 1000,
+      onTimeout: 'resolve',
+      signal: settings.signal,
+      maxOutputBytes: settings.outputBytes,
+      ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+      ...(command.env === undefined ? {} : { env: command.env }),
+    });
+    const timedOut = r.timedOut === true;
+    return {
+      result: timedOut ? 'timeout' : r.code === 0 ? 'success' : 'failure',
+      exitCode: r.code,
+      signal: r.signal,
+      timedOut,
+      error: timedOut ? `killed after the ${settings.timeoutSeconds} s timeout` : null,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      outputTruncated: r.truncated === true,
+    };
+  } catch (error) {
+    if (settings.signal.aborted) return notRun('aborted', String(settings.signal.reason ?? 'aborted'));
+    return notRun('error', errorMessage(error));
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * GET /probe?target=NAME — the multi-target exporter pattern (blackbox_exporter, snmp_exporter):
+ * the same collectors as /metrics, run against an inventory host over SSH, in a scrape of its
+ * own (nothing shared with /metrics but the collector code), plus
+ *   hyperion_probe_success           1 when the host answered the whole probe in time
+ *   hyperion_probe_duration_seconds  how long the probe took
+ * The probe ends before Prometheus gives up on it: X-Prometheus-Scrape-Timeout-Seconds less a
+ * small margin (as blackbox_exporter does). An unknown target is a 400; a host that cannot be
+ * reached, or that stops answering half-way, is a 200 with hyperion_probe_success 0.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { MetricFamily } from '../collectors/collector.js';
+import type { CollectorRegistry } from '../collectors/registry.js';
+import type { Host } from '../hosts/host.js';
+import { HyperionError, isHyperionError } from '../util/errors.js';
+import { CONTENT_TYPE, renderFamilies } from './exposition.js';
+import { sendProblem } from './problem.js';
+
+export const SCRAPE_TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
+/** Left for the network and for Prometheus to read the answer. */
+const TIMEOUT_MARGIN_SECONDS = 0.5;
+const MIN_TIMEOUT_SECONDS = 0.2;
+const MAX_TIMEOUT_SECONDS = 300;
+
+/** A probe target: the host, and how to tell whether its transport failed during the probe. */
+export interface ProbeTarget {
+  host: Host;
+  /** Grows whenever the host's connection fails; unchanged over a probe means it held. */
+  failures(): number;
+}
+
+export interface ProbeDeps {
+  collectors: CollectorRegistry;
+  log: Logger;
+  /** Resolves a target name; throws a HyperionError (400) for one that cannot be probed. */
+  target(name: string): ProbeTarget;
+  /** When Prometheus sends no timeout header. */
+  defaultTimeoutSeconds: number;
+}
+
+function targetName(req: Request): string {
+  const raw = req.query.target;
+  if (typeof raw !== 'string' || raw === '') {
+    throw new HyperionError('bad-request', 'give exactly one target: /probe?target=NAME', { field: 'query/target' });
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) {
+    throw new HyperionError('bad-request', 'a target is an inventory host name', { field: 'query/target' });
+  }
+  return raw;
+}
+
+function collectFilter(req: Request): string[] {
+  const raw = req.query['collect[]'];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map(String);
+}
+
+/** Seconds the probe may take: Prometheus' own timeout less the margin, or the default. */
+export function probeTimeoutSeconds(header: string | undefined, fallback: number): number {
+  const given = header === undefined ? Number.NaN : Number(header);
+  const seconds = Number.isFinite(given) && given > 0 ? given - TIMEOUT_MARGIN_SECONDS : fallback;
+  return Math.min(MAX_TIMEOUT_SECONDS, Math.max(MIN_TIMEOUT_SECONDS, seconds));
+}
+
+function gauge(name: string, help: string, value: number): MetricFamily {
+  return { name, help, type: 'gauge', samples: [{ labels: {}, value }] };
+}
+
+export function probeHandler(deps: ProbeDeps): RequestHandler {
+  return async (req, res) => {
+    const started = performance.now();
+    let target: ProbeTarget;
+    let filter: string[];
+    try {
+      target = deps.target(targetName(req));
+      filter = collectFilter(req);
+      deps.collectors.select(filter); // a bad collect[] is a 400 before any work
+    } catch (error) {
+      if (isHyperionError(error)) {
+        sendProblem(res, error);
+        return;
+      }
+      throw error;
+    }
+    const header = req.headers[SCRAPE_TIMEOUT_HEADER];
+    const timeout = probeTimeoutSeconds(typeof header === 'string' ? header : undefined, deps.defaultTimeoutSeconds);
+    const failuresBefore = target.failures();
+
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeout * 1000);
+    });
+    const collected = await Promise.race([deps.collectors.collect(target.host, filter), deadline]).finally(() =>
+      clearTimeout(timer),
+    );
+    const inTime = collected !== undefined;
+    const success = inTime && target.failures() === failuresBefore;
+    if (!success) {
+      deps.log.debug(
+        { target: target.host.name, inTime, transportFailures: target.failures() - failuresBefore },
+        'probe failed',
+      );
+    }
+    const families: MetricFamily[] = [
+      ...(collected ?? []),
+      gauge('hyperion_probe_success', 'Whether the target answered the whole probe in time over SSH (1) or not (0).', success ? 1 : 0),
+      gauge(
+        'hyperion_probe_duration_seconds',
+        'How long the probe took, in seconds.',
+        (performance.now() - started) / 1000,
+      ),
+    ];
+    res.type(CONTENT_TYPE).send(renderFamilies(families));
+  };
+}

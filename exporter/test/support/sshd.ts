@@ -1,0 +1,296 @@
+/**
+ * Real OpenSSH servers for tests (MACHINE-NOTES): each one its own port on 127.0.0.1, its own
+ * host key, authorized_keys and pid file in a temporary directory, run in the foreground
+ * (`sshd -D -e`) so the test owns its pid. Several of them stand in for several hosts.
+ *
+ *   const client = await generateClientKey();          // the key the exporter logs in with
+ *   const sshd = await startSshd({ authorizedKeys: [client.publicKey] });
+ *   …  sshd.port, sshd.fingerprint (SHA256:… of its host key)
+ *   await sshd.stop();
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+
+export const SSHD_BIN = process.env.HYPERION_SSHD_BIN ?? '/usr/sbin/sshd';
+const SSH_KEYGEN = '/usr/bin/ssh-keygen';
+
+export interface KeyPair {
+  dir: string;
+  privateKeyFile: string;
+  publicKey: string;
+  /** "SHA256:…" as ssh-keygen -l prints it. */
+  fingerprint: string;
+  remove(): void;
+}
+
+/** Keys from ssh-keygen itself, into a fresh temporary directory (0600, as ssh requires). */
+export function generateKey(type: 'ed25519' | 'rsa' | 'ecdsa' = 'ed25519', passphrase = ''): KeyPair {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-key-'));
+  const file = path.join(dir, `id_${type}`);
+  const args = ['-q', '-t', type, '-N', passphrase, '-C', 'hyperion-test', '-f', file];
+  if (type === 'rsa') args.push('-b', '2048');
+  const result = spawnSync(SSH_KEYGEN, args, { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) throw new Error(`ssh-keygen failed: ${result.stderr}`);
+  return {
+    dir,
+    privateKeyFile: file,
+    publicKey: readFileSync(`${file}.pub`, 'utf8').trim(),
+    fingerprint: fingerprintOf(`${file}.pub`),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function fingerprintOf(publicKeyFile: string): string {
+  const result = spawnSync(SSH_KEYGEN, ['-l', '-E', 'sha256', '-f', publicKeyFile], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (result.status !== 0) throw new Error(`ssh-keygen -l failed: ${result.stderr}`);
+  return result.stdout.split(' ')[1]!;
+}
+
+export interface SshdOptions {
+  /** Public keys (authorized_keys lines) allowed to log in. */
+  authorizedKeys: string[];
+  /** A host key to reuse (to restart "the same host"); a new ed25519 key otherwise. */
+  hostKey?: KeyPair;
+  /** Reuse a port (a restart of the same host); a free one otherwise. */
+  port?: number;
+  /** Extra sshd_config lines. */
+  extraConfig?: string[];
+}
+
+export interface RunningSshd {
+  port: number;
+  pid: number;
+  hostKey: KeyPair;
+  /** SHA256 fingerprint of the host key, as an admin would compare it. */
+  fingerprint: string;
+  dir: string;
+  logTail(lines?: number): string;
+  /** Pids of the per-connection sshd processes (descendants of the listener). */
+  sessionPids(): number[];
+  /** Stops the listener and every session process it started. */
+  stop(): Promise<void>;
+  /** SIGKILL for the listener and its sessions: a host that dies. */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT for the listener and its sessions: a host that hangs. */
+  pause(): void;
+  resume(): void;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Children of `pid`, and theirs, from /proc (sshd's session processes call setsid()). */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parents.get(ppid) ?? [];
+      list.push(Number(name));
+      parents.set(ppid, list);
+    } catch {
+      // ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 10_000) {
+    for (const child of parents.get(queue.shift()!) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Resolves when the port answers with an SSH banner, rejects after `timeoutMs`. */
+async function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('sshd exited');
+    const banner = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(1000, () => done(false));
+      socket.once('data', (data) => done(data.toString('latin1').startsWith('SSH-')));
+      socket.once('error', () => done(false));
+    });
+    if (banner) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`);
+}
+
+export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-sshd-'));
+  const hostKey = options.hostKey ?? generateKey('ed25519');
+  const ownsKey = options.hostKey === undefined;
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const authorized = path.join(dir, 'authorized_keys');
+  writeFileSync(authorized, `${options.authorizedKeys.join('\n')}\n`);
+  chmodSync(authorized, 0o600);
+  const lines: string[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = options.port ?? (await freePort());
+    const config = path.join(dir, 'sshd_config');
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey.privateKeyFile}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${authorized}`,
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        // The temporary directories live under /tmp, which StrictModes would refuse.
+        'StrictModes no',
+        'UsePAM no',
+        'PrintMotd no',
+        // The benchmark opens a hundred connections at once to a handful of servers.
+        'MaxStartups 500',
+        'Subsystem sftp internal-sftp',
+        'LogLevel INFO',
+        // This machine's root ~/.bashrc runs `pyenv init`, seconds per login shell: bash reads it
+        // for SSH commands unless SHLVL says it is nested. A host's own start-up files are its
+        // business (the exporter pays them once per worker shell); tests should not wait on them.
+        'SetEnv SHLVL=1',
+        ...(options.extraConfig ?? []),
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(SSHD_BIN, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(child);
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      lines.push(...chunk.split('\n').filter((l) => l !== ''));
+      if (lines.length > 400) lines.splice(0, lines.length - 400);
+    });
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        running.delete(child);
+        resolve();
+      }),
+    );
+    try {
+      await waitForBanner(port, child, 15_000);
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited;
+      const log = lines.join('\n');
+      if (options.port === undefined && attempt < 3 && /Address already in use/i.test(log)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      if (ownsKey) hostKey.remove();
+      throw new Error(`${(error as Error).message}\n--- sshd log ---\n${log}`);
+    }
+    const pid = child.pid!;
+    const gone = () => child.exitCode !== null || child.signalCode !== null;
+    const end = async (signal: NodeJS.Signals) => {
+      const sessions = descendants(pid);
+      if (!gone()) child.kill(signal);
+      signalAll(sessions, signal);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (!gone()) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    };
+    return {
+      port,
+      pid,
+      hostKey,
+      fingerprint: hostKey.fingerprint,
+      dir,
+      logTail: (n = 40) => lines.slice(-n).join('\n'),
+      sessionPids: () => descendants(pid),
+      async stop() {
+        await end('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+        if (ownsKey) hostKey.remove();
+      },
+      async kill() {
+        await end('SIGKILL');
+      },
+      pause() {
+        signalAll([pid, ...descendants(pid)], 'SIGSTOP');
+      },
+      resume() {
+        signalAll([pid, ...descendants(pid)], 'SIGCONT');
+      },
+    };
+  }
+  throw new Error('unreachable');
+}
+
+/** The minimal view of the control API client these helpers need (support/api.ts ApiClient). */
+interface Caller {
+  call<T = Record<string, unknown>>(
+    method: string,
+    apiPath: string,
+    options?: { body?: unknown; otp?: string },
+  ): Promise<{ status: number; body: T; text: string }>;
+}
+
+export interface HostSpec {
+  name: string;
+  sshd: RunningSshd;
+  /** The private key file the exporter logs in with. */
+  keyFile: string;
+  labels?: Record<string, string>;
+  privilege?: 'root' | 'sudo';
+}
+
+/**
+ * Adds a host through the API and approves the fingerprint it reports, after checking that it is
+ * the fingerprint of the host key the test's sshd really has. Codes are asked for only when
+ * `otp` is given (an exporter with the second factor disabled needs none).
+ */
+export async function addApprovedHost(admin: Caller, spec: HostSpec, otp?: () => Promise<string>): Promise<void> {
+  const added = await admin.call<{ pendingHostKey: { fingerprint: string } }>('post', '/hosts', {
+    body: {
+      name: spec.name,
+      address: '127.0.0.1',
+      port: spec.sshd.port,
+      user: 'root',
+      auth: { type: 'key', privateKeyFile: spec.keyFile },
+      privilege: spec.privilege ?? 'root',
+      labels: spec.labels ?? {},
+    },
+    ...(otp ? { otp: await otp() } : {}),
+  });
+  if (added.status !== 201) throw new Error(`adding ${spec.name}: ${added.status} ${added.text}`);
+  const fingerprint = added.body.pendingHostKey.fingerprint;
+  if (fingerprint !== spec.sshd.fingerprint) {
+    throw new Error(`${spec.name}: reported ${fingerprint}, the server's key is ${spec.sshd.fingerprint}`);
+  }
+  const approved = await admin.call('post', `/hosts/${spec.name}/approve`, {
+    body: { fingerprint },
+    ...(otp ? { otp: await otp() } : {}),
+  });
+  if (approved.status !== 200) throw new Error(`approving ${spec.name}: ${approved.status} ${approved.text}`);
+}
