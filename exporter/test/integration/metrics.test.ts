@@ -28,11 +28,11 @@ const COLLECTORS = [
   'netdev',
   'pressure',
   'processes',
-  // issue 5: hyperion_network_connections{protocol,state}
-  'sockets',
   'system',
   'thermal',
 ];
+/** Collectors that exist but are off by default (sockets: issue 5's connection counts, costly). */
+const OPT_IN = ['sockets'];
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(path.join(EXPORTER_DIR, 'package.json'), 'utf8')) as { version: string }
@@ -345,7 +345,7 @@ describe('the command line', { timeout: 60_000 }, () => {
       '--log.format',
       '--version',
       '--help',
-      ...COLLECTORS.flatMap((c) => [`--collector.${c}`, `--no-collector.${c}`]),
+      ...[...COLLECTORS, ...OPT_IN].flatMap((c) => [`--collector.${c}`, `--no-collector.${c}`]),
     ];
     for (const flag of flags) assert.match(stdout, new RegExp(`${flag.replace(/\./g, '\\.')}\\b`), flag);
     const port = Number(/--web\.listen-address[^\n]*\n?[^\n]*default: "[^"]*:(\d+)"/.exec(stdout)?.[1]);

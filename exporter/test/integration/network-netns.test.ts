@@ -83,6 +83,8 @@ describe('network views in a namespace, against the truth', () => {
     await server.request('listen', { host: ADDR.a, port: PORT });
     api = await startApi({
       config: 'security:\n  otp: disabled\n',
+      // hyperion_network_connections comes from the opt-in sockets collector.
+      args: ['--collector.sockets'],
       wrapper: ['ip', 'netns', 'exec', pair.a],
       // The shared machine can be slow to start a process.
       timeoutMs: 60_000,

@@ -49,14 +49,11 @@ export async function startExporter(options: StartOptions = {}): Promise<Running
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        // A child that never announced itself must not outlive the test that gave up on it.
-        child.kill('SIGKILL');
-        reject(new Error(`exporter did not start within ${options.timeoutMs ?? 15000} ms:\n${buffered}`));
-      },
-      options.timeoutMs ?? 15000,
-    );
+    const timer = setTimeout(() => {
+      // A child that never announced itself must not outlive the test that gave up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`exporter did not start within ${options.timeoutMs ?? 15000} ms:\n${buffered}`));
+    }, options.timeoutMs ?? 15000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exporter exited with ${code} before listening:\n${buffered}`));
