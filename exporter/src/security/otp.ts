@@ -4,7 +4,7 @@
  * A code is accepted once (otplib's afterTimeStep refuses the same or an earlier time step),
  * and 5 failures in 5 minutes lock the actor out for 5 minutes.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { OtpPolicy } from '../config/schema.js';
 import type { DataDir } from '../storage/data-dir.js';
@@ -16,6 +16,7 @@ import type { Actor } from './actor.js';
  * ~18 MiB of memory that an exporter which is only ever scraped never needs.
  */
 const otplib = () => import('otplib');
+const rateLimiter = () => import('rate-limiter-flexible');
 const qrcode = () => import('qrcode');
 
 const FILE = 'otp.json';
@@ -49,11 +50,7 @@ export interface OtpStatus {
 
 export class OtpGuard {
   private actors: Record<string, Entry>;
-  private readonly failures = new RateLimiterMemory({
-    points: MAX_FAILURES,
-    duration: WINDOW_SECONDS,
-    blockDuration: WINDOW_SECONDS,
-  });
+  private failureLimiter: Promise<RateLimiterMemory> | undefined;
 
   constructor(
     private readonly dir: DataDir,
@@ -61,6 +58,19 @@ export class OtpGuard {
     private readonly issuer: string,
   ) {
     this.actors = dir.readJson(FILE, fileSchema, { actors: {} }).actors;
+  }
+
+  /** Failed attempts per actor, created on the first code checked (see the imports above). */
+  private failures(): Promise<RateLimiterMemory> {
+    this.failureLimiter ??= rateLimiter().then(
+      ({ RateLimiterMemory }) =>
+        new RateLimiterMemory({
+          points: MAX_FAILURES,
+          duration: WINDOW_SECONDS,
+          blockDuration: WINDOW_SECONDS,
+        }),
+    );
+    return this.failureLimiter;
   }
 
   private save(): void {
@@ -137,7 +147,8 @@ export class OtpGuard {
   }
 
   private async check(actor: Actor, entry: Entry, code: string): Promise<void> {
-    const state = await this.failures.get(actor.key);
+    const failures = await this.failures();
+    const state = await failures.get(actor.key);
     if (state && state.consumedPoints > MAX_FAILURES) throw locked(state);
     const { verify } = await otplib();
     const result = /^\d{6}$/.test(code)
@@ -151,13 +162,14 @@ export class OtpGuard {
     // The default strategy is TOTP, whose results carry the matched time step (HOTP's do not).
     if (result.valid && 'timeStep' in result) {
       entry.lastTimeStep = result.timeStep;
-      await this.failures.delete(actor.key);
+      await failures.delete(actor.key);
       return;
     }
     try {
-      await this.failures.consume(actor.key);
+      await failures.consume(actor.key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw locked(rejection);
+      // The limiter rejects with its state object (a RateLimiterRes) once the points are spent.
+      if (rejection instanceof (await rateLimiter()).RateLimiterRes) throw locked(rejection);
       throw rejection;
     }
     throw new HyperionError('otp-invalid', 'the one-time code is wrong, expired or was already used');

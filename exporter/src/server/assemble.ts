@@ -101,7 +101,15 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
       return { host: target, failures: () => target.transportFailures };
     },
   });
-  const app = createApp({ log, host, collectors, selfMetrics, telemetryPath: options.telemetryPath, api, probe });
+  const app = createApp({
+    log,
+    host,
+    collectors,
+    selfMetrics,
+    telemetryPath: options.telemetryPath,
+    api,
+    probe,
+  });
   // At start-up and then periodically: a firewall table lost (reboot, flush) is rebuilt.
   deps.firewall.start(() => deps.hosts.list().map((h) => deps.hosts.get(h.name)));
   deps.jobs.start();
