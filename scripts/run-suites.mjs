@@ -44,15 +44,21 @@ const SUITES = [
   nodeTestSuite('exporter', 'exporter', { concurrency: 2 }),
   // Alerting tests drive one Prometheus and one Alertmanager each: one file at a time.
   nodeTestSuite('alerting', 'alerting', { concurrency: 1 }),
-  // jestSuite('grafana-plugin', 'grafana-plugin'),
+  jestSuite('grafana-plugin', 'grafana-plugin'),
+  // Headless Chromium against a real exporter (systemd and network namespaces): one file, in order.
+  nodeTestSuite('grafana-plugin-browser', 'grafana-plugin', {
+    testDir: 'e2e',
+    concurrency: 1,
+    timeoutMs: 20 * 60_000,
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Suite kinds
 
-/** Every `*.test.{ts,mts,js,mjs}` below `<dir>/test`, fixtures and node_modules excluded. */
-function findTestFiles(dir) {
-  const testDir = path.join(ROOT, dir, 'test');
+/** Every `*.test.{ts,mts,js,mjs}` below `<dir>/<testDir>`, fixtures and node_modules excluded. */
+function findTestFiles(dir, sub = 'test') {
+  const testDir = path.join(ROOT, dir, sub);
   if (!existsSync(testDir)) return [];
   return readdirSync(testDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /\.test\.(ts|mts|js|mjs)$/.test(e.name))
@@ -65,8 +71,8 @@ function findTestFiles(dir) {
  * A suite run by node's own test runner (through tsx for TypeScript). Node 20 does not expand
  * globs given to --test, so the files are listed here.
  */
-function nodeTestSuite(name, dir, { concurrency = 1, timeoutMs } = {}) {
-  const files = findTestFiles(dir);
+function nodeTestSuite(name, dir, { concurrency = 1, timeoutMs, testDir = 'test' } = {}) {
+  const files = findTestFiles(dir, testDir);
   return {
     name,
     cwd: path.join(ROOT, dir),

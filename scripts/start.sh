@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and start: installs the npm dependencies when missing or stale, builds, and runs the
-# exporter in the foreground with the given flags (e.g. --web.listen-address=127.0.0.1:8470).
+# exporter in the foreground with the given flags (e.g. --web.listen-address=127.0.0.1:8470) —
+# with Prometheus and Alertmanager around it where they are installed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,4 +11,12 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 # Build output goes to stderr too, so stdout stays the exporter's alone.
 npm run --silent build >&2
+# Where Prometheus and Alertmanager are installed (Debian: prometheus, prometheus-alertmanager),
+# the local stack starts around the exporter with the same flags (scripts/stack.sh: URLs on
+# stdout, Ctrl-C stops all); HYPERION_STACK=0 starts the exporter alone, as it does elsewhere.
+installed() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /usr/bin/$1 ]]; }
+if [[ ${HYPERION_STACK:-1} != 0 ]] && installed prometheus &&
+  { installed prometheus-alertmanager || installed alertmanager; }; then
+  exec ./scripts/stack.sh --no-build -- "$@"
+fi
 exec node exporter/dist/main.js "$@"

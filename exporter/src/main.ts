@@ -69,6 +69,8 @@ function serve(options: ExporterOptions, config: Config): void {
 }
 
 const program = createProgram(ALL_COLLECTORS);
+// Options after "token" belong to it (its own --storage.path), not to the server flags.
+program.enablePositionalOptions();
 program.addCommand(tokenCommand());
 program.action(() => {
   try {

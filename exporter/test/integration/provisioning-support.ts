@@ -30,7 +30,10 @@ export interface RunResult {
  * Runs a real program to completion. A missing program is a failure that says what to install,
  * never a skip: the test command installs them (scripts/install-test-deps.sh).
  */
-export function run(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+export function run(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+) {
   const [program, ...args] = argv;
   const found = program!.includes('/') ? existsSync(program!) : which(program!) !== undefined;
   if (!found) throw new Error(`${program} is not installed: run scripts/install-test-deps.sh`);
@@ -76,7 +79,8 @@ export function strings(node: unknown, at = ''): { at: string; value: string }[]
 export function mapStrings(node: unknown, replace: (s: string) => string): unknown {
   if (typeof node === 'string') return replace(node);
   if (Array.isArray(node)) return node.map((v) => mapStrings(v, replace));
-  if (isMap(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mapStrings(v, replace)]));
+  if (isMap(node))
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mapStrings(v, replace)]));
   return node;
 }
 
@@ -88,7 +92,16 @@ export interface Rendered {
 
 /** The local stack's configuration, as scripts/stack.sh writes it (--render-only). */
 export function renderStack(stateDir: string, secretsDir: string, args: string[] = []): Rendered {
-  const r = run(['bash', STACK, '--render-only', '--state-dir', stateDir, '--secrets-dir', secretsDir, ...args]);
+  const r = run([
+    'bash',
+    STACK,
+    '--render-only',
+    '--state-dir',
+    stateDir,
+    '--secrets-dir',
+    secretsDir,
+    ...args,
+  ]);
   if (r.code !== 0) throw new Error(`stack.sh --render-only failed (${r.code}): ${r.stderr}`);
   const configDir = r.stdout.trim();
   return {

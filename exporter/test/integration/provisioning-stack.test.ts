@@ -1,0 +1,326 @@
+/**
+ * Issue 9, the local stack for real: scripts/stack.sh starts the exporter (embedded default
+ * configuration, second factor required), Debian's Prometheus and Alertmanager from the
+ * provisioning files, on loopback ports of its own. Then:
+ * - Prometheus scrapes the exporter and loaded the shipped rule files;
+ * - an SSH host (a real sshd on 127.0.0.1) added and approved through the control API is
+ *   discovered by Prometheus through /api/v1/targets and scraped through /probe;
+ * - a shipped alert reaches Alertmanager on a real condition: a job that fails
+ *   (HyperionJobFailed has no `for`, so it fires at the first evaluation that sees it);
+ * - SIGTERM stops every process the command started, and frees their ports.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { TokenStore } from '../../src/security/tokens.js';
+import { DataDir } from '../../src/storage/data-dir.js';
+import { ApiClient, Authenticator } from '../support/api.js';
+import { freePort } from '../support/ports.js';
+import {
+  addApprovedHost,
+  descendants,
+  generateKey,
+  startSshd,
+  type KeyPair,
+  type RunningSshd,
+} from '../support/sshd.js';
+import { REPO, STACK } from './provisioning-support.js';
+
+const JOB = 'provisioning-failing-job';
+const SSH_HOST = 'stack-ssh-host';
+
+/** Polls until `probe` returns something (bounded in time). */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastError = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms ${lastError}`);
+    await delay(250);
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+interface ActiveTarget {
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  health: string;
+  lastError: string;
+}
+
+describe('the local stack (scripts/stack.sh)', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hyperion-stack-'));
+  const stateDir = path.join(tmp, 'state');
+  const secretsDir = path.join(tmp, 'secrets');
+  const storage = path.join(tmp, 'exporter');
+  let stack: ChildProcess;
+  let exited: Promise<number | null>;
+  let output = '';
+  let ports: { exporter: number; prometheus: number; alertmanager: number };
+  let exporterUrl: string;
+  let prometheusUrl: string;
+  let alertmanagerUrl: string;
+  let sshd: RunningSshd;
+  let clientKey: KeyPair;
+  /** Every process the stack started, as seen while it ran. */
+  let started: number[] = [];
+  const startedAt = Date.now();
+
+  before(async () => {
+    // Tokens made in the exporter's data directory before it starts, as `token create` would:
+    // Prometheus' discovery token where the stack keeps it, and two admins for the test (each
+    // actor's one-time codes are its own, so two admins act without waiting for the clock).
+    mkdirSync(storage, { recursive: true });
+    const tokens = new TokenStore(new DataDir(storage));
+    mkdirSync(path.join(secretsDir, 'prometheus'), { recursive: true });
+    writeFileSync(
+      path.join(secretsDir, 'prometheus/hyperion-token'),
+      tokens.create('stack-prometheus', 'viewer').secret,
+    );
+    const hostsAdmin = new ApiClient('', tokens.create('provisioning-hosts', 'admin').secret);
+    const jobsAdmin = new ApiClient('', tokens.create('provisioning-jobs', 'admin').secret);
+
+    clientKey = generateKey();
+    sshd = await startSshd({ authorizedKeys: [clientKey.publicKey] });
+    const [e, p, a] = await Promise.all([freePort(), freePort(), freePort()]);
+    ports = { exporter: e, prometheus: p, alertmanager: a };
+    exporterUrl = `http://127.0.0.1:${e}`;
+    prometheusUrl = `http://127.0.0.1:${p}`;
+    alertmanagerUrl = `http://127.0.0.1:${a}`;
+
+    stack = spawn(
+      'bash',
+      [
+        STACK,
+        '--state-dir',
+        stateDir,
+        '--secrets-dir',
+        secretsDir,
+        '--prometheus-port',
+        String(p),
+        '--alertmanager-port',
+        String(a),
+        // Rules evaluated every second instead of every 15 s: the test does not wait for the clock.
+        '--interval',
+        '1s',
+        '--no-grafana',
+        // No build inside a test: the sources as they are (the build is a check of its own).
+        '--from-source',
+        '--',
+        `--web.listen-address=127.0.0.1:${e}`,
+        `--storage.path=${storage}`,
+      ],
+      { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    exited = new Promise((resolve) => stack.once('exit', (code) => resolve(code)));
+    stack.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    stack.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    await waitFor(
+      'the stack to say it is up',
+      async () => {
+        if (stack.exitCode !== null) throw new Error(`stack.sh exited with ${stack.exitCode}:\n${output}`);
+        return output.includes('Hyperion stack is up') ? true : undefined;
+      },
+      180_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- stack.sh said ---\n${output}`);
+    });
+    started = descendants(stack.pid!);
+    console.log(`stack up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+
+    // The conditions, set up at once so that the waits below overlap.
+    const hosts = new ApiClient(exporterUrl, hostsAdmin.token);
+    const jobs = new ApiClient(exporterUrl, jobsAdmin.token);
+    const enrol = async (client: ApiClient) => {
+      const started = await client.call<{ secret: string }>('post', '/auth/otp/enrol');
+      assert.equal(started.status, 200, started.text);
+      const auth = new Authenticator(started.body.secret);
+      const confirmed = await client.call('post', '/auth/otp/confirm', { body: { code: await auth.next() } });
+      assert.equal(confirmed.status, 200, confirmed.text);
+      return auth;
+    };
+    const [hostsAuth, jobsAuth] = await Promise.all([enrol(hosts), enrol(jobs)]);
+    await addApprovedHost(hosts, { name: SSH_HOST, sshd, keyFile: clientKey.privateKeyFile }, () =>
+      hostsAuth.next(),
+    );
+    const created = await jobs.call('post', '/jobs', {
+      body: { name: JOB, schedule: '0 0 0 1 1 *', command: { argv: ['false'] }, timeoutSeconds: 10 },
+      otp: await jobsAuth.next(),
+    });
+    assert.equal(created.status, 201, created.text);
+    const ran = await jobs.call('post', `/jobs/${JOB}/run`, { otp: await jobsAuth.next() });
+    assert.ok([200, 201, 202].includes(ran.status), ran.text);
+  });
+
+  after(async () => {
+    if (stack && stack.exitCode === null && stack.signalCode === null) {
+      stack.kill('SIGTERM');
+      // Unref'd timers: a pending one would keep the test process alive after the tests.
+      await Promise.race([exited, delay(30_000, undefined, { ref: false })]);
+    }
+    // Whatever outlived it, by the pids it had started: never by name.
+    for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await sshd?.stop();
+    clientKey?.remove();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('prints where each part answers', () => {
+    assert.match(output, new RegExp(`exporter\\s+${exporterUrl}/`));
+    assert.match(output, new RegExp(`prometheus\\s+${prometheusUrl}/`));
+    assert.match(output, new RegExp(`alertmanager\\s+${alertmanagerUrl}/`));
+    assert.match(output, /grafana\s+not started/);
+  });
+
+  it('has Prometheus scrape the exporter, with the shipped rules and this Alertmanager', async () => {
+    const target = await waitFor(
+      'the exporter target up',
+      async () => {
+        const { data } = await getJson<{ data: { activeTargets: ActiveTarget[] } }>(
+          `${prometheusUrl}/api/v1/targets?state=active`,
+        );
+        return data.activeTargets.find((t) => t.scrapePool === 'hyperion' && t.health === 'up');
+      },
+      60_000,
+    );
+    assert.equal(target.scrapeUrl, `${exporterUrl}/metrics`);
+    const { data: rules } = await getJson<{ data: { groups: { file: string }[] } }>(
+      `${prometheusUrl}/api/v1/rules`,
+    );
+    const files = new Set(rules.groups.map((g) => g.file));
+    assert.deepEqual(
+      [...files].sort(),
+      ['hyperion-alerts.rules.yml', 'hyperion-recording.rules.yml'].map((f) =>
+        path.join(REPO, 'alerting/rules', f),
+      ),
+    );
+    const { data: ams } = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(
+      `${prometheusUrl}/api/v1/alertmanagers`,
+    );
+    assert.deepEqual(
+      ams.activeAlertmanagers.map((x) => x.url),
+      [`${alertmanagerUrl}/api/v2/alerts`],
+    );
+    const up = await getJson<{ data: { result: { value: [number, string] }[] } }>(
+      `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('hyperion_load1{job="hyperion"}')}`,
+    );
+    assert.equal(up.data.result.length, 1, 'the exporter’s own series are in Prometheus');
+  });
+
+  it('has Prometheus discover the approved SSH host through /api/v1/targets and scrape it through /probe', async () => {
+    // The discovery refreshes every 30 s (the shipped refresh_interval): up to one period.
+    const target = await waitFor(
+      'the SSH host scraped through /probe',
+      async () => {
+        const { data } = await getJson<{ data: { activeTargets: ActiveTarget[] } }>(
+          `${prometheusUrl}/api/v1/targets?state=active`,
+        );
+        return data.activeTargets.find(
+          (t) => t.scrapePool === 'hyperion-probe' && t.labels.instance === SSH_HOST && t.health === 'up',
+        );
+      },
+      90_000,
+    );
+    assert.equal(target.scrapeUrl, `${exporterUrl}/probe?target=${SSH_HOST}`);
+    const success = await waitFor(
+      'hyperion_probe_success of the SSH host',
+      async () => {
+        const r = await getJson<{ data: { result: { value: [number, string] }[] } }>(
+          `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(`hyperion_probe_success{instance="${SSH_HOST}"}`)}`,
+        );
+        return r.data.result[0]?.value[1];
+      },
+      30_000,
+    );
+    assert.equal(success, '1', 'the exporter reached the host over SSH');
+  });
+
+  it('delivers a shipped alert to Alertmanager: the failed job fires HyperionJobFailed', async () => {
+    interface AmAlert {
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      generatorURL: string;
+      status: { state: string };
+    }
+    const alert = await waitFor(
+      'HyperionJobFailed in Alertmanager',
+      async () => {
+        const alerts = await getJson<AmAlert[]>(
+          `${alertmanagerUrl}/api/v2/alerts?filter=${encodeURIComponent('alertname="HyperionJobFailed"')}`,
+        );
+        return alerts.find((a) => a.labels.exported_job === JOB);
+      },
+      90_000,
+    );
+    assert.equal(alert.labels.severity, 'warning');
+    assert.equal(alert.labels.job, 'hyperion');
+    assert.equal(alert.labels.instance, `127.0.0.1:${ports.exporter}`);
+    assert.equal(alert.status.state, 'active');
+    assert.match(alert.annotations.summary!, new RegExp(`Job ${JOB} failed`));
+    assert.ok(alert.generatorURL.startsWith(prometheusUrl), alert.generatorURL);
+    console.log(`alert in Alertmanager ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the start`);
+  });
+
+  it('stops everything it started on SIGTERM, and frees the ports', async () => {
+    const running = descendants(stack.pid!);
+    // At least the exporter, Prometheus and Alertmanager (tsx adds an esbuild service).
+    const programs = running.map((pid) => {
+      try {
+        return path.basename(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!);
+      } catch {
+        return '';
+      }
+    });
+    for (const program of ['node', 'prometheus', 'prometheus-alertmanager']) {
+      assert.ok(programs.includes(program), `${program} runs (${programs.join(', ')})`);
+    }
+    started = [...new Set([...started, ...running])];
+    const stopping = Date.now();
+    stack.kill('SIGTERM');
+    const code = await Promise.race([exited, delay(45_000, 'timeout' as const, { ref: false })]);
+    assert.notEqual(code, 'timeout', `stack.sh did not exit:\n${output}`);
+    assert.equal(code, 143, output);
+    console.log(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
+    const left = started.filter(alive);
+    assert.deepEqual(left, [], `still running: ${left.join(', ')}`);
+    for (const port of Object.values(ports))
+      assert.equal(await portOpen(port), false, `port ${port} is free`);
+    assert.match(output, /stack: stopped/);
+  });
+});
