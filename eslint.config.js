@@ -35,7 +35,37 @@ export default tseslint.config(
       'exporter/bench/**',
       'alerting/test/**',
       'scripts/**',
+      // The plugin's build check, its browser harness and its browser tests start real programs.
+      'grafana-plugin/test/plugin/**',
+      'grafana-plugin/harness/**',
+      'grafana-plugin/e2e/**',
     ],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // The Grafana plugin: React (TSX) in the browser; its build, harness and tests run in Node.
+    files: ['grafana-plugin/**/*.{ts,tsx,js,cjs,mjs}'],
+    languageOptions: {
+      parserOptions: { ecmaFeatures: { jsx: true } },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        navigator: 'readonly',
+        fetch: 'readonly',
+        Headers: 'readonly',
+        Blob: 'readonly',
+        File: 'readonly',
+        XMLHttpRequest: 'readonly',
+        AbortController: 'readonly',
+        ResizeObserver: 'readonly',
+        HTMLElement: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        clearTimeout: 'readonly',
+        module: 'readonly',
+        require: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
   },
 );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real programs Hyperion's tests run against (see ../shared/MACHINE-NOTES.md):
-# Prometheus and promtool, Alertmanager and amtool, node_exporter, sshd, nftables, iproute2,
+# Prometheus and promtool, Alertmanager and amtool, node_exporter, sshd (and sudo, for SSH hosts
+# in privilege mode sudo), nftables, iproute2,
 # Chromium, wrk, hyperfine, docker-compose, systemd, util-linux. Idempotent: when every program
 # is present it touches nothing and needs no network; otherwise it runs `apt-get update` once and
 # installs only the missing Debian packages. Exits non-zero, saying what is missing, on failure.
@@ -15,6 +16,7 @@ PROGRAMS=(
   amtool:prometheus-alertmanager
   prometheus-node-exporter:prometheus-node-exporter
   sshd:openssh-server
+  sudo:sudo
   ssh-keygen:openssh-client
   nft:nftables
   ip:iproute2

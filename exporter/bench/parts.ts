@@ -6,5 +6,6 @@ import { hotpathPart } from './hotpath.js';
 import { metricsPart } from './metrics.js';
 import type { BenchPart } from './part.js';
 import { processesPart } from './processes.js';
+import { probePart } from './probe.js';
 
-export const PARTS: readonly BenchPart[] = [metricsPart, hotpathPart, processesPart];
+export const PARTS: readonly BenchPart[] = [metricsPart, hotpathPart, processesPart, probePart];

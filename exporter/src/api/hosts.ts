@@ -41,7 +41,10 @@ export class HostRegistry {
   }
 
   list(): HostSummary[] {
-    const own = [...this.hosts.keys()].map((name): HostSummary => ({ name, kind: name === LOCAL_HOST ? 'local' : 'ssh' }));
+    const own = [...this.hosts.keys()].map((name): HostSummary => ({
+      name,
+      kind: name === LOCAL_HOST ? 'local' : 'ssh',
+    }));
     return [...own, ...(this.remote?.list() ?? [])];
   }
 }

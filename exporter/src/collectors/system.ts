@@ -37,7 +37,11 @@ export const systemCollector: Collector = {
     };
     // A remote host's clock is its own (SshHost reads it with these files); unreadable, no sample.
     const clock = host.now ? host.now().catch(() => undefined) : Promise.resolve(Date.now() / 1000);
-    const [files, arch, now] = await Promise.all([host.readFiles(Object.values(paths)), architecture(host), clock]);
+    const [files, arch, now] = await Promise.all([
+      host.readFiles(Object.values(paths)),
+      architecture(host),
+      clock,
+    ]);
     const text = (path: string): string => {
       const r = files.get(path);
       return r?.ok ? r.text : '';
@@ -51,10 +55,7 @@ export const systemCollector: Collector = {
       m.gauge('hyperion_boot_time_seconds', 'When the host booted, in seconds since the epoch.'),
       parseProcStat(stat.text).bootTimeSeconds,
     );
-    sample(
-      m.gauge('hyperion_time_seconds', 'The host clock, in seconds since the epoch.'),
-      now,
-    );
+    sample(m.gauge('hyperion_time_seconds', 'The host clock, in seconds since the epoch.'), now);
     sample(m.gauge('hyperion_host_info', 'Identity of the host; the value is always 1.'), 1, {
       hostname: text(paths.hostname).trim(),
       os: osRelease.get('PRETTY_NAME') ?? osRelease.get('NAME') ?? 'Linux',

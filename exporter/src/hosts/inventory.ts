@@ -27,7 +27,9 @@ export const INVENTORY_FILE = 'hosts.json';
 const hostKeySchema = z.object({ type: z.string(), key: z.string(), fingerprint: z.string() }).strict();
 
 const authSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('key'), privateKeyFile: z.string(), passphraseFile: z.string().optional() }).strict(),
+  z
+    .object({ type: z.literal('key'), privateKeyFile: z.string(), passphraseFile: z.string().optional() })
+    .strict(),
   z.object({ type: z.literal('agent'), socket: z.string() }).strict(),
 ]);
 
@@ -121,12 +123,16 @@ function loadCredentials(auth: AuthSettings): Credentials {
       return readFileSync(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new HyperionError('bad-request', `cannot read ${file} on the exporter's machine (${code})`, { field });
+      throw new HyperionError('bad-request', `cannot read ${file} on the exporter's machine (${code})`, {
+        field,
+      });
     }
   };
   const privateKey = read(auth.privateKeyFile, 'body/auth/privateKeyFile');
   const passphrase = auth.passphraseFile
-    ? read(auth.passphraseFile, 'body/auth/passphraseFile').toString('utf8').replace(/\r?\n$/, '')
+    ? read(auth.passphraseFile, 'body/auth/passphraseFile')
+        .toString('utf8')
+        .replace(/\r?\n$/, '')
     : undefined;
   // Parsed here so a wrong file or passphrase is a clear 400 now, not a failed login later.
   // The message never quotes the file: it may be anything the exporter can read.
@@ -135,7 +141,9 @@ function loadCredentials(auth: AuthSettings): Credentials {
     const why = /passphrase|encrypted/i.test(parsed.message)
       ? 'it is encrypted and the passphrase is missing or wrong'
       : 'it is not a private key ssh2 can read (OpenSSH, PEM or PPK format)';
-    throw new HyperionError('bad-request', `${auth.privateKeyFile}: ${why}`, { field: 'body/auth/privateKeyFile' });
+    throw new HyperionError('bad-request', `${auth.privateKeyFile}: ${why}`, {
+      field: 'body/auth/privateKeyFile',
+    });
   }
   return passphrase === undefined ? { type: 'key', privateKey } : { type: 'key', privateKey, passphrase };
 }
@@ -227,11 +235,13 @@ export class Inventory implements RemoteHosts {
   // --- Changes (admin, audited by the API) ------------------------------------------------------
 
   async add(input: HostInput, actor: string): Promise<HostView> {
-    if (this.entry(input.name)) throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
+    if (this.entry(input.name))
+      throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
     loadCredentials(input.auth);
     const key = await this.fetchKey(input.address, input.port);
     // Checked again: another add of the same name may have finished while the key was fetched.
-    if (this.entry(input.name)) throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
+    if (this.entry(input.name))
+      throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
     const entry: InventoryEntry = {
       ...input,
       hostKey: null,
@@ -289,7 +299,10 @@ export class Inventory implements RemoteHosts {
     const updated: InventoryEntry = { ...current, pendingHostKey: same ? null : key };
     this.entries = this.entries.map((e) => (e.name === name ? updated : e));
     this.save();
-    this.options.log.info({ host: name, fingerprint: key.fingerprint, unchanged: same, actor }, 'host key fetched again');
+    this.options.log.info(
+      { host: name, fingerprint: key.fingerprint, unchanged: same, actor },
+      'host key fetched again',
+    );
     return this.view(updated);
   }
 
@@ -337,7 +350,8 @@ export class Inventory implements RemoteHosts {
 
   private require(name: string): InventoryEntry {
     const entry = this.entry(name);
-    if (!entry) throw new HyperionError('not-found', `host ${name} is not in the inventory`, { field: 'params/host' });
+    if (!entry)
+      throw new HyperionError('not-found', `host ${name} is not in the inventory`, { field: 'params/host' });
     return entry;
   }
 

@@ -13,6 +13,7 @@
  * Privilege: a host in mode "sudo" runs the programs named in `sudoCommands` (kill, systemctl,
  * nft…) through `sudo -n`; everything else, file access included, runs as the login user.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { HyperionError } from '../util/errors.js';
 import type {
@@ -27,8 +28,22 @@ import type {
   RunResult,
   StatResult,
 } from './host.js';
-import { Batcher, StatfsBatcher, toDirEntries, toFileEntries, toFileEntry, toStatResult, type Send } from './ssh/batch.js';
-import { SshConnection, type ConnectionSettings, type ConnectionStatus, type SshTarget } from './ssh/connection.js';
+import {
+  Batcher,
+  Bursts,
+  StatfsBatcher,
+  toDirEntries,
+  toFileEntries,
+  toFileEntry,
+  toStatResult,
+  type Send,
+} from './ssh/batch.js';
+import {
+  SshConnection,
+  type ConnectionSettings,
+  type ConnectionStatus,
+  type SshTarget,
+} from './ssh/connection.js';
 import { errnoError, toolError } from './ssh/errno.js';
 import type { SshMetrics } from './ssh/metrics.js';
 import { baseName } from './ssh/parse.js';
@@ -54,6 +69,8 @@ const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' }
 const KILL_GRACE_MS = 15_000;
 /** File operations (mkdir, mv, cp, rm) are bounded; a recursive copy of a big tree may take long. */
 const FILE_OP_TIMEOUT_MS = 10 * 60_000;
+const CLOCK_CALIBRATION_MS = 60_000;
+const UPTIME = '/proc/uptime';
 
 export class SshHost implements Host {
   readonly name: string;
@@ -62,6 +79,10 @@ export class SshHost implements Host {
   private readonly pool: WorkerPool;
   private readonly batcher: Batcher;
   private readonly statfsBatcher: StatfsBatcher;
+  private requests = 0;
+  /** The host's boot time by its own clock, and when that was measured (see now()). */
+  private bootClock: { at: number; boot: number } | undefined;
+  private readonly bursts = new Bursts();
 
   constructor(
     target: SshTarget,
@@ -76,8 +97,10 @@ export class SshHost implements Host {
       startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
       idleMs: settings.idleCloseMs,
     });
-    this.batcher = new Batcher(this.sender('read'), target.name);
-    this.statfsBatcher = new StatfsBatcher(this.sender('statfs'), target.name);
+    // One burst tracker for both: a scrape's statfs calls are read ahead with its files.
+    const bursts = this.bursts;
+    this.batcher = new Batcher(this.sender('read'), target.name, bursts);
+    this.statfsBatcher = new StatfsBatcher(this.sender('statfs'), target.name, bursts);
   }
 
   status(): ConnectionStatus {
@@ -89,6 +112,11 @@ export class SshHost implements Host {
     return this.connection.transportFailures;
   }
 
+  /** Requests sent to the host so far (one per round trip) and the workers: for tests and the bench. */
+  stats(): { requests: number; workers: ReturnType<WorkerPool['stats']> } {
+    return { requests: this.requests, workers: this.pool.stats() };
+  }
+
   /** Ends the connection for good (host removed or changed); every later call fails. */
   close(): void {
     this.pool.close();
@@ -98,6 +126,7 @@ export class SshHost implements Host {
   private sender(lane: Lane): Send {
     return (build) =>
       this.pool.use(lane, async (worker) => {
+        this.requests += 1;
         let seq = 0;
         const response = await worker
           .request((marks, s) => {
@@ -112,11 +141,33 @@ export class SshHost implements Host {
       });
   }
 
+  /**
+   * A scrape starts: what the previous one read in its later round trips is read now, in the
+   * first (ssh/batch.ts, read-ahead), so a probe takes one or two round trips instead of four.
+   */
+  beginScrape(): void {
+    this.bursts.start();
+  }
+
   // --- Reads --------------------------------------------------------------------------------
 
-  /** The host's own clock, in seconds since the epoch (hyperion_time_seconds of a probe). */
-  now(): Promise<number> {
-    return this.batcher.clock();
+  /**
+   * The host's own clock, in seconds since the epoch (hyperion_time_seconds of a probe). Reading
+   * it costs a `date` process, so the host's boot time in its own clock (date − /proc/uptime) is
+   * measured once a minute, and in between the clock is that plus /proc/uptime, read with the
+   * scrape's other files: 10 ms resolution, and a step of the host's clock shows within a minute.
+   */
+  async now(): Promise<number> {
+    const uptime = (text: string) => Number(text.split(' ')[0]);
+    if (this.bootClock === undefined || performance.now() - this.bootClock.at > CLOCK_CALIBRATION_MS) {
+      const [clock, up] = await Promise.all([this.batcher.clock(), this.readFile(UPTIME)]);
+      if (Number.isFinite(uptime(up))) this.bootClock = { at: performance.now(), boot: clock - uptime(up) };
+      return clock;
+    }
+    const { boot } = this.bootClock;
+    const seconds = uptime(await this.readFile(UPTIME));
+    if (!Number.isFinite(seconds)) throw new Error(`host ${this.name}: unreadable ${UPTIME}`);
+    return boot + seconds;
   }
 
   async readFile(path: string): Promise<string> {
@@ -136,7 +187,9 @@ export class SshHost implements Host {
   }
 
   async statMany(paths: readonly string[]): Promise<Map<string, StatResult>> {
-    const results = await Promise.all(paths.map((p) => toStatResult(this.batcher.find('stat', p), p, this.name)));
+    const results = await Promise.all(
+      paths.map((p) => toStatResult(this.batcher.find('stat', p), p, this.name)),
+    );
     return new Map(paths.map((p, i) => [p, results[i]!]));
   }
 
@@ -146,7 +199,12 @@ export class SshHost implements Host {
 
   async readLink(path: string): Promise<string> {
     const { self } = await this.batcher.find('lstat', path);
-    if (self.typeLetter !== 'l') throw errnoError('EINVAL', `Invalid argument: ${path} is not a symbolic link on host ${this.name}`, path);
+    if (self.typeLetter !== 'l')
+      throw errnoError(
+        'EINVAL',
+        `Invalid argument: ${path} is not a symbolic link on host ${this.name}`,
+        path,
+      );
     return self.linkTarget;
   }
 
@@ -207,14 +265,18 @@ export class SshHost implements Host {
     let seq = 0;
     let marks: Marks | undefined;
     const response = await this.pool.use('run', async (worker) => {
+      this.requests += 1;
       marks = worker.marks;
       const onAbort = () => void this.killRemote(worker.partialStdout(), worker.marks, seq, sudo);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await worker.request((m, s) => {
-          seq = s;
-          return runRequest(m, s, plan);
-        }, Math.min(bound, 2 ** 31 - 1));
+        return await worker.request(
+          (m, s) => {
+            seq = s;
+            return runRequest(m, s, plan);
+          },
+          Math.min(bound, 2 ** 31 - 1),
+        );
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
       }
@@ -235,7 +297,11 @@ export class SshHost implements Host {
 
   /** A file-system program (mkdir, mv, cp, rm) as the login user; its failure as an errno error. */
   private async fileOp(argv: string[], path: string): Promise<void> {
-    const result = await this.runAs(argv, { timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: 16 * 1024 }, false);
+    const result = await this.runAs(
+      argv,
+      { timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: 16 * 1024 },
+      false,
+    );
     if (result.code === 0) return;
     const line = result.stderr.trim().split('\n')[0] ?? `${argv[0]} failed`;
     throw fileOpError(line, path, this.name);
@@ -248,15 +314,22 @@ export class SshHost implements Host {
   }
 
   async createWriteStream(path: string, mode = 0o644): Promise<NodeJS.WritableStream> {
-    const exists = (p: string) => this.lstat(p).then(
-      () => true,
-      () => false,
-    );
+    const exists = (p: string) =>
+      this.lstat(p).then(
+        () => true,
+        () => false,
+      );
     return writeStream(await this.connection.sftp(), path, mode, this.name, exists);
   }
 
   async writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    await writeWhole(await this.connection.sftp(), path, Buffer.isBuffer(data) ? data : Buffer.from(data), mode, this.name);
+    await writeWhole(
+      await this.connection.sftp(),
+      path,
+      Buffer.isBuffer(data) ? data : Buffer.from(data),
+      mode,
+      this.name,
+    );
   }
 
   async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
@@ -268,7 +341,10 @@ export class SshHost implements Host {
     // mv falls back to copying across file systems; rename(2) refuses with EXDEV, and callers
     // (the files manager) rely on that to copy with their own temporary name.
     const parent = to.slice(0, Math.max(1, to.lastIndexOf('/')));
-    const [source, target] = await Promise.all([this.batcher.find('lstat', from), this.batcher.find('lstat', parent)]);
+    const [source, target] = await Promise.all([
+      this.batcher.find('lstat', from),
+      this.batcher.find('lstat', parent),
+    ]);
     if (source.self.device !== target.self.device) {
       throw errnoError('EXDEV', `Invalid cross-device link: ${from} → ${to} on host ${this.name}`, from);
     }

@@ -98,7 +98,12 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
     defaultTimeoutSeconds: config.ssh.probeTimeoutSeconds,
     target: (name) => {
       const target = inventory.probeTarget(name);
-      return { host: target, failures: () => target.transportFailures };
+      return {
+        host: target,
+        failures: () => target.transportFailures,
+        requests: () => target.stats().requests,
+        beginScrape: () => target.beginScrape(),
+      };
     },
   });
   const app = createApp({

@@ -4,6 +4,7 @@
  * own (nothing shared with /metrics but the collector code), plus
  *   hyperion_probe_success           1 when the host answered the whole probe in time
  *   hyperion_probe_duration_seconds  how long the probe took
+ *   hyperion_probe_ssh_requests      round trips to the host it took (the reads are batched)
  * The probe ends before Prometheus gives up on it: X-Prometheus-Scrape-Timeout-Seconds less a
  * small margin (as blackbox_exporter does). An unknown target is a 400; a host that cannot be
  * reached, or that stops answering half-way, is a 200 with hyperion_probe_success 0.
@@ -29,6 +30,10 @@ export interface ProbeTarget {
   host: Host;
   /** Grows whenever the host's connection fails; unchanged over a probe means it held. */
   failures(): number;
+  /** Requests sent to the host so far (each one round trip). */
+  requests(): number;
+  /** Tells the host a scrape starts (it reads ahead what the last one read later). */
+  beginScrape(): void;
 }
 
 export interface ProbeDeps {
@@ -43,7 +48,9 @@ export interface ProbeDeps {
 function targetName(req: Request): string {
   const raw = req.query.target;
   if (typeof raw !== 'string' || raw === '') {
-    throw new HyperionError('bad-request', 'give exactly one target: /probe?target=NAME', { field: 'query/target' });
+    throw new HyperionError('bad-request', 'give exactly one target: /probe?target=NAME', {
+      field: 'query/target',
+    });
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) {
     throw new HyperionError('bad-request', 'a target is an inventory host name', { field: 'query/target' });
@@ -85,15 +92,20 @@ export function probeHandler(deps: ProbeDeps): RequestHandler {
       throw error;
     }
     const header = req.headers[SCRAPE_TIMEOUT_HEADER];
-    const timeout = probeTimeoutSeconds(typeof header === 'string' ? header : undefined, deps.defaultTimeoutSeconds);
+    const timeout = probeTimeoutSeconds(
+      typeof header === 'string' ? header : undefined,
+      deps.defaultTimeoutSeconds,
+    );
+    target.beginScrape();
     const failuresBefore = target.failures();
+    const requestsBefore = target.requests();
 
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeout * 1000);
     });
-    const collected = await Promise.race([deps.collectors.collect(target.host, filter), deadline]).finally(() =>
-      clearTimeout(timer),
+    const collected = await Promise.race([deps.collectors.collect(target.host, filter), deadline]).finally(
+      () => clearTimeout(timer),
     );
     const inTime = collected !== undefined;
     const success = inTime && target.failures() === failuresBefore;
@@ -105,11 +117,20 @@ export function probeHandler(deps: ProbeDeps): RequestHandler {
     }
     const families: MetricFamily[] = [
       ...(collected ?? []),
-      gauge('hyperion_probe_success', 'Whether the target answered the whole probe in time over SSH (1) or not (0).', success ? 1 : 0),
+      gauge(
+        'hyperion_probe_success',
+        'Whether the target answered the whole probe in time over SSH (1) or not (0).',
+        success ? 1 : 0,
+      ),
       gauge(
         'hyperion_probe_duration_seconds',
         'How long the probe took, in seconds.',
         (performance.now() - started) / 1000,
+      ),
+      gauge(
+        'hyperion_probe_ssh_requests',
+        'Requests (round trips) sent to the host during the probe, by it and by anything else using the host meanwhile.',
+        target.requests() - requestsBefore,
       ),
     ];
     res.type(CONTENT_TYPE).send(renderFamilies(families));

@@ -13,8 +13,6 @@ import { parseExposition } from '../support/exposition.js';
 import { startApi, type ApiClient, type ApiFixture, type Authenticator } from '../support/api.js';
 import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
 
-const PROBLEM = 'urn:hyperion:problem:';
-
 interface HostView {
   name: string;
   approved: boolean;
@@ -28,7 +26,11 @@ interface HostView {
   approvedBy: string | null;
 }
 
-async function metric(url: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
+async function metric(
+  url: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
   // Only the family asked for: prom-client's event-loop gauges read "Nan" before their first sample.
   const text = (await (await fetch(`${url}/metrics`)).text())
     .split('\n')
@@ -59,7 +61,9 @@ describe('SSH host inventory: key pinning and approval', () => {
   const admin = () => admins[turn++ % admins.length]!;
   const call = (method: string, path: string, body?: unknown) => {
     const a = admin();
-    return a.auth.next().then((otp) => a.client.call<HostView>(method, path, { ...(body === undefined ? {} : { body }), otp }));
+    return a.auth
+      .next()
+      .then((otp) => a.client.call<HostView>(method, path, { ...(body === undefined ? {} : { body }), otp }));
   };
 
   before(async () => {
@@ -122,12 +126,21 @@ describe('SSH host inventory: key pinning and approval', () => {
     const view = (await api.viewer.call<HostView>('get', '/hosts/alpha')).body;
     assert.equal(view.connection?.state, 'ready');
     assert.equal(await metric(api.exporter.url, 'hyperion_ssh_up', { host: 'alpha' }), 1);
-    assert.equal(await metric(api.exporter.url, 'hyperion_ssh_connects_total', { host: 'alpha', result: 'success' }), 1);
+    assert.equal(
+      await metric(api.exporter.url, 'hyperion_ssh_connects_total', { host: 'alpha', result: 'success' }),
+      1,
+    );
 
     // In Prometheus' HTTP SD format, with the host's labels.
-    const targets = await api.viewer.call<{ targets: string[]; labels: Record<string, string> }[]>('get', '/targets');
+    const targets = await api.viewer.call<{ targets: string[]; labels: Record<string, string> }[]>(
+      'get',
+      '/targets',
+    );
     assert.equal(targets.status, 200);
-    assert.deepEqual(targets.body.map((g) => g.targets), [['alpha']]);
+    assert.deepEqual(
+      targets.body.map((g) => g.targets),
+      [['alpha']],
+    );
     assert.equal(targets.body[0]!.labels.env, 'test');
     assert.equal(targets.body[0]!.labels.team, 'ops');
     assert.equal(targets.body[0]!.labels.__meta_hyperion_address, '127.0.0.1');
@@ -157,8 +170,20 @@ describe('SSH host inventory: key pinning and approval', () => {
       ['post', '/hosts', { ...addBody('b', sshdB.port), user: 'root;id' }, 400, /body\/user/],
       ['post', '/hosts', { ...addBody('b', sshdB.port, { __name__: 'x' }) }, 400, /label name/],
       ['post', '/hosts', { ...addBody('b', sshdB.port, { 'bad-label': 'x' }) }, 400, /label name/],
-      ['post', '/hosts', { ...addBody('b', sshdB.port), auth: { type: 'key', privateKeyFile: 'relative' } }, 400, /absolute path/],
-      ['post', '/hosts', { ...addBody('b', sshdB.port), auth: { type: 'password', password: 'x' } }, 400, /body\/auth/],
+      [
+        'post',
+        '/hosts',
+        { ...addBody('b', sshdB.port), auth: { type: 'key', privateKeyFile: 'relative' } },
+        400,
+        /absolute path/,
+      ],
+      [
+        'post',
+        '/hosts',
+        { ...addBody('b', sshdB.port), auth: { type: 'password', password: 'x' } },
+        400,
+        /body\/auth/,
+      ],
       ['post', '/hosts', { ...addBody('b', sshdB.port), privilege: 'god' }, 400, /body\/privilege/],
       ['post', '/hosts', { ...addBody('b', sshdB.port), extra: 1 }, 400, /body/],
       ['post', '/hosts/local/approve', { fingerprint: sshdB.fingerprint }, 400, /not "local"/],
@@ -184,7 +209,11 @@ describe('SSH host inventory: key pinning and approval', () => {
       auth: { type: 'key', privateKeyFile: '/etc/hostname' },
     });
     assert.equal(notAKey.status, 400, notAKey.text);
-    assert.doesNotMatch(notAKey.text, new RegExp(readFileSync('/etc/hostname', 'utf8').trim() || 'x^'), 'never quotes the file');
+    assert.doesNotMatch(
+      notAKey.text,
+      new RegExp(readFileSync('/etc/hostname', 'utf8').trim() || 'x^'),
+      'never quotes the file',
+    );
     const closed = await startSshd({ authorizedKeys: [] });
     const port = closed.port;
     await closed.stop();
@@ -193,10 +222,17 @@ describe('SSH host inventory: key pinning and approval', () => {
     const duplicate = await call('post', '/hosts', addBody('alpha', sshdB.port));
     assert.equal(duplicate.status, 409, duplicate.text);
 
-    assert.equal(readFileSync(`${api.exporter.storagePath}/hosts.json`, 'utf8'), before, 'the inventory is unchanged');
+    assert.equal(
+      readFileSync(`${api.exporter.storagePath}/hosts.json`, 'utf8'),
+      before,
+      'the inventory is unchanged',
+    );
     const newLines = api.auditLines().slice(auditBefore);
     assert.ok(newLines.length >= cases.length);
-    assert.deepEqual(newLines.filter((l) => l.result === 'ok'), []);
+    assert.deepEqual(
+      newLines.filter((l) => l.result === 'ok'),
+      [],
+    );
   });
 
   it('refuses a server whose host key changed, loudly, until the new key is approved', async () => {
@@ -209,7 +245,12 @@ describe('SSH host inventory: key pinning and approval', () => {
     assert.equal(probed.status, 200);
     assert.match(probed.text, /^hyperion_probe_success 0$/m);
     assert.equal(await metric(api.exporter.url, 'hyperion_ssh_host_key_mismatch', { host: 'alpha' }), 1);
-    assert.ok((await metric(api.exporter.url, 'hyperion_ssh_connects_total', { host: 'alpha', result: 'host_key_mismatch' }))! >= 1);
+    assert.ok(
+      (await metric(api.exporter.url, 'hyperion_ssh_connects_total', {
+        host: 'alpha',
+        result: 'host_key_mismatch',
+      }))! >= 1,
+    );
     const line = api.exporter.logs.find((l) => String(l.msg).startsWith('SSH HOST KEY MISMATCH'));
     assert.ok(line, 'an error line in the log');
     assert.equal(line.level, 50);
@@ -225,7 +266,11 @@ describe('SSH host inventory: key pinning and approval', () => {
     const rescanned = await call('post', '/hosts/alpha/rescan');
     assert.equal(rescanned.status, 200, rescanned.text);
     assert.equal(rescanned.body.pendingHostKey?.fingerprint, impostor.fingerprint);
-    assert.equal(rescanned.body.hostKey?.fingerprint, sshdA.fingerprint, 'the old key stays pinned until then');
+    assert.equal(
+      rescanned.body.hostKey?.fingerprint,
+      sshdA.fingerprint,
+      'the old key stays pinned until then',
+    );
     const approved = await call('post', '/hosts/alpha/approve', { fingerprint: impostor.fingerprint });
     assert.equal(approved.status, 200, approved.text);
     await delay(50);
@@ -252,8 +297,15 @@ describe('SSH host inventory: key pinning and approval', () => {
     assert.equal((await api.viewer.call('get', '/hosts/alpha')).status, 404);
     assert.equal((await api.viewer.call('get', '/hosts/alpha/processes')).status, 404);
     assert.equal((await probe(api.exporter.url, 'alpha')).status, 400);
-    assert.equal(await metric(api.exporter.url, 'hyperion_ssh_up', { host: 'alpha' }), undefined, 'no stale series');
+    assert.equal(
+      await metric(api.exporter.url, 'hyperion_ssh_up', { host: 'alpha' }),
+      undefined,
+      'no stale series',
+    );
     const hosts = await api.viewer.call<{ items: { name: string }[] }>('get', '/hosts');
-    assert.deepEqual(hosts.body.items.map((h) => h.name), ['local']);
+    assert.deepEqual(
+      hosts.body.items.map((h) => h.name),
+      ['local'],
+    );
   });
 });

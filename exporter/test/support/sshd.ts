@@ -270,7 +270,11 @@ export interface HostSpec {
  * the fingerprint of the host key the test's sshd really has. Codes are asked for only when
  * `otp` is given (an exporter with the second factor disabled needs none).
  */
-export async function addApprovedHost(admin: Caller, spec: HostSpec, otp?: () => Promise<string>): Promise<void> {
+export async function addApprovedHost(
+  admin: Caller,
+  spec: HostSpec,
+  otp?: () => Promise<string>,
+): Promise<void> {
   const added = await admin.call<{ pendingHostKey: { fingerprint: string } }>('post', '/hosts', {
     body: {
       name: spec.name,

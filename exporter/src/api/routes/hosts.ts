@@ -6,7 +6,8 @@ export function hostRoutes(deps: ApiDeps): Route[] {
     defineRoute({
       method: 'get',
       path: '/hosts',
-      summary: 'The hosts this exporter can act on: local, and the SSH inventory with key and connection state',
+      summary:
+        'The hosts this exporter can act on: local, and the SSH inventory with key and connection state',
       tag: 'hosts',
       role: 'viewer',
       async handler() {

@@ -6,7 +6,15 @@
  *
  * A path made only of plain characters can share a request: an error line is matched to it by
  * name. Any other path gets a request of its own, where every error line is its own.
+ *
+ * Read-ahead: scrapes repeat. The kernel files a burst of reads asked for only in its second and
+ * third round trips last time (each CPU's frequency, each process's stat, the sensors of each
+ * hwmon chip, the mount points' statfs) are read in the first round trip of the next burst too,
+ * and handed out when asked for, moments later. A probe then takes one or two round trips. Only
+ * /proc and /sys are read ahead — files nobody writes through the exporter — and an answer not
+ * taken within two seconds is dropped.
  */
+import { performance } from 'node:perf_hooks';
 import type { DirEntry, FileEntry, FileStat, ReadResult, StatResult } from '../host.js';
 import { HyperionError, errorMessage } from '../../util/errors.js';
 import { errnoError, toolError } from './errno.js';
@@ -23,7 +31,14 @@ import {
   type FindRecord,
   type StatfsRecord,
 } from './parse.js';
-import { batchRequest, batchSections, statfsRequest, type BatchPlan, type FindKind, type Marks } from './script.js';
+import {
+  batchRequest,
+  batchSections,
+  statfsRequest,
+  type BatchPlan,
+  type FindKind,
+  type Marks,
+} from './script.js';
 
 type FsUsageRecord = StatfsRecord;
 import type { WorkerResponse } from './worker.js';
@@ -32,6 +47,58 @@ import type { WorkerResponse } from './worker.js';
 const PLAIN_PATH = /^\/[A-Za-z0-9._@%+=:,/-]*$/;
 /** A request's shell text stays below this; more paths make more requests. */
 const MAX_REQUEST_BYTES = 512 * 1024;
+/** Kernel files, which may be read a little ahead of being asked for. */
+const READ_AHEAD_PATH = /^\/(proc|sys)\//;
+const READ_AHEAD_TTL_MS = 2000;
+const MAX_LEARNED = 8192;
+/** Reads this long after a scrape started are its later round trips; later ones are not learned. */
+const BURST_LEARN_MS = 5000;
+/**
+ * The start of each scrape (a burst of reads: two to four dependent round trips), told by the
+ * caller (/probe). Batchers read ahead at a start and learn from the round trips that follow.
+ */
+export class Bursts {
+  private readonly listeners = new Set<() => void>();
+
+  onStart(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  start(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** Answers read ahead, by op key, until taken or stale. */
+class ReadAhead {
+  private readonly entries = new Map<string, { at: number; promise: Promise<unknown> }>();
+
+  /** A promise for `key` that `settle` resolves or rejects later. */
+  expect(key: string): Resolver<unknown> {
+    let resolver!: Resolver<unknown>;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      resolver = { resolve, reject };
+    });
+    promise.catch(() => undefined); // an answer nobody takes must not be an unhandled rejection
+    this.entries.set(key, { at: performance.now(), promise });
+    return resolver;
+  }
+
+  take(key: string): Promise<unknown> | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    return performance.now() - entry.at <= READ_AHEAD_TTL_MS ? entry.promise : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
 
 type Resolver<T> = { resolve(value: T): void; reject(error: Error): void };
 
@@ -60,57 +127,104 @@ export type Send = (build: (marks: Marks, seq: number) => string) => Promise<{
   seq: number;
 }>;
 
+type OpSpec = Omit<Op, 'key' | 'waiters'>;
+
+function keyOf(spec: OpSpec): OpKey {
+  return `${spec.kind}\0${spec.find ?? ''}\0${spec.maxBytes}\0${spec.path}`;
+}
+
+function readAheadable(spec: OpSpec): boolean {
+  if (!READ_AHEAD_PATH.test(spec.path)) return false;
+  return spec.kind === 'read' || spec.kind === 'head' || (spec.kind === 'find' && spec.find === 'names');
+}
+
 export class Batcher {
   private pending = new Map<OpKey, Op>();
   private scheduled = false;
+  /** Ops of this burst's later round trips: next burst's read-ahead. */
+  private later = new Map<OpKey, OpSpec>();
+  private readonly ahead = new ReadAhead();
+  private firstOfBurst = false;
+  private burstStarted = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly send: Send,
     private readonly hostName: string,
-  ) {}
+    bursts: Bursts = new Bursts(),
+  ) {
+    bursts.onStart(() => this.startBurst());
+  }
 
   read(path: string): Promise<ReadResult> {
-    return this.enqueue<ReadResult>({ kind: 'read', path, maxBytes: 0 });
+    return this.enqueue({ kind: 'read', path, maxBytes: 0 }) as Promise<ReadResult>;
   }
 
   head(path: string, maxBytes: number): Promise<ReadResult> {
-    return this.enqueue<ReadResult>({ kind: 'head', path, maxBytes });
+    return this.enqueue({ kind: 'head', path, maxBytes }) as Promise<ReadResult>;
   }
 
   find(kind: FindKind, path: string): Promise<FindAnswer> {
-    return this.enqueue<FindAnswer>({ kind: 'find', find: kind, path, maxBytes: 0 });
+    return this.enqueue({ kind: 'find', find: kind, path, maxBytes: 0 }) as Promise<FindAnswer>;
   }
 
   realpath(path: string): Promise<string> {
-    return this.enqueue<string>({ kind: 'realpath', path, maxBytes: 0 });
+    return this.enqueue({ kind: 'realpath', path, maxBytes: 0 }) as Promise<string>;
   }
 
   /** The host's clock in seconds since the epoch, read in the same round trip as other reads. */
   clock(): Promise<number> {
-    return this.enqueue<number>({ kind: 'clock', path: '', maxBytes: 0 });
+    return this.enqueue({ kind: 'clock', path: '', maxBytes: 0 }) as Promise<number>;
   }
 
-  private enqueue<T>(spec: Omit<Op, 'key' | 'waiters'>): Promise<T> {
-    const key = `${spec.kind}\0${spec.find ?? ''}\0${spec.maxBytes}\0${spec.path}`;
-    return new Promise<T>((resolve, reject) => {
-      let op = this.pending.get(key);
-      if (!op) {
-        op = { ...spec, key, waiters: [] };
-        this.pending.set(key, op);
-      }
-      op.waiters.push({ resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // After the current turn: every collector that is ready to read has asked by then.
-        setImmediate(() => this.flush());
-      }
+  private enqueue(spec: OpSpec): Promise<unknown> {
+    const key = keyOf(spec);
+    const early = readAheadable(spec) ? this.ahead.take(key) : undefined;
+    if (early) {
+      if (this.later.size < MAX_LEARNED) this.later.set(key, spec); // asked again: read ahead next time too
+      return early;
+    }
+    return new Promise((resolve, reject) => {
+      this.add(key, spec, { resolve, reject });
     });
+  }
+
+  private add(key: OpKey, spec: OpSpec, waiter: Resolver<unknown>): void {
+    let op = this.pending.get(key);
+    if (!op) {
+      op = { ...spec, key, waiters: [] };
+      this.pending.set(key, op);
+    }
+    op.waiters.push(waiter);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After the current turn: every collector that is ready to read has asked by then.
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** A burst starts: what its predecessor read later is read now, ahead. */
+  private startBurst(): void {
+    this.firstOfBurst = true;
+    this.burstStarted = performance.now();
+    this.ahead.clear();
+    const learned = [...this.later.entries()];
+    this.later = new Map();
+    for (const [key, spec] of learned) {
+      if (!this.pending.has(key)) this.add(key, spec, this.ahead.expect(key));
+    }
   }
 
   private flush(): void {
     this.scheduled = false;
+    const first = this.firstOfBurst;
+    this.firstOfBurst = false;
     const ops = [...this.pending.values()];
     this.pending = new Map();
+    if (!first && performance.now() - this.burstStarted < BURST_LEARN_MS) {
+      for (const op of ops) {
+        if (this.later.size < MAX_LEARNED && readAheadable(op)) this.later.set(op.key, op);
+      }
+    }
     for (const group of plan(ops)) void this.execute(group);
   }
 
@@ -175,8 +289,11 @@ function buildPlan(ops: Op[]): Built {
     else if (op.kind === 'read') readOps.push(op);
     else if (op.kind === 'realpath') realpathOps.push(op);
     else if (op.kind === 'find') finds.set(op.find!, [...(finds.get(op.find!) ?? []), op]);
-    // head -c of the separator file must return it whole; smaller heads are cut locally.
-    else if (op.maxBytes < 128) readOps.push(op);
+    // Kernel files under /proc and /sys are small (a process's stat is 300 bytes): one cat for
+    // them and the reads saves head(1)'s fork, and they are cut to size here. Elsewhere head -c
+    // keeps a big file from crossing the wire; it must return the separator file whole.
+    else if (op.maxBytes < 128 || (op.maxBytes <= 64 * 1024 && READ_AHEAD_PATH.test(op.path)))
+      readOps.push(op);
     else heads.set(op.maxBytes, [...(heads.get(op.maxBytes) ?? []), op]);
   }
   const headGroups = [...heads].map(([maxBytes, list]) => ({ maxBytes, ops: list }));
@@ -221,7 +338,14 @@ function sectionErrors(
   return missing === undefined ? { errors } : { errors, missing };
 }
 
-function settle(ops: Op[], built: Built, response: WorkerResponse, marks: Marks, seq: number, hostName: string): void {
+function settle(
+  ops: Op[],
+  built: Built,
+  response: WorkerResponse,
+  marks: Marks,
+  seq: number,
+  hostName: string,
+): void {
   const { plan } = built;
   const sections = stderrSections(response.stderr, marks.mark, seq);
   const lines = (name: string) => sections.get(name) ?? [];
@@ -234,7 +358,10 @@ function settle(ops: Op[], built: Built, response: WorkerResponse, marks: Marks,
       .map((s) => missingTool(lines(s)))
       .find((m) => m !== undefined);
     const error = missing
-      ? new HyperionError('unsupported', `${missing} is not installed on host ${hostName}; reading files needs it`)
+      ? new HyperionError(
+          'unsupported',
+          `${missing} is not installed on host ${hostName}; reading files needs it`,
+        )
       : new HyperionError(
           'unavailable',
           `host ${hostName} answered a batch of reads in an unexpected shape: ${response.stderr.slice(0, 300)}`,
@@ -248,7 +375,11 @@ function settle(ops: Op[], built: Built, response: WorkerResponse, marks: Marks,
     const seconds = Number(text);
     for (const op of built.clockOps) {
       if (/^\d+(\.\d+)?$/.test(text) && Number.isFinite(seconds)) resolveAll(op, seconds);
-      else rejectAll(op, new HyperionError('unsupported', `host ${hostName}: date +%s.%N printed "${text.slice(0, 40)}"`));
+      else
+        rejectAll(
+          op,
+          new HyperionError('unsupported', `host ${hostName}: date +%s.%N printed "${text.slice(0, 40)}"`),
+        );
     }
   }
   const readErrors = sectionErrors(lines('reads'), plan.reads, hostName);
@@ -274,7 +405,11 @@ function settle(ops: Op[], built: Built, response: WorkerResponse, marks: Marks,
       if (errors.missing) rejectAll(op, missingError(errors.missing, hostName));
       else if (error) rejectAll(op, error);
       else if (k < resolved.length) resolveAll(op, resolved[k++]);
-      else rejectAll(op, errnoError('EIO', `realpath gave no answer for ${op.path} on host ${hostName}`, op.path));
+      else
+        rejectAll(
+          op,
+          errnoError('EIO', `realpath gave no answer for ${op.path} on host ${hostName}`, op.path),
+        );
     }
   }
 }
@@ -332,7 +467,10 @@ function answerFinds(
     const answer = byStart.get(op.path);
     if (error) rejectAll(op, error);
     else if (!answer || answer.self.depth !== 0)
-      rejectAll(op, errnoError('ENOENT', `No such file or directory: ${op.path} on host ${hostName}`, op.path));
+      rejectAll(
+        op,
+        errnoError('ENOENT', `No such file or directory: ${op.path} on host ${hostName}`, op.path),
+      );
     else resolveAll(op, answer);
   }
 }
@@ -362,13 +500,25 @@ function checkDirectory(answer: FindAnswer, path: string, hostName: string): voi
 
 export function toFileEntry(r: FindRecord, name = baseName(r.start)): FileEntry {
   const type = entryTypeOf(r.typeLetter);
-  const entry: FileEntry = { name, type, size: r.size, mode: r.mode & 0o7777, uid: r.uid, gid: r.gid, mtimeMs: r.mtimeMs };
+  const entry: FileEntry = {
+    name,
+    type,
+    size: r.size,
+    mode: r.mode & 0o7777,
+    uid: r.uid,
+    gid: r.gid,
+    mtimeMs: r.mtimeMs,
+  };
   if (type === 'symlink') entry.linkTarget = r.linkTarget;
   return entry;
 }
 
 /** stat(2) of a path: find -L reports a dangling symlink as a symlink; stat says ENOENT. */
-export function toStatResult(answer: Promise<FindAnswer>, path: string, hostName: string): Promise<StatResult> {
+export function toStatResult(
+  answer: Promise<FindAnswer>,
+  path: string,
+  hostName: string,
+): Promise<StatResult> {
   return answer.then(
     ({ self }): StatResult => {
       if (self.typeLetter === 'l') return { ok: false, error: notFound(path, hostName) };
@@ -395,22 +545,45 @@ export function toStatResult(answer: Promise<FindAnswer>, path: string, hostName
 export class StatfsBatcher {
   private pending = new Map<string, Resolver<FsUsageRecord>[]>();
   private scheduled = false;
+  private later = new Set<string>();
+  private readonly ahead = new ReadAhead();
+  private burstStarted = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly send: Send,
     private readonly hostName: string,
-  ) {}
+    bursts: Bursts = new Bursts(),
+  ) {
+    bursts.onStart(() => this.startBurst());
+  }
 
   statfs(path: string): Promise<FsUsageRecord> {
-    return new Promise((resolve, reject) => {
-      const list = this.pending.get(path) ?? [];
-      list.push({ resolve, reject });
-      this.pending.set(path, list);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    const early = this.ahead.take(path);
+    if (this.later.size < MAX_LEARNED && performance.now() - this.burstStarted < BURST_LEARN_MS)
+      this.later.add(path);
+    if (early) return early as Promise<FsUsageRecord>;
+    return new Promise((resolve, reject) => this.add(path, { resolve, reject }));
+  }
+
+  private add(path: string, waiter: Resolver<FsUsageRecord>): void {
+    const list = this.pending.get(path) ?? [];
+    list.push(waiter);
+    this.pending.set(path, list);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** The mount points of the last burst, asked for at the start of this one. */
+  private startBurst(): void {
+    this.burstStarted = performance.now();
+    this.ahead.clear();
+    const learned = [...this.later];
+    this.later = new Set();
+    for (const path of learned) {
+      if (!this.pending.has(path)) this.add(path, this.ahead.expect(path) as Resolver<FsUsageRecord>);
+    }
   }
 
   private flush(): void {
@@ -427,7 +600,11 @@ export class StatfsBatcher {
     const waiters = (path: string) => pending.get(path) ?? [];
     try {
       const { response, marks, seq } = await this.send((m, s) => statfsRequest(m, s, paths));
-      const errors = sectionErrors(stderrSections(response.stderr, marks.mark, seq).get('statfs') ?? [], paths, this.hostName);
+      const errors = sectionErrors(
+        stderrSections(response.stderr, marks.mark, seq).get('statfs') ?? [],
+        paths,
+        this.hostName,
+      );
       const records = new Map(parseStatfsRecords(response.stdout).map((r) => [r.path, r]));
       for (const path of paths) {
         const record = records.get(path);

@@ -42,7 +42,13 @@ export const sshConfigSchema = z
     idleCloseSeconds: z.number().min(10).max(86_400).default(600),
     probeTimeoutSeconds: z.number().min(1).max(300).default(10),
     sudoCommands: z
-      .array(z.string().min(1).max(256).regex(/^[^\s]+$/, 'a program name or path, no spaces'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[^\s]+$/, 'a program name or path, no spaces'),
+      )
       .max(256)
       .default(DEFAULT_SUDO_COMMANDS),
   })

@@ -12,8 +12,7 @@ import { fingerprintOf, hostKeyAlgorithms, type HostKey } from './host-key.js';
 import type { ConnectResult, SshMetrics } from './metrics.js';
 
 export type Credentials =
-  | { type: 'key'; privateKey: Buffer; passphrase?: string }
-  | { type: 'agent'; socket: string };
+  { type: 'key'; privateKey: Buffer; passphrase?: string } | { type: 'agent'; socket: string };
 
 export interface SshTarget {
   /** Inventory name, used in messages and metric labels. */
@@ -100,6 +99,7 @@ export class SshConnection {
     if (this.client) return this.client;
     if (this.connecting) return this.connecting;
     if (this.state === 'backoff' && Date.now() < this.retryAt) {
+      this.transportFailures += 1; // a request refused for an unreachable host failed too
       const seconds = ((this.retryAt - Date.now()) / 1000).toFixed(1);
       throw new HyperionError(
         'unavailable',
@@ -119,7 +119,10 @@ export class SshConnection {
       client.exec(command, (error, channel) => {
         if (error) {
           reject(
-            new HyperionError('unavailable', `host ${this.target.name}: cannot open a channel: ${error.message}`),
+            new HyperionError(
+              'unavailable',
+              `host ${this.target.name}: cannot open a channel: ${error.message}`,
+            ),
           );
         } else resolve(channel);
       });
@@ -226,7 +229,10 @@ export class SshConnection {
         this.metrics.connects.inc({ host: target.name, result: 'success' });
         this.metrics.up.set({ host: target.name }, 1);
         this.metrics.keyMismatch.set({ host: target.name }, 0);
-        this.log.info({ host: target.name, address: `${target.address}:${target.port}` }, 'SSH connection ready');
+        this.log.info(
+          { host: target.name, address: `${target.address}:${target.port}` },
+          'SSH connection ready',
+        );
         resolve(client);
       });
       client.on('error', (error: Error) => {
@@ -245,7 +251,8 @@ export class SshConnection {
       client.on('close', () => {
         if (!ready) {
           // Closed before 'ready' without an 'error' (the server hung up during the handshake).
-          if (!failed) reject(this.failed(new Error('the server closed the connection during the handshake'), 'error'));
+          if (!failed)
+            reject(this.failed(new Error('the server closed the connection during the handshake'), 'error'));
           failed = true;
           return;
         }
@@ -264,7 +271,8 @@ export class SshConnection {
 
   /** Records a failed attempt (metrics, log, back-off) and returns the error to reject with. */
   private failed(error: Error, result: ConnectResult, presented?: Buffer): HyperionError {
-    if (this.state === 'closed') return new HyperionError('unavailable', `host ${this.target.name} was removed`);
+    if (this.state === 'closed')
+      return new HyperionError('unavailable', `host ${this.target.name} was removed`);
     const { target, settings } = this;
     this.transportFailures += 1;
     this.failures += 1;
@@ -291,7 +299,8 @@ export class SshConnection {
       );
       return new HyperionError('unavailable', `host ${target.name}: ${this.lastError}`);
     }
-    this.lastError = result === 'auth_failed' ? `authentication as ${target.user} failed` : errorMessage(error);
+    this.lastError =
+      result === 'auth_failed' ? `authentication as ${target.user} failed` : errorMessage(error);
     this.log.warn(
       { host: target.name, result, err: this.lastError, retryInMs: delay },
       'SSH connection attempt failed',

@@ -145,7 +145,20 @@ export function parseFindRecords(buf: Buffer): FindRecord[] {
 }
 
 function record(kind: FindKind, start: string, depth: number, typeLetter: string, name: string): FindRecord {
-  return { kind, start, depth, typeLetter, name, size: 0, mode: 0, uid: 0, gid: 0, mtimeMs: 0, linkTarget: '', device: 0 };
+  return {
+    kind,
+    start,
+    depth,
+    typeLetter,
+    name,
+    size: 0,
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    mtimeMs: 0,
+    linkTarget: '',
+    device: 0,
+  };
 }
 
 export function baseName(path: string): string {

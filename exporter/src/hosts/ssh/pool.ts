@@ -64,7 +64,12 @@ export class WorkerPool {
   }
 
   stats(): { idle: number; busy: number; starting: number; waiting: number } {
-    return { idle: this.idle.length, busy: this.busy.size, starting: this.starting, waiting: this.waiters.length };
+    return {
+      idle: this.idle.length,
+      busy: this.busy.size,
+      starting: this.starting,
+      waiting: this.waiters.length,
+    };
   }
 
   close(): void {
@@ -98,7 +103,7 @@ export class WorkerPool {
 
   /** Hands free workers to waiters in order, starting workers where the cap allows. */
   private dispatch(): void {
-    for (let i = 0; i < this.waiters.length; ) {
+    for (let i = 0; i < this.waiters.length;) {
       const waiter = this.waiters[i]!;
       if (this.inLane(waiter.lane) >= this.laneLimit(waiter.lane)) {
         i += 1; // this lane is full; later waiters of other lanes may still go

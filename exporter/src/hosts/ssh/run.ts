@@ -32,7 +32,13 @@ function line(stdout: Buffer, prefix: string, from = 0): { words: string[]; end:
   if (at < 0) return undefined;
   const eol = stdout.indexOf('\n', at + 1);
   if (eol < 0) return undefined;
-  return { words: stdout.toString('utf8', at + 1 + prefix.length, eol).trim().split(' '), end: eol + 1 };
+  return {
+    words: stdout
+      .toString('utf8', at + 1 + prefix.length, eol)
+      .trim()
+      .split(' '),
+    end: eol + 1,
+  };
 }
 
 /** Keeps the last `max` bytes, as OutputTail does, dropping a cut UTF-8 sequence's remainder. */
@@ -43,22 +49,41 @@ function tail(bytes: Buffer, max: number): { text: string; truncated: boolean } 
   return { text: bytes.subarray(start).toString('utf8'), truncated: true };
 }
 
-export function parseRunAnswer(response: WorkerResponse, marks: Marks, seq: number, maxOutput: number): RunAnswer {
+export function parseRunAnswer(
+  response: WorkerResponse,
+  marks: Marks,
+  seq: number,
+  maxOutput: number,
+): RunAnswer {
   const { stdout } = response;
   const head = `${marks.mark} ${seq} `;
   if (line(stdout, `${head}nocwd`)) {
-    return { pid: null, noCwd: true, status: null, timedOut: false, stdout: '', stderr: '', truncated: false };
+    return {
+      pid: null,
+      noCwd: true,
+      status: null,
+      timedOut: false,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+    };
   }
   const started = line(stdout, `${head}p`);
   const ended = line(stdout, `${head}x`, started?.end ?? 0);
   if (!ended) {
-    throw new HyperionError('unavailable', `the host answered a command in an unexpected shape: ${response.stderr.slice(0, 300)}`);
+    throw new HyperionError(
+      'unavailable',
+      `the host answered a command in an unexpected shape: ${response.stderr.slice(0, 300)}`,
+    );
   }
   const rest = stdout.subarray(ended.end);
   const separator = Buffer.from(marks.separator);
   const at = rest.indexOf(separator);
   if (at < 0) {
-    throw new HyperionError('unavailable', `the host did not return the command's output (tail(1) missing?): ${response.stderr.slice(0, 300)}`);
+    throw new HyperionError(
+      'unavailable',
+      `the host did not return the command's output (tail(1) missing?): ${response.stderr.slice(0, 300)}`,
+    );
   }
   const out = tail(rest.subarray(0, at), maxOutput);
   const err = tail(rest.subarray(at + separator.length), maxOutput);
@@ -84,21 +109,34 @@ export function runOutcome(
 ): RunResult {
   const program = argv[0]!;
   if (answer.noCwd) {
-    throw new HyperionError('not-found', `working directory ${options.cwd} does not exist on host ${hostName}`);
+    throw new HyperionError(
+      'not-found',
+      `working directory ${options.cwd} does not exist on host ${hostName}`,
+    );
   }
   if (answer.timedOut && options.onTimeout !== 'resolve') {
-    throw new HyperionError('timeout', `${program} did not finish within ${options.timeoutMs} ms on host ${hostName}`);
+    throw new HyperionError(
+      'timeout',
+      `${program} did not finish within ${options.timeoutMs} ms on host ${hostName}`,
+    );
   }
   const status = answer.status;
-  // sh reports a program it could not find as 127 and "…: not found" (dash), "… command not found" (bash).
-  // setsid, which starts it, reports "failed to execute …: No such file or directory".
-  if (status === 127 && /not found|failed to execute .*: No such file or directory/.test(answer.stderr)) {
-    const missing = sudo && /sudo: not found|sudo: command not found/.test(answer.stderr) ? 'sudo' : program;
+  // A program that is not there: setsid (which starts it) says "failed to execute NAME: No such
+  // file or directory", sh "NAME: not found" (dash) or "NAME: command not found" (bash), sudo
+  // "sudo: NAME: command not found".
+  const missing =
+    status === 127
+      ? (/failed to execute (\S+): No such file or directory/.exec(answer.stderr)?.[1] ??
+        /(?:^|: )(\S+): (?:command )?not found$/m.exec(answer.stderr)?.[1])
+      : sudo && status === 1
+        ? /^sudo: (\S+): command not found$/m.exec(answer.stderr)?.[1]
+        : undefined;
+  if (missing !== undefined) {
     throw new HyperionError(
       'unsupported',
-      missing === 'sudo'
+      sudo && missing === 'sudo' && status === 127
         ? `sudo is not installed on host ${hostName}, whose privilege mode is sudo`
-        : `${program} is not installed on host ${hostName}`,
+        : `${missing} is not installed on host ${hostName}`,
     );
   }
   if (sudo && status === 1 && /^sudo: (a password is required|a terminal is required)/m.test(answer.stderr)) {
@@ -108,7 +146,8 @@ export function runOutcome(
     );
   }
   // The shell reports a program killed by signal n as 128 + n.
-  const signal = status !== null && status > 128 && status < 128 + 65 ? (SIGNAL_NAMES.get(status - 128) ?? null) : null;
+  const signal =
+    status !== null && status > 128 && status < 128 + 65 ? (SIGNAL_NAMES.get(status - 128) ?? null) : null;
   return {
     stdout: answer.stdout,
     stderr: answer.stderr,

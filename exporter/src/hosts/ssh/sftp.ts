@@ -11,9 +11,16 @@ import { errnoError, sftpError } from './errno.js';
 
 type Sftp = SFTPWrapper;
 
-export function open(sftp: Sftp, path: string, flags: OpenMode, mode: number | undefined, host: string): Promise<Buffer> {
+export function open(
+  sftp: Sftp,
+  path: string,
+  flags: OpenMode,
+  mode: number | undefined,
+  host: string,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const callback = (error: Error | undefined, handle: Buffer) => (error ? reject(sftpError(error, path, host)) : resolve(handle));
+    const callback = (error: Error | undefined, handle: Buffer) =>
+      error ? reject(sftpError(error, path, host)) : resolve(handle);
     if (mode === undefined) sftp.open(path, flags, callback);
     else sftp.open(path, flags, { mode }, callback);
   });
@@ -23,9 +30,18 @@ function close(sftp: Sftp, handle: Buffer): Promise<void> {
   return new Promise((resolve) => sftp.close(handle, () => resolve()));
 }
 
-function write(sftp: Sftp, handle: Buffer, data: Buffer, position: number, path: string, host: string): Promise<void> {
+function write(
+  sftp: Sftp,
+  handle: Buffer,
+  data: Buffer,
+  position: number,
+  path: string,
+  host: string,
+): Promise<void> {
   return new Promise((resolve, reject) =>
-    sftp.write(handle, data, 0, data.length, position, (error) => (error ? reject(sftpError(error, path, host)) : resolve())),
+    sftp.write(handle, data, 0, data.length, position, (error) =>
+      error ? reject(sftpError(error, path, host)) : resolve(),
+    ),
   );
 }
 
@@ -40,7 +56,12 @@ function fsync(sftp: Sftp, handle: Buffer): Promise<void> {
   });
 }
 
-export async function readStream(sftp: Sftp, path: string, options: ReadStreamOptions, host: string): Promise<NodeJS.ReadableStream> {
+export async function readStream(
+  sftp: Sftp,
+  path: string,
+  options: ReadStreamOptions,
+  host: string,
+): Promise<NodeJS.ReadableStream> {
   // Opened first, so a missing file rejects here and not as a stream error after headers went out.
   const handle = await open(sftp, path, 'r', undefined, host);
   return sftp.createReadStream(path, {
@@ -111,7 +132,13 @@ export async function writeStream(
   return new SftpWriter(sftp, handle, path, host);
 }
 
-export async function writeWhole(sftp: Sftp, path: string, data: Buffer, mode: number, host: string): Promise<void> {
+export async function writeWhole(
+  sftp: Sftp,
+  path: string,
+  data: Buffer,
+  mode: number,
+  host: string,
+): Promise<void> {
   const handle = await open(sftp, path, 'w', mode, host);
   try {
     // ssh2 splits a large buffer into packets itself.

@@ -30,7 +30,8 @@ class Collector {
     this.length += chunk.length;
     // Only the last term.length bytes are kept for the check, so a large answer is not copied.
     this.tail = Buffer.concat([this.tail, chunk]);
-    if (this.tail.length > this.term.length) this.tail = this.tail.subarray(this.tail.length - this.term.length);
+    if (this.tail.length > this.term.length)
+      this.tail = this.tail.subarray(this.tail.length - this.term.length);
     this.done = this.tail.equals(this.term);
   }
 

@@ -1,0 +1,263 @@
+/**
+ * Everything the browser tests run against, all real except Grafana's server (mocked by the
+ * harness): one hyperion-exporter running inside
+ *   - a PID + mount namespace whose PID 1 is a real systemd (services to stop and start, and
+ *     processes the test starts there to kill), and
+ *   - a network namespace of the test's own (so its nftables blocks never touch the host),
+ * reached from the host through a Unix-socket bridge; a real Prometheus scraping it every
+ * second with the recording rules of alerting/ (the Overview reads them); the harness server
+ * proxying to both with real Grafana tokens; and headless Chromium driven by playwright-core.
+ *
+ * Everything started is stopped in reverse order by stop(), also after a failure half-way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Agent, createNetnsPair, inNamespace, type NetnsPair } from '../../../exporter/test/support/netns.js';
+import {
+  scrapeJob,
+  startPrometheus,
+  type RunningPrometheus,
+} from '../../../exporter/test/support/prometheus.js';
+import {
+  startSystemdNamespace,
+  type SystemdNamespace,
+} from '../../../exporter/test/support/systemd-namespace.js';
+import { buildHarness, DEFAULT_BUNDLE_DIR } from '../../harness/build';
+import { EXPORTER_DIR, startRealExporter, type RunningExporter } from '../../harness/exporter';
+import { grafanaContext, startHarness, type Harness } from '../../harness/server';
+import { formatUser, THEME_COOKIE, USER_COOKIE, type HarnessUser } from '../../harness/session';
+import { Authenticator } from './totp';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const TEST_UNIT = 'hyperion-ui-test.service';
+const REPO_ROOT = path.resolve(EXPORTER_DIR, '..');
+
+export interface Stack {
+  harness: Harness;
+  exporter: RunningExporter;
+  /** The exporter's API as the host sees it (through the bridge). */
+  apiUrl: string;
+  systemd: SystemdNamespace;
+  prometheus: RunningPrometheus;
+  netns: string;
+  /** The writable file root "share" on disk. */
+  shareDir: string;
+  browser: Browser;
+  /** Enrols a Grafana user's second factor through the API, as that user; returns their authenticator. */
+  enrol(user: HarnessUser): Promise<Authenticator>;
+  /** Calls the exporter directly as a Grafana user would arrive through the proxy. */
+  api<T>(
+    user: HarnessUser,
+    method: string,
+    apiPath: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  /** A browser page signed in as `user`. */
+  page(
+    user: HarnessUser,
+    options?: { theme?: 'dark' | 'light'; width?: number; height?: number },
+  ): Promise<Page>;
+  /** Starts a program inside the systemd namespace (processes the tests kill). */
+  spawnInside(argv: string[]): ChildProcess;
+  nft(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function tokenFor(exporter: RunningExporter, user: HarnessUser): string {
+  if (user.role === 'Admin') return exporter.tokens.adminToken;
+  if (user.role === 'Editor') return exporter.tokens.operatorToken;
+  return exporter.tokens.viewerToken;
+}
+
+export async function startStack(log: (line: string) => void): Promise<Stack> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup: ${String(error)}`);
+      }
+    }
+    cleanups.length = 0;
+  };
+  try {
+    const started = Date.now();
+    const step = (what: string) => log(`stack: ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+    await buildHarness(DEFAULT_BUNDLE_DIR);
+    step('harness bundle built');
+
+    const systemd = await startSystemdNamespace(60_000);
+    cleanups.push(() => systemd.stop());
+    await systemd.installUnits({
+      [TEST_UNIT]: [
+        '[Unit]',
+        'Description=Hyperion UI test service',
+        'DefaultDependencies=no',
+        '[Service]',
+        'ExecStart=/bin/sleep infinity',
+        '',
+      ].join('\n'),
+    });
+    const start = await systemd.run(['systemctl', 'start', TEST_UNIT]);
+    if (start.code !== 0) throw new Error(`systemctl start ${TEST_UNIT}: ${start.stderr}`);
+    step('systemd namespace up');
+
+    const pair: NetnsPair = await createNetnsPair('ui', { ipv6: false });
+    cleanups.push(() => pair.destroy());
+    const agent = await Agent.start(pair.a);
+    cleanups.push(() => agent.stop());
+    step('network namespace up');
+
+    const work = mkdtempSync(path.join(os.tmpdir(), 'hyperion-ui-'));
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    const shareDir = path.join(work, 'share');
+    mkdirSync(shareDir);
+    const exporter = await startRealExporter({
+      wrapper: [
+        'nsenter',
+        '-t',
+        String(systemd.pid),
+        '-m',
+        '-p',
+        `--net=/run/netns/${pair.a}`,
+        `--wd=${EXPORTER_DIR}`,
+        '--',
+      ],
+      config: [
+        'security:',
+        '  otp: required',
+        'files:',
+        '  roots:',
+        '    - name: share',
+        `      path: ${shareDir}`,
+        '      writable: true',
+        '      writeRole: admin',
+        '',
+      ].join('\n'),
+      timeoutMs: 90_000,
+    });
+    cleanups.push(() => exporter.stop());
+    const bridge = await agent.bridge('127.0.0.1', exporter.port);
+    cleanups.push(() => bridge.close());
+    step(`exporter up (${bridge.url})`);
+
+    const prometheus = await startPrometheus({
+      scrapeConfigs: [scrapeJob('hyperion', bridge.url, { scrapeInterval: '1s' })],
+      ruleFiles: [path.join(REPO_ROOT, 'alerting', 'rules', 'hyperion-recording.rules.yml')],
+      evaluationInterval: '1s',
+    });
+    cleanups.push(() => prometheus.stop());
+    step(`prometheus up (${prometheus.url})`);
+
+    const harness = await startHarness({
+      bundleDir: DEFAULT_BUNDLE_DIR,
+      settings: {
+        jsonData: { exporterUrl: bridge.url, prometheusUid: 'prometheus' },
+        secureJsonData: { ...exporter.tokens },
+      },
+      prometheusUrl: prometheus.url,
+      log,
+    });
+    cleanups.push(() => harness.close());
+    step(`harness up (${harness.url})`);
+
+    // Chromium must start: a browser test that cannot run a browser has failed, not passed.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      timeout: 120_000,
+    });
+    cleanups.push(() => browser.close());
+    step('chromium up');
+
+    const contexts: BrowserContext[] = [];
+    cleanups.push(async () => {
+      for (const c of contexts) await c.close().catch(() => undefined);
+    });
+    const children: ChildProcess[] = [];
+    cleanups.push(() => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+
+    const api: Stack['api'] = async (user, method, apiPath, body) => {
+      const res = await fetch(`${bridge.url}/api/v1${apiPath}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${tokenFor(exporter, user)}`,
+          'x-grafana-context': grafanaContext(user),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
+    };
+
+    return {
+      harness,
+      exporter,
+      apiUrl: bridge.url,
+      systemd,
+      prometheus,
+      netns: pair.a,
+      shareDir,
+      browser,
+      api,
+      async enrol(user) {
+        const enrolment = await api<{ secret: string }>(user, 'POST', '/auth/otp/enrol', undefined);
+        if (enrolment.status !== 200) throw new Error(`enrol ${user.login}: ${enrolment.status}`);
+        const auth = new Authenticator(enrolment.body.secret);
+        const confirmed = await api(user, 'POST', '/auth/otp/confirm', { code: await auth.next() });
+        if (confirmed.status !== 200) throw new Error(`confirm ${user.login}: ${confirmed.status}`);
+        return auth;
+      },
+      async page(user, options = {}) {
+        const context = await browser.newContext({
+          viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+          acceptDownloads: false,
+        });
+        contexts.push(context);
+        await context.addCookies([
+          { name: USER_COOKIE, value: encodeURIComponent(formatUser(user)), url: harness.url },
+          { name: THEME_COOKIE, value: options.theme ?? 'dark', url: harness.url },
+        ]);
+        const page = await context.newPage();
+        page.setDefaultTimeout(30_000);
+        page.on('pageerror', (error) => log(`page error (${user.login}): ${error.message}`));
+        return page;
+      },
+      spawnInside(argv) {
+        const child = spawn('nsenter', ['-t', String(systemd.pid), '-m', '-p', '--', ...argv], {
+          stdio: 'ignore',
+        });
+        children.push(child);
+        return child;
+      },
+      async nft() {
+        const r = await inNamespace(pair.a, ['nft', 'list', 'table', 'inet', 'hyperion']);
+        return r.stdout;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,218 @@
+/** The audit log, newest first: who did what, where, with which second factor, and the outcome. */
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import {
+  Badge,
+  Button,
+  Drawer,
+  FilterInput,
+  InlineField,
+  Input,
+  RadioButtonGroup,
+  useStyles2,
+} from '@grafana/ui';
+import React, { useState } from 'react';
+import { useApi } from '../../api/ApiContext';
+import type { AuditPage as Page_, AuditRecord } from '../../api/types';
+import { Page } from '../../components/Page';
+import { RefreshControl, intervalMs } from '../../components/RefreshControl';
+import { ResourceView } from '../../components/States';
+import { VirtualTable, type Column } from '../../components/VirtualTable';
+import { useDebounced } from '../../hooks/useDebounced';
+import { useSearchParam } from '../../hooks/useHost';
+import { useResource } from '../../hooks/useResource';
+import { formatTime } from '../../utils/format';
+
+const PAGE_SIZE = 200;
+
+const RESULTS = [
+  { label: 'All', value: '' },
+  { label: 'OK', value: 'ok' },
+  { label: 'Refused', value: 'refused' },
+  { label: 'Failed', value: 'failed' },
+];
+
+/** "2024-05-01" or "2024-05-01T10:00" → ISO 8601 with the browser's offset, or undefined. */
+export function toIsoTime(text: string): string | undefined {
+  if (text.trim() === '') return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+export function AuditPage() {
+  const api = useApi();
+  const styles = useStyles2(getStyles);
+  const [actor, setActor] = useSearchParam('actor');
+  const [actionName, setActionName] = useSearchParam('action');
+  const [host, setHost] = useSearchParam('host');
+  const [result, setResult] = useSearchParam('result');
+  const [since, setSince] = useSearchParam('since');
+  const [offset, setOffset] = useState(0);
+  const [interval, setInterval] = useState('');
+  const [shown, setShown] = useState<AuditRecord | null>(null);
+  // A string, so the debounce compares values (a new object each render would never settle).
+  const filterKey = useDebounced(
+    JSON.stringify({ actor, action: actionName, host, result, since: toIsoTime(since) }),
+  );
+
+  const records = useResource(
+    (signal) =>
+      api.get<Page_>(
+        '/audit',
+        { ...(JSON.parse(filterKey) as Record<string, string>), offset, limit: PAGE_SIZE },
+        signal,
+      ),
+    [api, filterKey, offset],
+    intervalMs(interval),
+  );
+
+  const columns: Array<Column<AuditRecord>> = [
+    { key: 'time', header: 'Time', width: '170px', render: (r) => formatTime(r.time) },
+    {
+      key: 'actor',
+      header: 'Who',
+      width: 'minmax(100px, 1fr)',
+      render: (r) => (
+        <span title={`token ${r.tokenName ?? '?'}, ${r.role ?? '?'}${r.viaGrafana ? ', via Grafana' : ''}`}>
+          {r.actor ?? '–'}
+        </span>
+      ),
+    },
+    { key: 'action', header: 'Action', width: '130px', render: (r) => <code>{r.action}</code> },
+    { key: 'host', header: 'Host', width: '90px', minWidth: 700, render: (r) => r.host ?? '–' },
+    {
+      key: 'target',
+      header: 'Target',
+      width: 'minmax(120px, 1.5fr)',
+      minWidth: 560,
+      render: (r) => r.target ?? '–',
+    },
+    { key: 'otp', header: '2FA', width: '50px', minWidth: 820, render: (r) => (r.otpUsed ? 'yes' : '–') },
+    {
+      key: 'result',
+      header: 'Result',
+      width: '90px',
+      render: (r) => (
+        <Badge
+          color={r.result === 'ok' ? 'green' : r.result === 'refused' ? 'orange' : 'red'}
+          text={`${r.result} ${r.status}`}
+        />
+      ),
+    },
+    {
+      key: 'error',
+      header: 'Why',
+      width: 'minmax(120px, 2fr)',
+      minWidth: 1000,
+      render: (r) => <span title={r.error ?? undefined}>{r.error ?? ''}</span>,
+    },
+    {
+      key: 'more',
+      header: '',
+      width: '40px',
+      render: (r) => (
+        <button type="button" className={styles.more} aria-label="Details" onClick={() => setShown(r)}>
+          …
+        </button>
+      ),
+    },
+  ];
+
+  const reset = (set: (v: string) => void) => (value: string) => {
+    setOffset(0);
+    set(value);
+  };
+
+  return (
+    <Page
+      id="audit"
+      toolbar={
+        <>
+          <FilterInput placeholder="Who" value={actor} onChange={reset(setActor)} width={16} />
+          <FilterInput
+            placeholder="Action, e.g. process.signal"
+            value={actionName}
+            onChange={reset(setActionName)}
+            width={24}
+          />
+          <FilterInput placeholder="Host" value={host} onChange={reset(setHost)} width={14} />
+          <RadioButtonGroup options={RESULTS} value={result} onChange={reset(setResult)} size="sm" />
+          <InlineField label="Since">
+            <Input
+              id="hyperion-audit-since"
+              type="datetime-local"
+              value={since}
+              width={24}
+              onChange={(e) => reset(setSince)(e.currentTarget.value)}
+            />
+          </InlineField>
+          <RefreshControl
+            interval={interval}
+            onIntervalChange={setInterval}
+            onRefresh={records.reload}
+            refreshing={records.refreshing}
+          />
+        </>
+      }
+    >
+      <ResourceView
+        resource={records}
+        isEmpty={(p) => p.items.length === 0}
+        emptyMessage="No audit record matches."
+      >
+        {(p) => (
+          <>
+            <VirtualTable
+              label="Audit log"
+              rows={p.items}
+              columns={columns}
+              rowKey={(r) => `${r.time}|${r.action}|${r.target ?? ''}|${r.actor ?? ''}|${r.status}`}
+              height="calc(100vh - 300px)"
+              rowProps={(r) => ({ 'data-testid': `audit-${r.action}` })}
+            />
+            <div className={styles.pager}>
+              <span>
+                {p.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, p.total)} of {p.total}
+              </span>
+              <Button
+                size="sm"
+                variant="secondary"
+                disabled={offset === 0}
+                onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+              >
+                Newer
+              </Button>
+              <Button
+                size="sm"
+                variant="secondary"
+                disabled={offset + PAGE_SIZE >= p.total}
+                onClick={() => setOffset(offset + PAGE_SIZE)}
+              >
+                Older
+              </Button>
+            </div>
+          </>
+        )}
+      </ResourceView>
+      {shown && (
+        <Drawer
+          title={`${shown.action} at ${formatTime(shown.time)}`}
+          onClose={() => setShown(null)}
+          size="md"
+        >
+          <pre data-testid="audit-record">{JSON.stringify(shown, null, 2)}</pre>
+        </Drawer>
+      )}
+    </Page>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  pager: css({
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(1),
+    color: theme.colors.text.secondary,
+  }),
+  more: css({ background: 'none', border: 'none', color: theme.colors.text.link, cursor: 'pointer' }),
+});

@@ -1,0 +1,138 @@
+/** Services: states, filters, an action confirmed and read back, the logs drawer. */
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import React from 'react';
+import { ServicesPage } from '../../src/pages/Services/ServicesPage';
+import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
+import { renderPage } from '../support/render';
+
+const PATH = '/hosts/local/services';
+
+function service(name: string, activeState: string, subState: string, enabledState = 'enabled') {
+  return {
+    name,
+    backend: 'systemd',
+    description: `${name} daemon`,
+    loadState: 'loaded',
+    activeState,
+    subState,
+    enabledState,
+    mainPid: activeState === 'active' ? 321 : null,
+    memoryBytes: 1048576,
+    cpuSeconds: 1,
+  };
+}
+
+function setup() {
+  const backend = fakeBackend();
+  backend.on('GET', '/auth/whoami', { body: ENROLLED });
+  backend.on('GET', '/hosts', { body: { items: [{ name: 'local', kind: 'local' }] } });
+  return backend;
+}
+
+describe('Services page', () => {
+  it('lists services with their state and passes the filters to the exporter', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, {
+      body: {
+        backend: 'systemd',
+        total: 2,
+        offset: 0,
+        limit: null,
+        items: [service('cron.service', 'active', 'running'), service('bad.service', 'failed', 'failed')],
+      },
+    });
+    renderPage(<ServicesPage />, { backend, at: 'services?host=local&state=failed' });
+    expect(await screen.findByTestId('service-cron.service')).toHaveTextContent('active (running)');
+    expect(screen.getByTestId('service-bad.service')).toHaveTextContent('failed');
+    expect(backend.callsTo('GET', PATH)[0]!.query.get('state')).toBe('failed');
+  });
+
+  it('shows an empty state and an error state', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, { body: { backend: 'sysv', total: 0, offset: 0, limit: null, items: [] } });
+    const { unmount } = renderPage(<ServicesPage />, { backend, at: 'services?host=local&name=zzz' });
+    expect(await screen.findByTestId('state-empty')).toHaveTextContent('No service matches');
+    unmount();
+    const failing = setup();
+    failing.on(
+      'GET',
+      PATH,
+      problem('unsupported', 501, 'host local runs no service manager Hyperion knows (systemd, sysv)'),
+    );
+    renderPage(<ServicesPage />, { backend: failing, at: 'services?host=local' });
+    expect(await screen.findByTestId('state-error')).toHaveTextContent(
+      'runs no service manager Hyperion knows',
+    );
+  });
+
+  it('stops a service after confirmation and shows the state read back from the service manager', async () => {
+    const user = userEvent.setup();
+    const backend = setup();
+    backend.on('GET', PATH, {
+      body: {
+        backend: 'systemd',
+        total: 1,
+        offset: 0,
+        limit: null,
+        items: [service('web.service', 'active', 'running')],
+      },
+    });
+    backend.on('POST', `${PATH}/web.service/stop`, (call) =>
+      call.headers['X-Hyperion-OTP'] === '112233'
+        ? {
+            body: {
+              name: 'web.service',
+              action: 'stop',
+              output: '',
+              previous: service('web.service', 'active', 'running'),
+              service: service('web.service', 'inactive', 'dead'),
+            },
+          }
+        : problem('otp-required', 403, 'needs a code'),
+    );
+    renderPage(<ServicesPage />, { backend, at: 'services?host=local' });
+    const row = await screen.findByTestId('service-web.service');
+    await user.click(within(row).getByRole('button', { name: /actions for web.service/i }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Stop' }));
+    expect(await screen.findByTestId('confirm-body')).toHaveTextContent('stops the service');
+    await user.click(screen.getByRole('button', { name: 'Stop' }));
+    const prompt = await screen.findByTestId('otp-prompt');
+    await user.type(within(prompt).getByPlaceholderText('123456'), '112233');
+    await user.click(within(prompt).getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByTestId('action-success')).toHaveTextContent(
+      'web.service is now inactive (dead)',
+    );
+  });
+
+  it('opens the logs drawer with the latest lines', async () => {
+    const user = userEvent.setup();
+    const backend = setup();
+    backend.on('GET', PATH, {
+      body: {
+        backend: 'systemd',
+        total: 1,
+        offset: 0,
+        limit: null,
+        items: [service('web.service', 'active', 'running')],
+      },
+    });
+    backend.on('GET', `${PATH}/web.service`, {
+      body: {
+        ...service('web.service', 'active', 'running'),
+        path: '/lib/systemd/system/web.service',
+        activeSince: 'Mon 2024-01-01',
+        properties: {},
+        logs: {
+          available: true,
+          source: 'journal',
+          lines: [{ time: null, priority: 6, pid: 1, identifier: 'web', message: 'listening on :80' }],
+        },
+      },
+    });
+    renderPage(<ServicesPage />, { backend, at: 'services?host=local' });
+    await user.click(await screen.findByRole('button', { name: 'web.service' }));
+    expect(await screen.findByTestId('service-logs')).toHaveTextContent('listening on :80');
+    expect(backend.callsTo('GET', `${PATH}/web.service`)[0]!.query.get('lines')).toBe('200');
+  });
+});

@@ -1,0 +1,2 @@
+// Style sheets imported by dependencies mean nothing in jsdom.
+module.exports = {};
