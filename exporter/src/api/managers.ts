@@ -15,65 +15,60 @@ export interface ManagerSettings {
   files?: FileSettings;
 }
 
-export class Managers {
-  private readonly processManagers = new Map<string, ProcessManager>();
-  private readonly serviceManagers = new Map<string, ServiceManager>();
-  private readonly fileManagers = new Map<string, FileManager>();
-  private readonly networkManagers = new Map<string, NetworkManager>();
+/** One cache of one kind of manager: the manager of a host, made on first use. */
+class PerHost<T> {
+  private readonly byHost = new Map<string, T>();
 
-  constructor(private readonly settings: ManagerSettings = {}) {}
+  constructor(private readonly create: (host: Host) => T) {}
+
+  get(host: Host): T {
+    let manager = this.byHost.get(host.name);
+    if (!manager) {
+      manager = this.create(host);
+      this.byHost.set(host.name, manager);
+    }
+    return manager;
+  }
+
+  forget(hostName: string): void {
+    this.byHost.delete(hostName);
+  }
+}
+
+/** Only on the local host is the exporter's own pid (and unit) part of that host. */
+function selfPid(host: Host): number | null {
+  return host.name === LOCAL_HOST ? process.pid : null;
+}
+
+const NO_FILE_ROOTS: FileSettings = { roots: [], uploadLimitBytes: 0, textLimitBytes: 0, uploadIdleMs: 0 };
+
+export class Managers {
+  private readonly caches: PerHost<unknown>[] = [];
+
+  readonly processes: (host: Host) => ProcessManager;
+  readonly services: (host: Host) => ServiceManager;
+  /** Kept per host: the interface rates come from the counters the previous request read. */
+  readonly network: (host: Host) => NetworkManager;
+  readonly files: (host: Host) => FileManager;
+
+  constructor(settings: ManagerSettings = {}) {
+    this.processes = this.perHost((host) => new ProcessManager(host, { selfPid: selfPid(host) }));
+    this.services = this.perHost((host) => new ServiceManager(host, { selfPid: selfPid(host) }));
+    this.network = this.perHost((host) => new NetworkManager(host));
+    this.files = this.perHost((host) => new FileManager(host, settings.files ?? NO_FILE_ROOTS));
+  }
+
+  private perHost<T>(create: (host: Host) => T): (host: Host) => T {
+    const cache = new PerHost(create);
+    this.caches.push(cache);
+    return (host) => cache.get(host);
+  }
 
   /**
    * Drops every manager of a host: it was removed from the inventory or changed (another
-   * address, user…), and what the managers remember belongs to the old one. Every Map field
-   * of this class is a per-host cache, so none can be forgotten here by omission.
+   * address, user…), and what the managers remember belongs to the old one.
    */
   forget(hostName: string): void {
-    for (const value of Object.values(this)) if (value instanceof Map) value.delete(hostName);
-  }
-
-  processes(host: Host): ProcessManager {
-    let manager = this.processManagers.get(host.name);
-    if (!manager) {
-      // Only on the local host is the exporter's own pid a process of that host.
-      manager = new ProcessManager(host, { selfPid: host.name === LOCAL_HOST ? process.pid : null });
-      this.processManagers.set(host.name, manager);
-    }
-    return manager;
-  }
-
-  services(host: Host): ServiceManager {
-    let manager = this.serviceManagers.get(host.name);
-    if (!manager) {
-      // As for processes: the exporter's own unit is only knowable on the local host.
-      manager = new ServiceManager(host, { selfPid: host.name === LOCAL_HOST ? process.pid : null });
-      this.serviceManagers.set(host.name, manager);
-    }
-    return manager;
-  }
-
-  /** Kept per host: the interface rates come from the counters the previous request read. */
-  network(host: Host): NetworkManager {
-    let manager = this.networkManagers.get(host.name);
-    if (!manager) {
-      manager = new NetworkManager(host);
-      this.networkManagers.set(host.name, manager);
-    }
-    return manager;
-  }
-
-  files(host: Host): FileManager {
-    let manager = this.fileManagers.get(host.name);
-    if (!manager) {
-      const settings = this.settings.files ?? {
-        roots: [],
-        uploadLimitBytes: 0,
-        textLimitBytes: 0,
-        uploadIdleMs: 0,
-      };
-      manager = new FileManager(host, settings);
-      this.fileManagers.set(host.name, manager);
-    }
-    return manager;
+    for (const cache of this.caches) cache.forget(hostName);
   }
 }
