@@ -1,7 +1,10 @@
 /**
- * Run by processes.test.ts as an unprivileged user (uid 65534): what the manager answers when
- * the exporter may not look at or act on another user's process. Prints one JSON line.
- * Arguments: a root-owned pid, and a pid owned by this same user.
+ * Run by processes.test.ts: what the manager answers when the exporter, as an unprivileged user
+ * (uid 65534), may not look at or act on another user's process. Prints one JSON line.
+ * Arguments: a root-owned pid, and a pid owned by uid 65534.
+ *
+ * It starts as root and drops to uid 65534 once its modules are loaded: the checkout it runs
+ * from (a CI clone under a 0700 temporary directory, say) need not be readable by that user.
  */
 import { LocalHost } from '../../../src/hosts/local-host.js';
 import { ProcessManager } from '../../../src/managers/processes.js';
@@ -14,6 +17,11 @@ async function outcome(action: () => Promise<unknown>): Promise<unknown> {
     return { ok: false, type: isHyperionError(error) ? error.type : 'raw', message: errorMessage(error) };
   }
 }
+
+const NOBODY = 65534;
+process.setgroups?.([]);
+process.setgid?.(NOBODY);
+process.setuid?.(NOBODY);
 
 const [rootPid, ownPid] = process.argv.slice(2).map(Number);
 const manager = new ProcessManager(new LocalHost(), { selfPid: process.pid });

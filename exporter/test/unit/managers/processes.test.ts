@@ -239,7 +239,7 @@ describe('ProcessManager on real processes', () => {
           String(rootSleep.pid),
           String(ownSleep.pid),
         ],
-        NOBODY,
+        // as-other-user.ts drops to NOBODY itself, after loading its modules
       ),
     };
     // In a PID namespace of its own, where the next pid can be chosen (pid-reuse.ts).
