@@ -286,6 +286,7 @@ export class Inventory implements RemoteHosts {
       approvedBy: actor,
     };
     this.replace(updated);
+    this.hosts.get(name)?.warmUp();
     this.options.log.info({ host: name, fingerprint, actor }, 'host key approved');
     return this.view(updated);
   }
@@ -322,7 +323,11 @@ export class Inventory implements RemoteHosts {
       } else next.pendingHostKey = null;
     }
     this.require(name); // still there after the fetch
-    this.replace(next);
+    if (Object.keys(change).every((k) => k === 'labels')) {
+      // Labels are Prometheus' business: the connection and the managers stay as they are.
+      this.entries = this.entries.map((e) => (e.name === name ? next : e));
+      this.save();
+    } else this.replace(next);
     this.options.log.info({ host: name, actor, fields: Object.keys(change) }, 'host changed');
     return this.view(next);
   }

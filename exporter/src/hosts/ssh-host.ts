@@ -47,6 +47,7 @@ import {
 import { errnoError, toolError } from './ssh/errno.js';
 import type { SshMetrics } from './ssh/metrics.js';
 import { baseName } from './ssh/parse.js';
+import { PERL_READER_COMMAND, PerlReader, type FastAnswer, type FastOp } from './ssh/perl-reader.js';
 import { WorkerPool, type Lane } from './ssh/pool.js';
 import { DEFAULT_MAX_OUTPUT, parseRunAnswer, runOutcome } from './ssh/run.js';
 import { runRequest, type Marks, type RunPlan } from './ssh/script.js';
@@ -62,6 +63,8 @@ export interface SshHostSettings extends ConnectionSettings {
   privilege: Privilege;
   /** Programs run through sudo -n in privilege mode sudo; "dir/" covers a directory's programs. */
   sudoCommands: readonly string[];
+  /** Read files and list directories through a long-lived perl where the host has one (default). */
+  fastReads?: boolean;
 }
 
 const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
@@ -71,6 +74,8 @@ const KILL_GRACE_MS = 15_000;
 const FILE_OP_TIMEOUT_MS = 10 * 60_000;
 const CLOCK_CALIBRATION_MS = 60_000;
 const UPTIME = '/proc/uptime';
+/** A host without perl is asked again after this long (it may have been installed). */
+const PERL_RETRY_MS = 10 * 60_000;
 
 export class SshHost implements Host {
   readonly name: string;
@@ -80,6 +85,8 @@ export class SshHost implements Host {
   private readonly batcher: Batcher;
   private readonly statfsBatcher: StatfsBatcher;
   private requests = 0;
+  private perl: Promise<PerlReader | undefined> | undefined;
+  private perlMissingUntil = 0;
   /** The host's boot time by its own clock, and when that was measured (see now()). */
   private bootClock: { at: number; boot: number } | undefined;
   private readonly bursts = new Bursts();
@@ -93,13 +100,19 @@ export class SshHost implements Host {
     this.name = target.name;
     this.connection = new SshConnection(target, settings, metrics, log);
     this.pool = new WorkerPool(this.connection, target.name, {
-      maxWorkers: settings.maxChannels - 1, // one channel stays for the SFTP session
+      // One channel stays for the SFTP session, one for the perl reader.
+      maxWorkers: Math.max(1, settings.maxChannels - 2),
       startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
       idleMs: settings.idleCloseMs,
     });
     // One burst tracker for both: a scrape's statfs calls are read ahead with its files.
     const bursts = this.bursts;
-    this.batcher = new Batcher(this.sender('read'), target.name, bursts);
+    this.batcher = new Batcher(
+      this.sender('read'),
+      target.name,
+      bursts,
+      settings.fastReads === false ? undefined : (ops) => this.fastRead(ops),
+    );
     this.statfsBatcher = new StatfsBatcher(this.sender('statfs'), target.name, bursts);
   }
 
@@ -110,6 +123,42 @@ export class SshHost implements Host {
   /** Failures of the transport so far (connects, drops, timeouts); /probe compares it. */
   get transportFailures(): number {
     return this.connection.transportFailures;
+  }
+
+  /**
+   * The perl reader of the current connection (ssh/perl-reader.ts), started on first use; none
+   * for a while after a host turned out to have no perl.
+   */
+  private fastRead(ops: FastOp[]): Promise<FastAnswer[] | undefined> {
+    if (performance.now() < this.perlMissingUntil) return Promise.resolve(undefined);
+    this.perl ??= this.connection
+      .exec(PERL_READER_COMMAND)
+      .then((channel) => PerlReader.start(channel, this.name, this.pool.startTimeoutMs))
+      .then(
+        (reader) => {
+          if (!reader) {
+            this.perlMissingUntil = performance.now() + PERL_RETRY_MS;
+            this.perl = undefined;
+            return undefined;
+          }
+          reader.onClose(() => {
+            this.perl = undefined;
+          });
+          return reader;
+        },
+        (error: unknown) => {
+          this.perl = undefined;
+          throw error;
+        },
+      );
+    return this.perl.then((reader) => {
+      if (!reader) return undefined;
+      this.requests += 1;
+      return reader.request(ops, this.settings.commandTimeoutMs).catch((error: unknown) => {
+        this.connection.noteFailure();
+        throw error;
+      });
+    });
   }
 
   /** Requests sent to the host so far (one per round trip) and the workers: for tests and the bench. */
@@ -142,11 +191,19 @@ export class SshHost implements Host {
   }
 
   /**
+   * Connects and starts a shell and the perl reader in the background, so the first scrape after
+   * an approval finds them ready. A failure only shows in status().
+   */
+  warmUp(): void {
+    void Promise.all([this.batcher.read(UPTIME), this.batcher.clock()]).catch(() => undefined);
+  }
+
+  /**
    * A scrape starts: what the previous one read in its later round trips is read now, in the
    * first (ssh/batch.ts, read-ahead), so a probe takes one or two round trips instead of four.
    */
-  beginScrape(): void {
-    this.bursts.start();
+  beginScrape(): () => void {
+    return this.bursts.start();
   }
 
   // --- Reads --------------------------------------------------------------------------------

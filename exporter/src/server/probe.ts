@@ -20,8 +20,12 @@ import { CONTENT_TYPE, renderFamilies } from './exposition.js';
 import { sendProblem } from './problem.js';
 
 export const SCRAPE_TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
-/** Left for the network and for Prometheus to read the answer. */
+/**
+ * Left for the network and for Prometheus to read the answer: blackbox_exporter's half second,
+ * or a tenth of a short timeout (a 1 s scrape would otherwise leave the probe only half of it).
+ */
 const TIMEOUT_MARGIN_SECONDS = 0.5;
+const TIMEOUT_MARGIN_SHARE = 0.1;
 const MIN_TIMEOUT_SECONDS = 0.2;
 const MAX_TIMEOUT_SECONDS = 300;
 
@@ -32,8 +36,8 @@ export interface ProbeTarget {
   failures(): number;
   /** Requests sent to the host so far (each one round trip). */
   requests(): number;
-  /** Tells the host a scrape starts (it reads ahead what the last one read later). */
-  beginScrape(): void;
+  /** Tells the host a scrape starts (it reads ahead what the last one read later); call the result at its end. */
+  beginScrape(): () => void;
 }
 
 export interface ProbeDeps {
@@ -67,7 +71,8 @@ function collectFilter(req: Request): string[] {
 /** Seconds the probe may take: Prometheus' own timeout less the margin, or the default. */
 export function probeTimeoutSeconds(header: string | undefined, fallback: number): number {
   const given = header === undefined ? Number.NaN : Number(header);
-  const seconds = Number.isFinite(given) && given > 0 ? given - TIMEOUT_MARGIN_SECONDS : fallback;
+  const margin = Math.min(TIMEOUT_MARGIN_SECONDS, given * TIMEOUT_MARGIN_SHARE);
+  const seconds = Number.isFinite(given) && given > 0 ? given - margin : fallback;
   return Math.min(MAX_TIMEOUT_SECONDS, Math.max(MIN_TIMEOUT_SECONDS, seconds));
 }
 
@@ -96,7 +101,7 @@ export function probeHandler(deps: ProbeDeps): RequestHandler {
       typeof header === 'string' ? header : undefined,
       deps.defaultTimeoutSeconds,
     );
-    target.beginScrape();
+    const endScrape = target.beginScrape();
     const failuresBefore = target.failures();
     const requestsBefore = target.requests();
 
@@ -104,9 +109,10 @@ export function probeHandler(deps: ProbeDeps): RequestHandler {
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeout * 1000);
     });
-    const collected = await Promise.race([deps.collectors.collect(target.host, filter), deadline]).finally(
-      () => clearTimeout(timer),
-    );
+    const collection = deps.collectors.collect(target.host, filter);
+    // The burst lasts as long as the collection, even past this probe's deadline.
+    void collection.catch(() => undefined).finally(endScrape);
+    const collected = await Promise.race([collection, deadline]).finally(() => clearTimeout(timer));
     const inTime = collected !== undefined;
     const success = inTime && target.failures() === failuresBefore;
     if (!success) {

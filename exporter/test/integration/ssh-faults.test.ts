@@ -68,8 +68,8 @@ describe('SSH faults: a host that hangs, dies mid-probe and comes back', () => {
     assert.equal((await api.viewer.call('get', '/hosts')).status, 200);
     const result = await hung;
     assert.equal(result.success, 0);
-    // 3 s less the 0.5 s margin, plus scheduling on a busy machine.
-    assert.ok(result.ms >= 2000 && result.ms < 4500, `answered after ${result.ms} ms`);
+    // 3 s less its tenth, plus scheduling on a busy machine.
+    assert.ok(result.ms >= 2500 && result.ms < 4500, `answered after ${result.ms} ms`);
   });
 
   it('answers success 0 at once when sshd dies in the middle of a probe', async () => {

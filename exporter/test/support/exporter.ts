@@ -52,8 +52,8 @@ export async function startExporter(options: StartOptions = {}): Promise<Running
     const timer = setTimeout(() => {
       // A child that never announced itself must not outlive the test that gave up on it.
       child.kill('SIGKILL');
-      reject(new Error(`exporter did not start within ${options.timeoutMs ?? 15000} ms:\n${buffered}`));
-    }, options.timeoutMs ?? 15000);
+      reject(new Error(`exporter did not start within ${options.timeoutMs ?? 30000} ms:\n${buffered}`));
+    }, options.timeoutMs ?? 30000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exporter exited with ${code} before listening:\n${buffered}`));

@@ -31,6 +31,7 @@ import {
   type FindRecord,
   type StatfsRecord,
 } from './parse.js';
+import type { FastAnswer, FastOp } from './perl-reader.js';
 import {
   batchRequest,
   batchSections,
@@ -40,8 +41,9 @@ import {
   type Marks,
 } from './script.js';
 
-type FsUsageRecord = StatfsRecord;
 import type { WorkerResponse } from './worker.js';
+
+type FsUsageRecord = StatfsRecord;
 
 /** Paths that may share a request: nothing a tool would quote or escape in its messages. */
 const PLAIN_PATH = /^\/[A-Za-z0-9._@%+=:,/-]*$/;
@@ -59,13 +61,25 @@ const BURST_LEARN_MS = 5000;
  */
 export class Bursts {
   private readonly listeners = new Set<() => void>();
+  private active = 0;
 
   onStart(listener: () => void): void {
     this.listeners.add(listener);
   }
 
-  start(): void {
-    for (const listener of this.listeners) listener();
+  /**
+   * A scrape begins; call the function returned when it ends. Probes arriving while one runs
+   * share its collection (CollectorRegistry): they are part of its burst, not new ones.
+   */
+  start(): () => void {
+    this.active += 1;
+    if (this.active === 1) for (const listener of this.listeners) listener();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.active -= 1;
+    };
   }
 }
 
@@ -138,6 +152,19 @@ function readAheadable(spec: OpSpec): boolean {
   return spec.kind === 'read' || spec.kind === 'head' || (spec.kind === 'find' && spec.find === 'names');
 }
 
+/**
+ * The fast path for whole reads, heads and listings (perl-reader.ts); undefined when the host
+ * has none, and the ops then take the shell path.
+ */
+export type FastRead = (ops: FastOp[]) => Promise<FastAnswer[] | undefined>;
+
+function fastOf(op: Op): FastOp | undefined {
+  if (op.kind === 'read') return { kind: 'r', maxBytes: 0, path: op.path };
+  if (op.kind === 'head') return { kind: 'h', maxBytes: op.maxBytes, path: op.path };
+  if (op.kind === 'find' && op.find === 'names') return { kind: 'l', maxBytes: 0, path: op.path };
+  return undefined;
+}
+
 export class Batcher {
   private pending = new Map<OpKey, Op>();
   private scheduled = false;
@@ -151,6 +178,7 @@ export class Batcher {
     private readonly send: Send,
     private readonly hostName: string,
     bursts: Bursts = new Bursts(),
+    private readonly fast?: FastRead,
   ) {
     bursts.onStart(() => this.startBurst());
   }
@@ -225,7 +253,25 @@ export class Batcher {
         if (this.later.size < MAX_LEARNED && readAheadable(op)) this.later.set(op.key, op);
       }
     }
-    for (const group of plan(ops)) void this.execute(group);
+    const fast = this.fast ? ops.filter((op) => fastOf(op) !== undefined) : [];
+    const slow = fast.length > 0 ? ops.filter((op) => fastOf(op) === undefined) : ops;
+    if (fast.length > 0) void this.executeFast(fast);
+    for (const group of plan(slow)) void this.execute(group);
+  }
+
+  private async executeFast(ops: Op[]): Promise<void> {
+    let answers: FastAnswer[] | undefined;
+    try {
+      answers = await this.fast!(ops.map((op) => fastOf(op)!));
+    } catch (error) {
+      for (const op of ops) rejectAll(op, error as Error);
+      return;
+    }
+    if (!answers) {
+      for (const group of plan(ops)) void this.execute(group);
+      return;
+    }
+    ops.forEach((op, i) => answerFast(op, answers[i]!, this.hostName));
   }
 
   private async execute(ops: Op[]): Promise<void> {
@@ -411,6 +457,41 @@ function settle(
           errnoError('EIO', `realpath gave no answer for ${op.path} on host ${hostName}`, op.path),
         );
     }
+  }
+}
+
+function answerFast(op: Op, answer: FastAnswer, hostName: string): void {
+  if (op.kind === 'find') {
+    if (!answer.ok) {
+      rejectAll(op, errnoError(answer.code, `${answer.code}: ${op.path} on host ${hostName}`, op.path));
+      return;
+    }
+    const base = {
+      kind: 'names' as const,
+      start: op.path,
+      size: 0,
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      mtimeMs: 0,
+      linkTarget: '',
+      device: 0,
+    };
+    const entries: FindRecord[] = [];
+    const text = answer.data.toString('utf8');
+    for (const item of text === '' ? [] : text.replace(/\0$/, '').split('\0')) {
+      entries.push({ ...base, depth: 1, typeLetter: item.charAt(0), name: item.slice(1) });
+    }
+    resolveAll(op, {
+      self: { ...base, depth: 0, typeLetter: 'd', name: baseName(op.path) },
+      entries,
+    } satisfies FindAnswer);
+    return;
+  }
+  if (answer.ok) resolveAll(op, { ok: true, text: answer.data.toString('utf8') } satisfies ReadResult);
+  else {
+    const error = errnoError(answer.code, `${answer.code}: ${op.path} on host ${hostName}`, op.path);
+    resolveAll(op, { ok: false, error } satisfies ReadResult);
   }
 }
 

@@ -64,6 +64,8 @@ export class SshConnection {
   private mismatch = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** The client this connection ended itself for being idle. */
+  private idleClosed: Client | undefined;
   /** Listeners told when the connection goes away, so channel holders forget their channels. */
   private readonly downListeners = new Set<() => void>();
   /** Counts failures of any kind (connects, drops); /probe compares it before and after. */
@@ -185,6 +187,7 @@ export class SshConnection {
     this.idleTimer = undefined;
     if (!this.client) return;
     this.log.debug({ host: this.target.name }, 'closing an idle SSH connection');
+    this.idleClosed = this.client;
     this.client.end();
   }
 
@@ -221,6 +224,12 @@ export class SshConnection {
       let failed = false; // 'close' follows 'error': one failure is counted once
       client.once('ready', () => {
         ready = true;
+        if (this.state === 'closed') {
+          // Removed or changed while connecting: this connection belongs to nobody.
+          client.end();
+          reject(new HyperionError('unavailable', `host ${target.name} was removed or changed`));
+          return;
+        }
         this.client = client;
         this.state = 'ready';
         this.failures = 0;
@@ -258,12 +267,12 @@ export class SshConnection {
         }
         if (this.client === client) this.client = undefined;
         this.sftpSession = undefined;
-        if (this.state !== 'closed') {
-          this.state = 'idle';
-          this.transportFailures += 1;
-        }
-        this.metrics.up.set({ host: target.name }, 0);
         for (const listener of this.downListeners) listener();
+        // A removed host's series are gone already (SshMetrics.forget): never bring them back.
+        if (this.state === 'closed') return;
+        this.state = 'idle';
+        if (client !== this.idleClosed) this.transportFailures += 1; // our own idle close is no failure
+        this.metrics.up.set({ host: target.name }, 0);
       });
       client.connect(config);
     });

@@ -16,7 +16,7 @@ import { HyperionError } from '../../util/errors.js';
 import { shellQuote } from './quote.js';
 
 /** Only core perl (perl-base): no module outside it, nothing written to disk. */
-const PROGRAM = `
+export const PERL_READER_PROGRAM = `
 use strict; use Errno ();
 binmode(STDIN); binmode(STDOUT); $| = 1; $/ = "\\0";
 sub failed { my $name = 'EIO'; for my $k (keys %!) { if ($!{$k}) { $name = $k; last } } return "$name\\0" . "0\\0" }
@@ -62,9 +62,11 @@ while (1) {
 `;
 
 /** The command that starts the reader on the host (through the login shell, once). */
-export const PERL_READER_COMMAND = `exec perl -e ${shellQuote(PROGRAM)}`;
+export const PERL_READER_COMMAND = `exec perl -e ${shellQuote(PERL_READER_PROGRAM)}`;
 
 export type FastKind = 'r' | 'h' | 'l';
+
+const END = Buffer.from('end\0');
 
 export interface FastOp {
   kind: FastKind;
@@ -99,7 +101,9 @@ export function parseFastResponse(buf: Buffer, count: number): FastAnswer[] | un
     const n = Number(length);
     if (!Number.isInteger(n) || n < 0) throw new Error(`malformed answer length "${length.slice(0, 20)}"`);
     if (at + n > buf.length) return undefined;
-    answers.push(status === 'ok' ? { ok: true, data: buf.subarray(at, at + n) } : { ok: false, code: status });
+    answers.push(
+      status === 'ok' ? { ok: true, data: buf.subarray(at, at + n) } : { ok: false, code: status },
+    );
     at += n;
   }
   const end = field();
@@ -126,7 +130,11 @@ export class PerlReader {
   }
 
   /** Starts the reader; undefined when the host has no perl (its first answer never comes). */
-  static async start(channel: ClientChannel, hostName: string, timeoutMs: number): Promise<PerlReader | undefined> {
+  static async start(
+    channel: ClientChannel,
+    hostName: string,
+    timeoutMs: number,
+  ): Promise<PerlReader | undefined> {
     const reader = new PerlReader(channel, hostName);
     try {
       const [answer] = await reader.request([{ kind: 'r', maxBytes: 0, path: '/dev/null' }], timeoutMs);
@@ -149,7 +157,8 @@ export class PerlReader {
   /** Runs one request; requests wait for the one before them. */
   request(ops: readonly FastOp[], timeoutMs: number): Promise<FastAnswer[]> {
     for (const op of ops) {
-      if (op.path.includes('\0')) return Promise.reject(new TypeError('a path cannot contain a NUL character'));
+      if (op.path.includes('\0'))
+        return Promise.reject(new TypeError('a path cannot contain a NUL character'));
     }
     return new Promise((resolve, reject) => {
       const go = () => {
@@ -158,12 +167,16 @@ export class PerlReader {
           return;
         }
         const timer = setTimeout(() => {
-          this.fail(new HyperionError('timeout', `host ${this.hostName} did not answer within ${timeoutMs} ms`));
+          this.fail(
+            new HyperionError('timeout', `host ${this.hostName} did not answer within ${timeoutMs} ms`),
+          );
           this.destroy();
         }, timeoutMs);
         this.pending = { count: ops.length, resolve, reject, timer };
         this.chunks = [];
-        const text = ops.map((op) => `${op.kind}\0${Math.max(0, Math.floor(op.maxBytes))}\0${op.path}\0`).join('');
+        const text = ops
+          .map((op) => `${op.kind}\0${Math.max(0, Math.floor(op.maxBytes))}\0${op.path}\0`)
+          .join('');
         this.channel.write(Buffer.from(`${ops.length}\0${text}`, 'utf8'));
       };
       if (this.pending) this.queue.push(go);
@@ -187,6 +200,9 @@ export class PerlReader {
       return;
     }
     this.chunks.push(chunk);
+    // Every answer ends with "end\0": parsing is tried only then, not on each of a big file's chunks.
+    if (!chunk.subarray(-4).equals(END) && !Buffer.concat(this.chunks.slice(-2)).subarray(-4).equals(END))
+      return;
     let answers: FastAnswer[] | undefined;
     try {
       answers = parseFastResponse(Buffer.concat(this.chunks), pending.count);
@@ -212,6 +228,9 @@ export class PerlReader {
   }
 
   private lost(): HyperionError {
-    return new HyperionError('unavailable', `host ${this.hostName}: the connection was lost before the answer arrived`);
+    return new HyperionError(
+      'unavailable',
+      `host ${this.hostName}: the connection was lost before the answer arrived`,
+    );
   }
 }

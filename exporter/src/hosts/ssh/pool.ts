@@ -63,6 +63,10 @@ export class WorkerPool {
     }
   }
 
+  get startTimeoutMs(): number {
+    return this.settings.startTimeoutMs;
+  }
+
   stats(): { idle: number; busy: number; starting: number; waiting: number } {
     return {
       idle: this.idle.length,

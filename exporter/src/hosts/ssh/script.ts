@@ -36,13 +36,16 @@ function end(marks: Marks, seq: number): string {
 
 /**
  * The worker's first request (seq 0): a private directory ($d, 0700) holding the separator
- * file, removed when the shell exits for any reason; and `$S`, setsid when the host has it, so
+ * file, removed when the shell exits (or by the next worker, if the shell was killed); and `$S`, setsid when the host has it, so
  * a command leads its own process group and a timeout kills everything it started.
  */
 export function workerInit(marks: Marks): string {
   return [
+    // Directories of workers that died without cleaning up (a killed shell cannot) go first:
+    // their name carries the pid of their shell, and only those whose shell is gone are removed.
+    'for o in "${TMPDIR:-/tmp}"/hyperion-worker.*; do [ -e "$o" ] || continue; q=${o##*/hyperion-worker.}; q=${q%%.*}; [ -d "/proc/$q" ] || rm -rf -- "$o" 2>/dev/null; done',
     'u=$(umask); umask 077',
-    'd=$(mktemp -d) || exit 1',
+    'd=$(mktemp -d "${TMPDIR:-/tmp}/hyperion-worker.$$.XXXXXX") || exit 1',
     'umask "$u"',
     `trap 'rm -rf "$d"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE",

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -79,6 +79,22 @@ describe('batches run by a real local shell', () => {
     assert.deepEqual(toDirEntries(list, path.join(dir, 'd'), 'test'), [{ name: 'x', type: 'file' }]);
     assert.equal(stat.self.size, 2);
     assert.ok(Math.abs(clock - Date.now() / 1000) < 5);
+  });
+
+  it('removes what killed workers left behind, and only that', async () => {
+    const tmp = process.env.TMPDIR ?? '/tmp';
+    const dead = path.join(tmp, 'hyperion-worker.2147483640.test');
+    const alive = path.join(tmp, `hyperion-worker.${process.pid}.test`);
+    mkdirSync(dead, { recursive: true });
+    mkdirSync(alive, { recursive: true });
+    try {
+      await new Batcher(localSend({ count: 0 }), 'test').read('/proc/loadavg');
+      assert.equal(existsSync(dead), false, 'the directory of a shell that is gone');
+      assert.equal(existsSync(alive), true, 'the directory of a live shell stays');
+    } finally {
+      rmSync(dead, { recursive: true, force: true });
+      rmSync(alive, { recursive: true, force: true });
+    }
   });
 
   it('cannot be fooled by contents that imitate its marks', async () => {
