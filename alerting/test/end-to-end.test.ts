@@ -187,6 +187,11 @@ describe('a file system filling up reaches Slack and e-mail, and so does its rec
     assert.match(resolved.text, /\*Resolved:\* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     assert.equal(resolvedMail.subject, `[RESOLVED] ${ALERT} (critical) on ${instance}`);
     assert.ok(resolvedMail.text.includes('RESOLVED: File system'), resolvedMail.text);
-    assert.deepEqual(await prometheus.query(`ALERTS{mountpoint="${host.mountpoint}"}`), []);
+    // The alert under test is gone. (The forecast rule may still hold a pending alert from the
+    // evaluations while the disk was full; it is not this test's subject.)
+    assert.deepEqual(
+      await prometheus.query(`ALERTS{alertname="${ALERT}",mountpoint="${host.mountpoint}"}`),
+      [],
+    );
   });
 });
