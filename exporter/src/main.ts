@@ -25,14 +25,14 @@ v8.setFlagsFromString('--semi-space-growth-factor=1');
 
 function serve(options: ExporterOptions, config: Config): void {
   const log = createLogger(options.logLevel, options.logFormat);
-  const { app, collectors, stop: stopBackground } = assemble(options, config, log);
+  const { handler, collectors, stop: stopBackground } = assemble(options, config, log);
 
   const server = config.tls
     ? https.createServer(
         { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
-        app,
+        handler,
       )
-    : http.createServer(app);
+    : http.createServer(handler);
   // Slow or stalled clients must not hold sockets forever.
   server.headersTimeout = 15_000;
   server.requestTimeout = (config.api.requestTimeoutSeconds + 30) * 1000;

@@ -1,4 +1,5 @@
 /** The HTTP server: landing page, /metrics, and (from later modules) /probe and /api/v1. */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -48,6 +49,44 @@ function landingPage(deps: AppDeps): string {
 `;
 }
 
+/** The families of one scrape as exposition text. */
+async function scrapeText(deps: AppDeps, filter: readonly string[]): Promise<string> {
+  return render(await deps.collectors.collect(deps.host, filter), deps.selfMetrics);
+}
+
+/**
+ * The server's request listener: GET /metrics is answered on node:http directly, everything
+ * else (and a /metrics request that is not a plain successful scrape) goes through express.
+ * Why: express' router, request and response decorations cost about 0.3 ms per request, a
+ * tenth of a scrape, and Prometheus scrapes every host every 15 s. The express route for the
+ * same path stays the single place for HEAD, errors (an unknown collect[] name answers 400
+ * there) and anything unusual, so both paths cannot drift apart in what they accept.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const app = createApp(deps);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.method === 'GET' ? new URL(req.url ?? '/', 'http://x') : undefined;
+    if (url?.pathname !== deps.telemetryPath) {
+      app(req, res);
+      return;
+    }
+    const filter = url.searchParams.getAll('collect[]');
+    try {
+      deps.collectors.select(filter); // throws on an unknown name: express answers that
+    } catch {
+      app(req, res);
+      return;
+    }
+    scrapeText(deps, filter).then(
+      (body) => {
+        res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+      () => app(req, res), // a failed render: express logs it and answers with a problem
+    );
+  };
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -58,8 +97,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.get(deps.telemetryPath, async (req, res) => {
-    const families = await deps.collectors.collect(deps.host, collectFilter(req));
-    res.type(CONTENT_TYPE).send(await render(families, deps.selfMetrics));
+    res.type(CONTENT_TYPE).send(await scrapeText(deps, collectFilter(req)));
   });
 
   if (deps.probe) app.get('/probe', deps.probe);

@@ -2,7 +2,7 @@
  * The composition root: builds the exporter's parts from its options and configuration.
  * main.ts and the tests both use it, so what is tested is what runs.
  */
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { ExporterOptions } from '../cli/flags.js';
 import { ALL_COLLECTORS } from '../collectors/index.js';
@@ -23,14 +23,15 @@ import { TokenStore } from '../security/tokens.js';
 import { DataDir } from '../storage/data-dir.js';
 import { FirewallService } from '../managers/firewall/service.js';
 import { JobManager } from '../managers/jobs/manager.js';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { probeHandler } from './probe.js';
 import { createSelfRegistry } from './self-metrics.js';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin-token';
 
 export interface Assembled {
-  app: Express;
+  /** The HTTP server's request listener: /metrics, /probe and the control API. */
+  handler: RequestListener;
   deps: ApiDeps;
   collectors: CollectorRegistry;
   /** Stops the background work (firewall reconciliation, job scheduling) and waits for it. */
@@ -106,7 +107,7 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
       };
     },
   });
-  const app = createApp({
+  const handler = createRequestListener({
     log,
     host,
     collectors,
@@ -119,7 +120,7 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
   deps.firewall.start(() => deps.hosts.list().map((h) => deps.hosts.get(h.name)));
   deps.jobs.start();
   return {
-    app,
+    handler,
     deps,
     collectors,
     // Jobs: no new runs, and the runs in progress are killed and recorded as aborted.

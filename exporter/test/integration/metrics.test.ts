@@ -243,6 +243,20 @@ describe('a live exporter', { timeout: 90_000 }, () => {
     assert.deepEqual([...new Set(foreign)], [], 'series of collectors that were not asked for');
   });
 
+  it("reads collect[] percent-encoded, as Prometheus sends a job's params, and answers HEAD alike", async () => {
+    // Prometheus encodes `params: {collect[]: [loadavg]}` as collect%5B%5D=loadavg.
+    const samples = await scrapeSamples(`${exporter.url}/metrics?collect%5B%5D=loadavg`);
+    assert.deepEqual([...successByCollector(samples).keys()], ['loadavg']);
+    const refused = await scrape(`${exporter.url}/metrics?collect%5B%5D=nope`);
+    assert.equal(refused.status, 400);
+    const head = await fetch(`${exporter.url}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.equal(await head.text(), '');
+    const post = await fetch(`${exporter.url}/metrics`, { method: 'POST', body: 'x' });
+    assert.equal(post.status, 404);
+  });
+
   it('drops a collector disabled with --no-collector.NAME and serves the telemetry path it was given', async () => {
     const samples = await scrapeSamples(`${trimmed.url}/custom`);
     assert.equal(select(samples, 'hyperion_load1').length, 0);
