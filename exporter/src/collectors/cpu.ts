@@ -14,7 +14,19 @@ export const cpuCollector: Collector = {
   description: 'CPU time per CPU and mode from /proc/stat, and current frequency from sysfs',
   defaultEnabled: true,
   async collect({ host, skipped }) {
-    const stat = parseProcStat(await host.readFile(under(host.paths.procfs, 'stat')), skipped('stat'));
+    // Frequency is optional: virtual machines and some ARM boards have no cpufreq. One look at
+    // its directory (alongside /proc/stat: one round trip on an SSH host), so that a large VM
+    // without it does not fail a read per CPU per scrape.
+    const cpuDir = under(host.paths.sysfs, 'devices/system/cpu');
+    const [statText, hasCpufreq] = await Promise.all([
+      host.readFile(under(host.paths.procfs, 'stat')),
+      // Virtual machines often have the directory, empty: no policy, no frequency.
+      host.listDir(under(cpuDir, 'cpufreq')).then(
+        (policies) => policies.length > 0,
+        () => false,
+      ),
+    ]);
+    const stat = parseProcStat(statText, skipped('stat'));
     const m = new FamilyBuilder();
     const seconds = m.counter('hyperion_cpu_seconds_total', 'Seconds the CPUs spent in each mode.');
     const guest = m.counter(
@@ -27,14 +39,13 @@ export const cpuCollector: Collector = {
       sample(guest, divide(ticks.guest_nice), { cpu, mode: 'nice' });
     }
 
-    // Frequency is optional: virtual machines and some ARM boards have no cpufreq.
-    const freqPaths = stat.cpus.map(({ cpu }) =>
-      under(host.paths.sysfs, 'devices/system/cpu', `cpu${cpu}`, 'cpufreq/scaling_cur_freq'),
-    );
+    const freqPaths = hasCpufreq
+      ? stat.cpus.map(({ cpu }) => under(cpuDir, `cpu${cpu}`, 'cpufreq/scaling_cur_freq'))
+      : [];
     const freqs = await host.readFiles(freqPaths);
     const frequency = m.gauge('hyperion_cpu_frequency_hertz', 'Current CPU frequency as the kernel sees it.');
     stat.cpus.forEach(({ cpu }, i) => {
-      const result = freqs.get(freqPaths[i]!);
+      const result = freqs.get(freqPaths[i] ?? '');
       if (result?.ok) sample(frequency, sysfsNumber(result.text) * 1000, { cpu });
     });
     return m.build();

@@ -57,10 +57,11 @@ export class DataDir {
 
   /** Modification time of a document in ms, or 0 when it does not exist: cheap change detection. */
   mtimeMs(name: string): number {
+    // Called on every scrape (firewall metrics): a missing file must not cost a thrown error.
     try {
-      return fs.statSync(this.path(name)).mtimeMs;
+      return fs.statSync(this.path(name), { throwIfNoEntry: false })?.mtimeMs ?? 0;
     } catch {
-      return 0;
+      return 0; // e.g. EACCES: as good as absent for change detection
     }
   }
 
