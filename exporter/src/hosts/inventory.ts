@@ -10,7 +10,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import ssh2 from 'ssh2';
 import { z } from 'zod';
 import type { HostSummary, RemoteHosts } from '../api/hosts.js';
 import type { DataDir } from '../storage/data-dir.js';
@@ -21,6 +20,7 @@ import type { SshConfig } from './ssh/config.js';
 import type { ConnectionStatus, Credentials } from './ssh/connection.js';
 import { fetchHostKey, type HostKey } from './ssh/host-key.js';
 import type { SshMetrics } from './ssh/metrics.js';
+import { loadSsh2 } from './ssh/load-ssh2.js';
 
 export const INVENTORY_FILE = 'hosts.json';
 
@@ -107,7 +107,7 @@ function keyView(key: HostKey | null): { type: string; fingerprint: string } | n
 }
 
 /** Reads the credentials the exporter logs in with; a problem is a 400 naming the file. */
-function loadCredentials(auth: AuthSettings): Credentials {
+async function loadCredentials(auth: AuthSettings): Promise<Credentials> {
   if (auth.type === 'agent') {
     try {
       if (!statSync(auth.socket).isSocket()) throw new Error('not a socket');
@@ -136,7 +136,7 @@ function loadCredentials(auth: AuthSettings): Credentials {
     : undefined;
   // Parsed here so a wrong file or passphrase is a clear 400 now, not a failed login later.
   // The message never quotes the file: it may be anything the exporter can read.
-  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+  const parsed = (await loadSsh2()).utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) {
     const why = /passphrase|encrypted/i.test(parsed.message)
       ? 'it is encrypted and the passphrase is missing or wrong'
@@ -237,7 +237,7 @@ export class Inventory implements RemoteHosts {
   async add(input: HostInput, actor: string): Promise<HostView> {
     if (this.entry(input.name))
       throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
-    loadCredentials(input.auth);
+    await loadCredentials(input.auth);
     const key = await this.fetchKey(input.address, input.port);
     // Checked again: another add of the same name may have finished while the key was fetched.
     if (this.entry(input.name))
@@ -310,7 +310,7 @@ export class Inventory implements RemoteHosts {
   async change(name: string, change: HostChange, actor: string): Promise<HostView> {
     const entry = this.require(name);
     const next: InventoryEntry = { ...entry, ...change };
-    if (change.auth) loadCredentials(change.auth);
+    if (change.auth) await loadCredentials(change.auth);
     const moved = next.address !== entry.address || next.port !== entry.port;
     if (moved) {
       // Another address is another server until its key says otherwise.

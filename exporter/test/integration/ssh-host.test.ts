@@ -74,7 +74,10 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
         port: sshd.port,
         user: 'root',
         hostKey,
-        credentials: () => ({ type: 'key', privateKey: readFileSync(privateKey ?? key.privateKeyFile) }),
+        credentials: async () => ({
+          type: 'key',
+          privateKey: readFileSync(privateKey ?? key.privateKeyFile),
+        }),
       },
       { ...SETTINGS, ...settings },
       metrics,

@@ -5,11 +5,12 @@
  * a long idle spell. The server must present the pinned host key; any other key refuses the
  * connection, logs an error and raises hyperion_ssh_host_key_mismatch.
  */
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { Logger } from 'pino';
 import { HyperionError, errorMessage } from '../../util/errors.js';
 import { fingerprintOf, hostKeyAlgorithms, type HostKey } from './host-key.js';
 import type { ConnectResult, SshMetrics } from './metrics.js';
+import { loadSsh2 } from './load-ssh2.js';
 
 export type Credentials =
   { type: 'key'; privateKey: Buffer; passphrase?: string } | { type: 'agent'; socket: string };
@@ -21,7 +22,7 @@ export interface SshTarget {
   port: number;
   user: string;
   /** Read when a connection is made, so a rotated key file needs no restart. */
-  credentials(): Credentials;
+  credentials(): Promise<Credentials>;
   /** The approved host key: the only one accepted. */
   hostKey: HostKey;
 }
@@ -192,14 +193,15 @@ export class SshConnection {
   }
 
   private connect(): Promise<Client> {
-    const { target, settings } = this;
     this.state = 'connecting';
-    let credentials: Credentials;
-    try {
-      credentials = target.credentials();
-    } catch (error) {
-      return Promise.reject(this.failed(error as Error, 'error'));
-    }
+    return Promise.all([this.target.credentials(), loadSsh2()]).then(
+      ([credentials, ssh2]) => this.open(credentials, ssh2.Client),
+      (error: unknown) => Promise.reject(this.failed(error as Error, 'error')),
+    );
+  }
+
+  private open(credentials: Credentials, SshClient: typeof Client): Promise<Client> {
+    const { target, settings } = this;
     const pinned = Buffer.from(target.hostKey.key, 'base64');
     let presented: Buffer | undefined;
     const config: ConnectConfig = {
@@ -219,7 +221,7 @@ export class SshConnection {
         : { agent: credentials.socket }),
     };
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = new SshClient();
       let ready = false;
       let failed = false; // 'close' follows 'error': one failure is counted once
       client.once('ready', () => {

@@ -5,8 +5,8 @@
  * later connection accepts exactly that key and nothing else.
  */
 import { createHash } from 'node:crypto';
-import { Client } from 'ssh2';
 import { HyperionError, errorMessage } from '../../util/errors.js';
+import { loadSsh2 } from './load-ssh2.js';
 
 export interface HostKey {
   /** The key's algorithm as the server names it, e.g. "ssh-ed25519". */
@@ -53,7 +53,8 @@ export interface FetchOptions {
  * Connects far enough to receive the server's host key, then refuses it, so nothing is
  * authenticated or run. Rejects with `unavailable` when the server cannot be reached.
  */
-export function fetchHostKey(options: FetchOptions): Promise<HostKey> {
+export async function fetchHostKey(options: FetchOptions): Promise<HostKey> {
+  const { Client } = await loadSsh2();
   return new Promise((resolve, reject) => {
     const client = new Client();
     let seen: HostKey | undefined;
