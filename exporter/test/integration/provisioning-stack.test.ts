@@ -258,17 +258,26 @@ describe('the local stack (scripts/stack.sh)', () => {
       90_000,
     );
     assert.equal(target.scrapeUrl, `${exporterUrl}/probe?target=${SSH_HOST}`);
-    const success = await waitFor(
-      'hyperion_probe_success of the SSH host',
+    // The first probes may run while the exporter still connects to the host and answer 0, so
+    // the first sample proves nothing either way: wait for the value 1 itself. A probe that never
+    // reaches the host leaves 0 (or nothing) and fails here with the last value seen.
+    const expr = `hyperion_probe_success{job="hyperion-probe",instance="${SSH_HOST}"}`;
+    let seen = 'no query answered yet';
+    await waitFor(
+      'hyperion_probe_success 1 for the SSH host: the exporter reaching it over SSH',
       async () => {
         const r = await getJson<{ data: { result: { value: [number, string] }[] } }>(
-          `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(`hyperion_probe_success{instance="${SSH_HOST}"}`)}`,
+          `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`,
         );
-        return r.data.result[0]?.value[1];
+        const values = r.data.result.map((s) => s.value[1]);
+        seen = JSON.stringify(values);
+        // One series (the probe job's), valued 1.
+        return values.length === 1 && values[0] === '1' ? true : undefined;
       },
       30_000,
-    );
-    assert.equal(success, '1', 'the exporter reached the host over SSH');
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last values of ${expr}: ${seen}`);
+    });
   });
 
   it('delivers a shipped alert to Alertmanager: the failed job fires HyperionJobFailed', async () => {

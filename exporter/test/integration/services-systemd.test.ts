@@ -7,11 +7,19 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startApi, type ApiFixture } from '../support/api.js';
+import type { ApiFixture } from '../support/api.js';
 import { startSystemdNamespace, TEST_TARGET, type SystemdNamespace } from '../support/systemd-namespace.js';
+import {
+  PROBLEM,
+  serviceAction,
+  startServicesApi,
+  TEST_TIMEOUT,
+  TOKEN,
+  type Service,
+  type ServiceDetail,
+  type ServicePage,
+} from './services-fixture.js';
 
-const PROBLEM = 'urn:hyperion:problem:';
-const TOKEN = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
 const UNIT = `hyperion-svc-${TOKEN}.service`;
 const GUARDED = `hyperion-guarded-${TOKEN}.service`;
 /** A byte that is not UTF-8 in ExecStart= makes `systemctl show` fail for this unit. */
@@ -24,7 +32,6 @@ Type=oneshot
 RemainAfterExit=yes
 ExecStart=/bin/echo 'not \\377 UTF-8'
 `;
-const TEST_TIMEOUT = { timeout: 60_000 };
 
 /** "$$" is systemd's escape for "$" (systemd.service(5), "Command lines"). */
 const unitText = (description: string) => `[Unit]
@@ -38,36 +45,6 @@ ExecReload=/bin/sh -c 'echo "hyperion-test reloaded"'
 [Install]
 WantedBy=${TEST_TARGET}
 `;
-
-interface Service {
-  name: string;
-  backend: string;
-  description: string;
-  loadState: string;
-  activeState: string;
-  subState: string;
-  enabledState: string | null;
-  mainPid: number | null;
-  memoryBytes: number | null;
-  cpuSeconds: number | null;
-}
-interface Page {
-  backend: string;
-  total: number;
-  items: Service[];
-}
-interface Detail extends Service {
-  path: string | null;
-  properties: Record<string, string>;
-  logs: { available: boolean; source: string | null; lines: { message: string; priority: number | null }[] };
-}
-interface ActionAnswer {
-  name: string;
-  action: string;
-  backend: string;
-  previous: Service;
-  service: Service;
-}
 
 describe('services on a real systemd', () => {
   let ns: SystemdNamespace;
@@ -91,9 +68,7 @@ describe('services on a real systemd', () => {
     );
   }
 
-  async function act(verb: string, unit = UNIT, client = api.operator) {
-    return client.call<ActionAnswer>('post', `/hosts/local/services/${unit}/${verb}`);
-  }
+  const act = (verb: string, unit = UNIT, client = api.operator) => serviceAction(client, verb, unit);
 
   before(async () => {
     ns = await startSystemdNamespace();
@@ -103,9 +78,9 @@ describe('services on a real systemd', () => {
         [GUARDED]: unitText('Hyperion protected test unit'),
         [BROKEN]: BROKEN_TEXT,
       });
-      api = await startApi({
+      api = await startServicesApi({
         wrapper: ns.wrapper,
-        config: `security:\n  otp: disabled\nservices:\n  protected:\n    - ${GUARDED}\n`,
+        protectedServices: [GUARDED],
         timeoutMs: 30_000,
       });
     } catch (error) {
@@ -120,7 +95,7 @@ describe('services on a real systemd', () => {
   });
 
   it('lists the test unit as systemd knows it, and filters by name and state', TEST_TIMEOUT, async () => {
-    const res = await api.viewer.call<Page>('get', `/hosts/local/services?name=${TOKEN}`);
+    const res = await api.viewer.call<ServicePage>('get', `/hosts/local/services?name=${TOKEN}`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.backend, 'systemd');
     assert.deepEqual(
@@ -136,7 +111,7 @@ describe('services on a real systemd', () => {
     assert.equal(unit.enabledState, 'disabled');
     assert.equal(unit.mainPid, null);
 
-    const running = await api.viewer.call<Page>('get', '/hosts/local/services?state=running');
+    const running = await api.viewer.call<ServicePage>('get', '/hosts/local/services?state=running');
     assert.equal(running.status, 200, running.text);
     assert.ok(!running.body.items.some((s) => s.name === UNIT), 'the stopped unit is not "running"');
     const journald = running.body.items.find((s) => s.name === 'systemd-journald.service');
@@ -168,10 +143,10 @@ describe('services on a real systemd', () => {
 
   it('shows details and the latest journal lines of the unit', TEST_TIMEOUT, async () => {
     const pid = Number((await systemd()).MainPID);
-    let detail: Detail | undefined;
+    let detail: ServiceDetail | undefined;
     // journald takes the line through a socket: give it a moment on a loaded machine.
     for (let i = 0; i < 50; i += 1) {
-      const res = await api.viewer.call<Detail>('get', `/hosts/local/services/${UNIT}?lines=20`);
+      const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${UNIT}?lines=20`);
       assert.equal(res.status, 200, res.text);
       detail = res.body;
       if (detail.logs.lines.some((l) => l.message === `hyperion-test started as ${pid}`)) break;
@@ -188,9 +163,9 @@ describe('services on a real systemd', () => {
     assert.equal(detail.properties.ExecMainPID, String(pid));
     assert.equal(detail.mainPid, pid);
 
-    const one = await api.viewer.call<Detail>('get', `/hosts/local/services/${UNIT}?lines=1`);
+    const one = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${UNIT}?lines=1`);
     assert.equal(one.body.logs.lines.length, 1);
-    const none = await api.viewer.call<Detail>('get', `/hosts/local/services/${UNIT}?lines=0`);
+    const none = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${UNIT}?lines=0`);
     assert.equal(none.body.logs.lines.length, 0);
   });
 
@@ -212,8 +187,8 @@ describe('services on a real systemd', () => {
     let lines: { message: string }[] = [];
     for (let i = 0; i < 50 && !lines.some((l) => l.message === 'hyperion-test reloaded'); i += 1) {
       await delay(100);
-      lines = (await api.viewer.call<Detail>('get', `/hosts/local/services/${UNIT}?lines=10`)).body.logs
-        .lines;
+      lines = (await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${UNIT}?lines=10`)).body
+        .logs.lines;
     }
     assert.ok(
       lines.some((l) => l.message === 'hyperion-test reloaded'),
@@ -264,7 +239,10 @@ describe('services on a real systemd', () => {
     'knows a service by its bare name, and answers 404 for one that does not exist',
     TEST_TIMEOUT,
     async () => {
-      const bare = await api.viewer.call<Detail>('get', '/hosts/local/services/systemd-journald?lines=0');
+      const bare = await api.viewer.call<ServiceDetail>(
+        'get',
+        '/hosts/local/services/systemd-journald?lines=0',
+      );
       assert.equal(bare.status, 200, bare.text);
       assert.equal(bare.body.name, 'systemd-journald.service');
 
@@ -301,14 +279,11 @@ describe('services on a real systemd', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.service.activeState, 'active');
     assert.equal(res.body.service.subState, 'exited');
-    const detail = await api.viewer.call<Detail & { note?: string }>(
-      'get',
-      `/hosts/local/services/${BROKEN}?lines=0`,
-    );
+    const detail = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${BROKEN}?lines=0`);
     assert.equal(detail.status, 200, detail.text);
     assert.equal(detail.body.activeState, 'active');
     assert.match(detail.body.note ?? '', /UTF-8/);
-    const list = await api.viewer.call<Page>('get', `/hosts/local/services?name=${TOKEN}`);
+    const list = await api.viewer.call<ServicePage>('get', `/hosts/local/services?name=${TOKEN}`);
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(
       list.body.items.map((s) => `${s.name} ${s.activeState}`),

@@ -7,15 +7,21 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startApi, type ApiFixture } from '../support/api.js';
+import type { ApiFixture } from '../support/api.js';
+import {
+  PROBLEM,
+  serviceAction,
+  startServicesApi,
+  TEST_TIMEOUT,
+  TOKEN,
+  type ServiceDetail,
+  type ServicePage,
+} from './services-fixture.js';
 
-const PROBLEM = 'urn:hyperion:problem:';
-const TOKEN = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
 const NAME = `hyperion-sysv-${TOKEN}`;
 const SCRIPT = `/etc/init.d/${NAME}`;
 const PIDFILE = `/run/${NAME}.pid`;
 const LOG = `/var/log/${NAME}.log`;
-const TEST_TIMEOUT = { timeout: 60_000 };
 
 const INIT_SCRIPT = `#!/bin/sh
 ### BEGIN INIT INFO
@@ -54,29 +60,6 @@ case "$1" in
 esac
 exit 0
 `;
-
-interface Service {
-  name: string;
-  backend: string;
-  description: string;
-  loadState: string;
-  activeState: string;
-  subState: string;
-  enabledState: string | null;
-  mainPid: number | null;
-  memoryBytes: number | null;
-  cpuSeconds: number | null;
-}
-interface Detail extends Service {
-  path: string | null;
-  logs: { available: boolean; source: string | null; reason?: string; lines: { message: string }[] };
-}
-interface ActionAnswer {
-  name: string;
-  backend: string;
-  previous: Service;
-  service: Service;
-}
 
 function pidOnDisk(): number | null {
   try {
@@ -117,13 +100,12 @@ const started = new Set<number>();
 describe('services on SysV init (service and /etc/init.d)', () => {
   let api: ApiFixture;
 
-  const act = (verb: string, name = NAME, client = api.operator) =>
-    client.call<ActionAnswer>('post', `/hosts/local/services/${name}/${verb}`);
+  const act = (verb: string, name = NAME, client = api.operator) => serviceAction(client, verb, name);
 
   before(async () => {
     writeFileSync(SCRIPT, INIT_SCRIPT);
     chmodSync(SCRIPT, 0o755);
-    api = await startApi({ config: 'security:\n  otp: disabled\n' });
+    api = await startServicesApi();
   });
   after(async () => {
     await api?.stop();
@@ -143,10 +125,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
     'lists the script with its LSB description as a stopped, disabled SysV service',
     TEST_TIMEOUT,
     async () => {
-      const res = await api.viewer.call<{ backend: string; items: Service[] }>(
-        'get',
-        `/hosts/local/services?name=${TOKEN}`,
-      );
+      const res = await api.viewer.call<ServicePage>('get', `/hosts/local/services?name=${TOKEN}`);
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.backend, 'sysv');
       assert.deepEqual(res.body.items, [
@@ -163,10 +142,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
           cpuSeconds: null,
         },
       ]);
-      const inactive = await api.viewer.call<{ items: Service[] }>(
-        'get',
-        `/hosts/local/services?state=inactive`,
-      );
+      const inactive = await api.viewer.call<ServicePage>('get', `/hosts/local/services?state=inactive`);
       assert.ok(inactive.body.items.some((s) => s.name === NAME));
       assert.ok(inactive.body.items.every((s) => s.activeState === 'inactive'));
     },
@@ -187,7 +163,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
 
   it('shows details with the last lines of its log file', TEST_TIMEOUT, async () => {
     const pid = pidOnDisk();
-    const res = await api.viewer.call<Detail>('get', `/hosts/local/services/${NAME}?lines=5`);
+    const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${NAME}?lines=5`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.path, SCRIPT);
     assert.equal(res.body.logs.available, true);
@@ -197,7 +173,10 @@ describe('services on SysV init (service and /etc/init.d)', () => {
       [`started ${pid}`],
     );
     // "name.service" is the same service.
-    const suffixed = await api.viewer.call<Detail>('get', `/hosts/local/services/${NAME}.service?lines=0`);
+    const suffixed = await api.viewer.call<ServiceDetail>(
+      'get',
+      `/hosts/local/services/${NAME}.service?lines=0`,
+    );
     assert.equal(suffixed.status, 200, suffixed.text);
     assert.equal(suffixed.body.name, NAME);
     assert.deepEqual(suffixed.body.logs.lines, []);
@@ -231,7 +210,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
       // killed orphan would linger as a zombie until PID 1 reaps it, and kill -0 still sees those).
       const gone = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
       writeFileSync(PIDFILE, `${gone}\n`);
-      const res = await api.viewer.call<Detail>('get', `/hosts/local/services/${NAME}?lines=0`);
+      const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${NAME}?lines=0`);
       assert.equal(res.body.activeState, 'failed');
       assert.equal(res.body.subState, 'dead');
     },
@@ -270,7 +249,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
 
   it('says clearly when a SysV service has no log', TEST_TIMEOUT, async () => {
     rmSync(LOG);
-    const res = await api.viewer.call<Detail>('get', `/hosts/local/services/${NAME}`);
+    const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${NAME}`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.logs.available, false);
     assert.match(res.body.logs.reason ?? '', new RegExp(`none of ${LOG}`));

@@ -8,11 +8,10 @@
  *   const alerts = await am.alerts();
  *   await am.stop();
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DaemonStartError, startDaemon, type Daemon } from './daemon.js';
-import { freePort, isAddressInUse } from './ports.js';
+import { startDaemonOnFreePort } from './daemon.js';
 
 export const ALERTMANAGER_BIN = process.env.HYPERION_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
 
@@ -55,46 +54,31 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
-/** Attempts to start when the free port was taken by someone else before Alertmanager bound it. */
-const PORT_ATTEMPTS = 3;
-
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<RunningAlertmanager> {
   if (!path.isAbsolute(options.configFile))
     throw new Error(`startAlertmanager: ${options.configFile} must be an absolute path`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-alertmanager-'));
-  let daemon: Daemon | undefined;
-  let port = 0;
-  try {
-    for (let attempt = 1; daemon === undefined; attempt++) {
-      port = await freePort();
-      try {
-        daemon = await startDaemon({
-          name: 'alertmanager',
-          binary: ALERTMANAGER_BIN,
-          args: [
-            `--config.file=${options.configFile}`,
-            `--storage.path=${dir}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-            // The links in notifications ("Alertmanager: …") point here.
-            `--web.external-url=http://127.0.0.1:${port}/`,
-            // An empty address disables clustering: no 0.0.0.0:9094 listener, no gossip.
-            '--cluster.listen-address=',
-            ...(options.extraArgs ?? []),
-          ],
-          readyUrl: `http://127.0.0.1:${port}/-/ready`,
-          timeoutMs: options.startTimeoutMs ?? 20_000,
-          cwd: dir,
-        });
-      } catch (error) {
-        if (!(error instanceof DaemonStartError && isAddressInUse(error.log)) || attempt >= PORT_ATTEMPTS)
-          throw error;
-      }
-    }
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const running = daemon;
+  const daemon = await startDaemonOnFreePort(
+    (port) => ({
+      name: 'alertmanager',
+      binary: ALERTMANAGER_BIN,
+      args: [
+        `--config.file=${options.configFile}`,
+        `--storage.path=${dir}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // The links in notifications ("Alertmanager: …") point here.
+        `--web.external-url=http://127.0.0.1:${port}/`,
+        // An empty address disables clustering: no 0.0.0.0:9094 listener, no gossip.
+        '--cluster.listen-address=',
+        ...(options.extraArgs ?? []),
+      ],
+      readyUrl: `http://127.0.0.1:${port}/-/ready`,
+      timeoutMs: options.startTimeoutMs ?? 20_000,
+      cwd: dir,
+    }),
+    { dir },
+  );
+  const { port } = daemon;
   const url = `http://127.0.0.1:${port}`;
 
   async function request(method: 'GET' | 'POST', endpoint: string, body?: unknown): Promise<unknown> {
@@ -119,10 +103,8 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<R
     async alerts() {
       return (await request('GET', 'alerts')) as GettableAlert[];
     },
-    logTail: running.logTail,
-    async stop() {
-      await running.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    logTail: daemon.logTail,
+    // startDaemonOnFreePort's stop() also removes the directory it was given.
+    stop: daemon.stop,
   };
 }

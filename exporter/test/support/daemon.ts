@@ -5,7 +5,8 @@
  * becomes ready, because a test that quietly skips on a missing binary proves nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { freePort, isAddressInUse } from './ports.js';
 
 export interface DaemonOptions {
   /** Shown in error messages, e.g. "prometheus". */
@@ -122,4 +123,50 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, logTail, stop };
+}
+
+/** Ports tried in turn: another program can take a free port before the daemon binds it. */
+const PORT_ATTEMPTS = 3;
+
+export interface DaemonOnPort extends Daemon {
+  /** The loopback port the daemon was given and listens on. */
+  port: number;
+}
+
+/**
+ * startDaemon() for a program that cannot announce the port it bound (Prometheus, Alertmanager):
+ * `makeOptions` builds its options for a port that was free a moment earlier. Losing that port to
+ * someone else before the bind is not the program's fault, so "address already in use" is retried
+ * on a fresh port; any other failure is not, and is thrown at once.
+ *
+ * `dir` is the daemon's own temporary directory: removed when the daemon cannot be started (no
+ * caller is left to remove it then) and by stop().
+ */
+export async function startDaemonOnFreePort(
+  makeOptions: (port: number) => DaemonOptions,
+  { dir }: { dir?: string } = {},
+): Promise<DaemonOnPort> {
+  const removeDir = () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const port = await freePort();
+      const daemon = await startDaemon(makeOptions(port));
+      return {
+        ...daemon,
+        port,
+        async stop() {
+          await daemon.stop();
+          removeDir();
+        },
+      };
+    } catch (error) {
+      const portTaken = error instanceof DaemonStartError && isAddressInUse(error.log);
+      if (!portTaken || attempt >= PORT_ATTEMPTS) {
+        removeDir();
+        throw error;
+      }
+    }
+  }
 }

@@ -11,8 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DaemonStartError, startDaemon, type Daemon } from './daemon.js';
-import { freePort, isAddressInUse } from './ports.js';
+import { startDaemonOnFreePort } from './daemon.js';
 
 export const PROMETHEUS_BIN = process.env.HYPERION_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
@@ -133,42 +132,34 @@ interface ApiReply {
   error?: string;
 }
 
-/** Attempts to start when the free port was taken by someone else before Prometheus bound it. */
-const PORT_ATTEMPTS = 3;
-
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
+  // Built first: a configuration the options cannot make is refused before anything is created.
+  const config = buildConfig(options);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  let daemon: Daemon | undefined;
-  let port = 0;
   try {
-    writeFileSync(configFile, buildConfig(options));
-    for (let attempt = 1; daemon === undefined; attempt++) {
-      port = await freePort();
-      try {
-        daemon = await startDaemon({
-          name: 'prometheus',
-          binary: PROMETHEUS_BIN,
-          args: [
-            `--config.file=${configFile}`,
-            `--storage.tsdb.path=${path.join(dir, 'data')}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-            ...(options.extraArgs ?? []),
-          ],
-          readyUrl: `http://127.0.0.1:${port}/-/ready`,
-          timeoutMs: options.startTimeoutMs ?? 20_000,
-          cwd: dir,
-        });
-      } catch (error) {
-        if (!(error instanceof DaemonStartError && isAddressInUse(error.log)) || attempt >= PORT_ATTEMPTS)
-          throw error;
-      }
-    }
+    writeFileSync(configFile, config);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const running = daemon;
+  const daemon = await startDaemonOnFreePort(
+    (port) => ({
+      name: 'prometheus',
+      binary: PROMETHEUS_BIN,
+      args: [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        ...(options.extraArgs ?? []),
+      ],
+      readyUrl: `http://127.0.0.1:${port}/-/ready`,
+      timeoutMs: options.startTimeoutMs ?? 20_000,
+      cwd: dir,
+    }),
+    { dir },
+  );
+  const { port } = daemon;
   const url = `http://127.0.0.1:${port}`;
 
   async function api<T>(endpoint: string, params: Record<string, string> = {}): Promise<T> {
@@ -218,7 +209,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     }
     throw new Error(
       `prometheus: ${expr} did not reach the expected state within ${timeoutMs} ms; last result: ` +
-        `${JSON.stringify(last).slice(0, 2000)}\n--- log tail ---\n${running.logTail(20)}`,
+        `${JSON.stringify(last).slice(0, 2000)}\n--- log tail ---\n${daemon.logTail(20)}`,
     );
   }
 
@@ -229,10 +220,8 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     query,
     waitFor,
     api,
-    logTail: running.logTail,
-    async stop() {
-      await running.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    logTail: daemon.logTail,
+    // startDaemonOnFreePort's stop() also removes the directory it was given.
+    stop: daemon.stop,
   };
 }
