@@ -322,7 +322,6 @@ if ((with_grafana)) && [[ -n $grafana_bin ]]; then
     HYPERION_VIEWER_TOKEN=$(<"$secrets_dir/grafana/viewer-token") \
     HYPERION_OPERATOR_TOKEN=$(<"$secrets_dir/grafana/operator-token") \
     HYPERION_ADMIN_TOKEN=$(<"$secrets_dir/grafana/admin-token") \
-    HYPERION_DASHBOARDS_PATH=$plugin_dist/dashboards \
     GF_PATHS_DATA=$state_dir/grafana/data \
     GF_PATHS_LOGS=$state_dir/grafana/logs \
     GF_PATHS_PLUGINS=$state_dir/grafana/plugins \

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -44,6 +45,7 @@ import {
 
 const GRAFANA_DIR = path.join(REPO, 'provisioning/grafana');
 const PLUGIN_JSON = path.join(REPO, 'grafana-plugin/src/plugin.json');
+const PLUGIN_DASHBOARDS = path.join(REPO, 'grafana-plugin/src/dashboards');
 const PLUGIN_SETTINGS = path.join(REPO, 'grafana-plugin/src/settings.ts');
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hyperion-provisioning-'));
@@ -303,7 +305,6 @@ describe('docker-compose.yml', () => {
     const plugin = mountOf(g, '/var/lib/grafana/plugins/hyperion-app');
     assert.equal(plugin?.source, path.join(REPO, 'grafana-plugin/dist'));
     assert.equal(mountOf(g, '/etc/grafana/provisioning')?.source, path.join(REPO, 'provisioning/grafana'));
-    assert.ok(env.HYPERION_DASHBOARDS_PATH!.startsWith('/var/lib/grafana/plugins/hyperion-app/'));
     assert.ok(mountOf(g, '/var/lib/grafana'), 'Grafana keeps its database on a volume');
   });
 
@@ -389,37 +390,117 @@ describe('Grafana provisioning (provisioning/grafana)', () => {
     'uid',
   ];
   const APP_KEYS = ['org_id', 'org_name', 'type', 'disabled', 'jsonData', 'secureJsonData'];
-  const PROVIDER_KEYS = [
-    'name',
-    'type',
-    'orgId',
-    'folder',
-    'folderUid',
-    'editable',
-    'options',
-    'disableDeletion',
-    'updateIntervalSeconds',
-    'allowUiUpdates',
-  ];
-  const PROVIDER_OPTIONS = ['path', 'foldersFromFilesStructure'];
 
   const datasources = () => readYaml(path.join(GRAFANA_DIR, 'datasources/hyperion.yaml'));
   const plugins = () => readYaml(path.join(GRAFANA_DIR, 'plugins/hyperion.yaml'));
-  const dashboards = () => readYaml(path.join(GRAFANA_DIR, 'dashboards/hyperion.yaml'));
   const subset = (keys: string[], allowed: string[], what: string) => {
     for (const k of keys) assert.ok(allowed.includes(k), `${what}: Grafana does not read "${k}"`);
   };
 
+  /** The environment docker-compose.yml gives Grafana (with .env.example). */
+  const composeGrafanaEnv = (): Record<string, string> => {
+    const r = run(['docker-compose', '--env-file', ENV_EXAMPLE, '-f', COMPOSE_YML, 'config'], {
+      env: { COMPOSE_PROJECT_NAME: 'hyperion-test' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = (((parse(r.stdout) as Yaml).services as Yaml).grafana as Yaml).environment as Yaml;
+    return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  };
+
+  /**
+   * The environment scripts/stack.sh gives Grafana: its `VAR=value \` prefixes, with $ROOT (the
+   * checkout) and the script's variables assigned once, plainly (`plugin_dist=$ROOT/…`), expanded.
+   */
+  const stackGrafanaEnv = (): Record<string, string> => {
+    const text = readFileSync(STACK, 'utf8');
+    const assigned = [...text.matchAll(/^[ \t]*([a-z_][a-z0-9_]*)=/gm)].map((m) => m[1]!);
+    const shellVars = new Map<string, string>([['ROOT', REPO]]);
+    for (const m of text.matchAll(/^[ \t]*([a-z_][a-z0-9_]*)=([^\s"'`(]+)$/gm)) {
+      if (assigned.filter((name) => name === m[1]).length === 1) shellVars.set(m[1]!, m[2]!);
+    }
+    const expand = (value: string) => {
+      let out = value;
+      for (let i = 0; i < 5; i++) {
+        out = out.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (all, name: string) =>
+          shellVars.has(name) ? shellVars.get(name)! : all,
+        );
+      }
+      return out;
+    };
+    const env: Record<string, string> = {};
+    for (const m of text.matchAll(/^\s+([A-Z_][A-Z0-9_]*)=(\S*) \\$/gm)) env[m[1]!] = expand(m[2]!);
+    return env;
+  };
+
+  /**
+   * Every dashboards provider under `grafanaDir` that would load one of the app's dashboards a
+   * second time, in any of the given deployments' environments: its path (variables expanded)
+   * points into the plugin (grafana-plugin/… in the checkout, plugins/hyperion-app in Grafana),
+   * or it is a directory holding a dashboard with one of the app's uids. A path that cannot be
+   * resolved counts too: nobody could tell what it loads.
+   */
+  const providersOfAppDashboards = (
+    grafanaDir: string,
+    deployments: Record<string, Record<string, string>>,
+    appUids: Set<string>,
+  ): string[] => {
+    const dir = path.join(grafanaDir, 'dashboards');
+    if (!existsSync(dir)) return [];
+    const found: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
+      for (const provider of list(readYaml(path.join(dir, file)).providers).filter(isMap)) {
+        const raw = String((provider.options as Yaml | undefined)?.path ?? '');
+        for (const [deployment, env] of Object.entries(deployments)) {
+          const what = `dashboards/${file}, provider ${String(provider.name)} (${raw}) in ${deployment}`;
+          const resolved = raw.replace(
+            /\$\{?([A-Z_][A-Z0-9_]*)\}?/g,
+            (all, name: string) => env[name] ?? all,
+          );
+          if (resolved.includes('$')) found.push(`${what}: unresolved`);
+          else if (/grafana-plugin|plugins\/hyperion-app/.test(resolved))
+            found.push(`${what}: the plugin's directory`);
+          else if (existsSync(resolved) && statSync(resolved).isDirectory()) {
+            for (const json of readdirSync(resolved, { recursive: true }).map(String)) {
+              if (!json.endsWith('.json')) continue;
+              const uid = (JSON.parse(readFileSync(path.join(resolved, json), 'utf8')) as { uid?: unknown })
+                .uid;
+              if (appUids.has(String(uid))) found.push(`${what}: ${json} is the app's ${String(uid)}`);
+            }
+          }
+        }
+      }
+    }
+    return found;
+  };
+
+  /** The dashboards plugin.json includes, each with the uid of the JSON file it names. */
+  const includedDashboards = () => {
+    const pluginJson = JSON.parse(readFileSync(PLUGIN_JSON, 'utf8')) as {
+      includes: { type: string; path?: string; uid?: string }[];
+    };
+    return pluginJson.includes
+      .filter((i) => i.type === 'dashboard')
+      .map((i) => ({
+        path: String(i.path),
+        uid: i.uid,
+        fileUid: (
+          JSON.parse(readFileSync(path.join(REPO, 'grafana-plugin/src', String(i.path)), 'utf8')) as {
+            uid?: unknown;
+          }
+        ).uid,
+      }));
+  };
+
   it('has only directories and files Grafana reads, each apiVersion 1', () => {
-    assert.deepEqual(readdirSync(GRAFANA_DIR).sort(), ['dashboards', 'datasources', 'plugins']);
-    for (const doc of [datasources(), plugins(), dashboards()]) assert.equal(doc.apiVersion, 1);
+    // No dashboards/: the app imports its own dashboards (below).
+    assert.deepEqual(readdirSync(GRAFANA_DIR).sort(), ['datasources', 'plugins']);
+    for (const doc of [datasources(), plugins()]) assert.equal(doc.apiVersion, 1);
     subset(
       Object.keys(datasources()),
       ['apiVersion', 'datasources', 'deleteDatasources', 'prune'],
       'datasources',
     );
     subset(Object.keys(plugins()), ['apiVersion', 'apps'], 'plugins');
-    subset(Object.keys(dashboards()), ['apiVersion', 'providers'], 'dashboards');
   });
 
   it('provisions Prometheus and Alertmanager with fixed UIDs, linked to each other', () => {
@@ -471,30 +552,83 @@ describe('Grafana provisioning (provisioning/grafana)', () => {
       assert.match(String(v), /^\$[A-Z_]+$/, 'tokens only from the environment');
   });
 
-  it("loads the plugin's dashboards from a path both deployments set", () => {
-    const providers = list(dashboards().providers).filter(isMap);
-    assert.equal(providers.length, 1);
-    const p = providers[0]!;
-    subset(Object.keys(p), PROVIDER_KEYS, 'dashboard provider');
-    subset(Object.keys(p.options as Yaml), PROVIDER_OPTIONS, 'provider options');
-    assert.equal(p.type, 'file');
-    assert.equal((p.options as Yaml).path, '$HYPERION_DASHBOARDS_PATH');
+  it('plugin.json includes exactly the dashboards the plugin ships, each under its own uid', () => {
+    const included = includedDashboards();
+    const shipped = readdirSync(PLUGIN_DASHBOARDS).filter((f) => f.endsWith('.json'));
+    assert.deepEqual(included.map((d) => d.path).sort(), shipped.map((f) => `dashboards/${f}`).sort());
+    for (const d of included) assert.equal(d.uid, d.fileUid, `${d.path}: the include's uid is the file's`);
+    assert.deepEqual(included.map((d) => d.uid).sort(), [
+      'hyperion-exporter',
+      'hyperion-fleet',
+      'hyperion-host-overview',
+    ]);
+  });
+
+  it("leaves the app's dashboards to the app: no dashboards provider loads them a second time", () => {
+    const appUids = new Set(includedDashboards().map((d) => String(d.fileUid)));
+    const deployments = { 'docker-compose.yml': composeGrafanaEnv(), 'scripts/stack.sh': stackGrafanaEnv() };
+    assert.deepEqual(providersOfAppDashboards(GRAFANA_DIR, deployments, appUids), []);
+    // Neither deployment still hands Grafana a path to the plugin's dashboards.
+    for (const [deployment, env] of Object.entries(deployments)) {
+      for (const [name, value] of Object.entries(env))
+        assert.doesNotMatch(value, /(grafana-plugin|hyperion-app)\/.*dashboards/, `${deployment}: ${name}`);
+    }
+  });
+
+  it("catches a provider of the app's dashboards (the check above is not a formality)", () => {
+    const appUids = new Set(includedDashboards().map((d) => String(d.fileUid)));
+    const fake = path.join(tmp, 'grafana-with-provider');
+    const elsewhere = path.join(tmp, 'dashboards-elsewhere');
+    const unrelated = path.join(tmp, 'dashboards-unrelated');
+    mkdirSync(path.join(fake, 'dashboards'), { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    mkdirSync(unrelated, { recursive: true });
+    copyFileSync(path.join(PLUGIN_DASHBOARDS, 'fleet.json'), path.join(elsewhere, 'copy.json'));
+    writeFileSync(path.join(unrelated, 'other.json'), JSON.stringify({ uid: 'someone-else', panels: [] }));
+    writeFileSync(
+      path.join(fake, 'dashboards/providers.yaml'),
+      [
+        'apiVersion: 1',
+        'providers:',
+        '  - { name: by-variable, type: file, options: { path: $HYPERION_DASHBOARDS_PATH } }',
+        `  - { name: by-uid, type: file, options: { path: ${elsewhere} } }`,
+        `  - { name: unrelated, type: file, options: { path: ${unrelated} } }`,
+      ].join('\n'),
+    );
+    const found = providersOfAppDashboards(
+      fake,
+      {
+        compose: { HYPERION_DASHBOARDS_PATH: '/var/lib/grafana/plugins/hyperion-app/dashboards' },
+        stack: { HYPERION_DASHBOARDS_PATH: path.join(REPO, 'grafana-plugin/dist/dashboards') },
+        neither: {},
+      },
+      appUids,
+    );
+    const about = (name: string) => found.filter((f) => f.includes(`provider ${name} `));
+    assert.equal(about('by-variable').length, 3, found.join('\n'));
+    assert.match(
+      about('by-variable').find((f) => f.includes(' in neither'))!,
+      /unresolved/,
+    );
+    assert.equal(about('by-uid').length, 3, found.join('\n'));
+    assert.match(about('by-uid')[0]!, /copy\.json is the app's hyperion-fleet/);
+    assert.deepEqual(about('unrelated'), []);
   });
 
   it('expands only variables that docker-compose.yml and scripts/stack.sh both give Grafana', () => {
     const used = new Set<string>();
-    for (const dir of ['datasources', 'plugins', 'dashboards']) {
-      const text = readFileSync(path.join(GRAFANA_DIR, dir, 'hyperion.yaml'), 'utf8')
-        .split('\n')
-        .filter((l) => !l.trimStart().startsWith('#'))
-        .join('\n');
-      for (const m of text.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)) used.add(m[1]!);
+    for (const dir of readdirSync(GRAFANA_DIR)) {
+      for (const file of readdirSync(path.join(GRAFANA_DIR, dir)).filter((f) => /\.ya?ml$/.test(f))) {
+        const text = readFileSync(path.join(GRAFANA_DIR, dir, file), 'utf8')
+          .split('\n')
+          .filter((l) => !l.trimStart().startsWith('#'))
+          .join('\n');
+        for (const m of text.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)) used.add(m[1]!);
+      }
     }
-    assert.ok(used.size >= 7);
-    const r = run(['docker-compose', '--env-file', ENV_EXAMPLE, '-f', COMPOSE_YML, 'config'], {
-      env: { COMPOSE_PROJECT_NAME: 'hyperion-test' },
-    });
-    const env = (((parse(r.stdout) as Yaml).services as Yaml).grafana as Yaml).environment as Yaml;
+    // The Prometheus and Alertmanager URLs, the exporter's URL and its three tokens.
+    assert.ok(used.size >= 6);
+    const env = composeGrafanaEnv();
     const stack = readFileSync(STACK, 'utf8');
     for (const v of used) {
       assert.ok(v in env, `docker-compose.yml sets ${v} for Grafana`);
