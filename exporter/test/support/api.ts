@@ -69,6 +69,9 @@ export class ApiClient {
  * later 30 s step than the last one used are accepted, so: use the step of "now - 30 s", then
  * "now", then "now + 30 s" (all within the accepted window), then wait for the clock.
  */
+/** How long a code must stay valid after it is made (see Authenticator.next). */
+const EXPIRY_MARGIN_MS = 8000;
+
 export class Authenticator {
   private lastStep: number | undefined;
 
@@ -78,7 +81,11 @@ export class Authenticator {
     const deadline = Date.now() + 70_000;
     for (;;) {
       const now = Math.floor(Date.now() / 1000 / 30);
-      const step = this.lastStep === undefined ? now - 1 : this.lastStep + 1;
+      // The exporter accepts the previous, current and next step. The previous one is used up
+      // first, unless it expires within a few seconds (a loaded machine may take that long to
+      // deliver the request).
+      const earliest = Math.floor((Date.now() + EXPIRY_MARGIN_MS) / 1000 / 30) - 1;
+      const step = Math.max(earliest, this.lastStep === undefined ? earliest : this.lastStep + 1);
       if (step <= now + 1) {
         this.lastStep = step;
         return await generate({ secret: this.secret, epoch: step * 30 });
