@@ -11,6 +11,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const STEP_SECONDS = 30;
+/** How long a code handed out must stay valid. */
+const EXPIRY_MARGIN_MS = 8000;
 
 export function base32Decode(text: string): Buffer {
   const clean = text.replace(/=+$/, '').replace(/\s/g, '').toUpperCase();
@@ -57,7 +59,10 @@ export class Authenticator {
     const deadline = Date.now() + 75_000;
     for (;;) {
       const now = currentStep();
-      const step = Math.max(this.last === undefined ? now - 1 : this.last + 1, now - 1);
+      // now−1 only while it stays valid for a few more seconds: a loaded machine may take that
+      // long to deliver the request.
+      const earliest = currentStep(Date.now() + EXPIRY_MARGIN_MS) - 1;
+      const step = Math.max(this.last === undefined ? earliest : this.last + 1, earliest);
       if (step <= now + 1) {
         this.last = step;
         return hotp(this.key, step);
