@@ -68,4 +68,22 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // The plugin shares the exporter's API types, never its code: module.js runs in a browser.
+    files: ['grafana-plugin/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@exporter/*', '**/exporter/src/**'],
+              allowTypeImports: true,
+              message: 'Import only types from the exporter (import type): its code must not be bundled.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

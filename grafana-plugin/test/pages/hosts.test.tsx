@@ -5,7 +5,7 @@ import React from 'react';
 import { HostsPage, hostStatus } from '../../src/pages/Hosts/HostsPage';
 import { parseLabels } from '../../src/pages/Hosts/AddHostDialog';
 import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
-import { renderPage } from '../support/render';
+import { CONFIRM_BUTTON, renderPage } from '../support/render';
 
 function setup(items: unknown[]) {
   const backend = fakeBackend();
@@ -54,6 +54,47 @@ describe('Hosts page', () => {
     await user.click(screen.getByRole('button', { name: 'Approve' }));
     await waitFor(() => expect(backend.callsTo('POST', '/hosts/web-1/approve')).toHaveLength(1));
     expect(backend.callsTo('POST', '/hosts/web-1/approve')[0]!.body).toEqual({ fingerprint });
+  });
+
+  it('rescans and removes a host, each after its own confirmation', async () => {
+    const user = userEvent.setup();
+    const backend = setup([
+      { name: 'local', kind: 'local' },
+      {
+        name: 'web-1',
+        kind: 'ssh',
+        address: '10.0.0.7',
+        approved: true,
+        hostKey: { type: 'ssh-ed25519', fingerprint: 'SHA256:old' },
+        pendingHostKey: null,
+        connection: null,
+      },
+    ]);
+    backend.on('POST', '/hosts/web-1/rescan', {
+      body: {
+        name: 'web-1',
+        kind: 'ssh',
+        pendingHostKey: { type: 'ssh-ed25519', fingerprint: 'SHA256:new' },
+      },
+    });
+    backend.on('DELETE', '/hosts/web-1', { body: { removed: 'web-1' } });
+    renderPage(<HostsPage />, { backend, at: 'hosts', route: 'admin' });
+    const row = await screen.findByTestId('host-web-1');
+
+    await user.click(within(row).getByRole('button', { name: 'Fetch the key of web-1 again' }));
+    expect(screen.getByText('Fetch the host key of web-1 again?')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Fetch key' }));
+    expect(await screen.findByTestId('action-success')).toHaveTextContent('web-1 now presents SHA256:new');
+    expect(backend.callsTo('POST', '/hosts/web-1/rescan')).toHaveLength(1);
+    expect(backend.callsTo('DELETE', '/hosts/web-1')).toHaveLength(0);
+
+    await user.click(within(row).getByRole('button', { name: 'Remove web-1' }));
+    expect(screen.getByText('Remove web-1?')).toBeInTheDocument();
+    expect(screen.getByTestId('confirm-body')).toHaveTextContent('stops probing and acting on it');
+    await user.click(screen.getByTestId(CONFIRM_BUTTON));
+    expect(await screen.findByTestId('action-success')).toHaveTextContent('Removed web-1.');
+    expect(backend.callsTo('DELETE', '/hosts/web-1')).toHaveLength(1);
+    expect(screen.queryByTestId('confirm-body')).not.toBeInTheDocument();
   });
 
   it('warns loudly about a changed host key and shows list failures', async () => {

@@ -5,7 +5,7 @@ import React from 'react';
 import { JobsPage } from '../../src/pages/Jobs/JobsPage';
 import { emptyForm, formProblem, specOf } from '../../src/pages/Jobs/jobForm';
 import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
-import { renderPage } from '../support/render';
+import { CONFIRM_BUTTON, renderPage } from '../support/render';
 
 const JOB = {
   name: 'cleanup',
@@ -137,6 +137,27 @@ describe('Jobs page', () => {
     await user.click(within(row).getByRole('button', { name: /history/i }));
     await user.click(within(await screen.findByTestId('run-3')).getByRole('button'));
     expect(await screen.findByTestId('run-output')).toHaveTextContent('removed 3 files');
+  });
+
+  it('deletes a job only after a confirmation naming it', async () => {
+    const user = userEvent.setup();
+    const backend = setup();
+    backend.on('DELETE', '/jobs/cleanup', { body: { name: 'cleanup', deleted: true, runsKilled: 0 } });
+    renderPage(<JobsPage />, { backend, at: 'jobs?host=local', route: 'admin' });
+    const row = await screen.findByTestId('job-cleanup');
+    await user.click(within(row).getByRole('button', { name: 'Delete' }));
+    expect(screen.getByText('Delete job cleanup?')).toBeInTheDocument();
+    expect(screen.getByTestId('confirm-body')).toHaveTextContent('a run in progress is killed');
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByTestId('confirm-body')).not.toBeInTheDocument();
+    expect(backend.callsTo('DELETE', '/jobs/cleanup')).toHaveLength(0);
+    await user.click(within(row).getByRole('button', { name: 'Delete' }));
+    await user.click(screen.getByTestId(CONFIRM_BUTTON));
+    expect(await screen.findByTestId('action-success')).toHaveTextContent(
+      'Deleted job cleanup and its history',
+    );
+    expect(backend.callsTo('DELETE', '/jobs/cleanup')).toHaveLength(1);
+    expect(screen.queryByTestId('confirm-body')).not.toBeInTheDocument();
   });
 
   it('turns the form into the API’s job definition', () => {

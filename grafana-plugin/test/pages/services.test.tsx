@@ -30,20 +30,28 @@ function setup() {
   return backend;
 }
 
+/**
+ * The page at `at`, the exporter listing `items` (systemd), once every service's row is shown.
+ * The backend takes further handlers for what the test does next.
+ */
+async function showServices(items: ReturnType<typeof service>[], at = 'services?host=local') {
+  const user = userEvent.setup();
+  const backend = setup();
+  backend.on('GET', PATH, {
+    body: { backend: 'systemd', total: items.length, offset: 0, limit: null, items },
+  });
+  renderPage(<ServicesPage />, { backend, at });
+  for (const s of items) await screen.findByTestId(`service-${s.name}`);
+  return { user, backend };
+}
+
 describe('Services page', () => {
   it('lists services with their state and passes the filters to the exporter', async () => {
-    const backend = setup();
-    backend.on('GET', PATH, {
-      body: {
-        backend: 'systemd',
-        total: 2,
-        offset: 0,
-        limit: null,
-        items: [service('cron.service', 'active', 'running'), service('bad.service', 'failed', 'failed')],
-      },
-    });
-    renderPage(<ServicesPage />, { backend, at: 'services?host=local&state=failed' });
-    expect(await screen.findByTestId('service-cron.service')).toHaveTextContent('active (running)');
+    const { backend } = await showServices(
+      [service('cron.service', 'active', 'running'), service('bad.service', 'failed', 'failed')],
+      'services?host=local&state=failed',
+    );
+    expect(screen.getByTestId('service-cron.service')).toHaveTextContent('active (running)');
     expect(screen.getByTestId('service-bad.service')).toHaveTextContent('failed');
     expect(backend.callsTo('GET', PATH)[0]!.query.get('state')).toBe('failed');
   });
@@ -67,17 +75,7 @@ describe('Services page', () => {
   });
 
   it('stops a service after confirmation and shows the state read back from the service manager', async () => {
-    const user = userEvent.setup();
-    const backend = setup();
-    backend.on('GET', PATH, {
-      body: {
-        backend: 'systemd',
-        total: 1,
-        offset: 0,
-        limit: null,
-        items: [service('web.service', 'active', 'running')],
-      },
-    });
+    const { user, backend } = await showServices([service('web.service', 'active', 'running')]);
     backend.on('POST', `${PATH}/web.service/stop`, (call) =>
       call.headers['X-Hyperion-OTP'] === '112233'
         ? {
@@ -91,8 +89,7 @@ describe('Services page', () => {
           }
         : problem('otp-required', 403, 'needs a code'),
     );
-    renderPage(<ServicesPage />, { backend, at: 'services?host=local' });
-    const row = await screen.findByTestId('service-web.service');
+    const row = screen.getByTestId('service-web.service');
     await user.click(within(row).getByRole('button', { name: /actions for web.service/i }));
     await user.click(await screen.findByRole('menuitem', { name: 'Stop' }));
     expect(await screen.findByTestId('confirm-body')).toHaveTextContent('stops the service');
@@ -106,17 +103,7 @@ describe('Services page', () => {
   });
 
   it('opens the logs drawer with the latest lines', async () => {
-    const user = userEvent.setup();
-    const backend = setup();
-    backend.on('GET', PATH, {
-      body: {
-        backend: 'systemd',
-        total: 1,
-        offset: 0,
-        limit: null,
-        items: [service('web.service', 'active', 'running')],
-      },
-    });
+    const { user, backend } = await showServices([service('web.service', 'active', 'running')]);
     backend.on('GET', `${PATH}/web.service`, {
       body: {
         ...service('web.service', 'active', 'running'),
@@ -130,8 +117,7 @@ describe('Services page', () => {
         },
       },
     });
-    renderPage(<ServicesPage />, { backend, at: 'services?host=local' });
-    await user.click(await screen.findByRole('button', { name: 'web.service' }));
+    await user.click(screen.getByRole('button', { name: 'web.service' }));
     expect(await screen.findByTestId('service-logs')).toHaveTextContent('listening on :80');
     expect(backend.callsTo('GET', `${PATH}/web.service`)[0]!.query.get('lines')).toBe('200');
   });

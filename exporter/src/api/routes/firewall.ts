@@ -82,6 +82,9 @@ const blockBody = z
     }
   });
 
+/** The body of POST /hosts/{host}/firewall/blocks as a client writes it (the Grafana plugin sends this). */
+export type BlockBody = z.input<typeof blockBody>;
+
 const idParams = z
   .object({
     host: hostName,

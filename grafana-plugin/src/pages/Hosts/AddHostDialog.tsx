@@ -8,11 +8,11 @@ interface Form {
   address: string;
   port: string;
   user: string;
-  auth: 'key' | 'agent';
+  auth: NewHost['auth']['type'];
   privateKeyFile: string;
   passphraseFile: string;
   agentSocket: string;
-  privilege: 'root' | 'sudo';
+  privilege: NewHost['privilege'];
   labels: string;
 }
 

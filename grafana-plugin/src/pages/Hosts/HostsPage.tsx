@@ -12,11 +12,11 @@ import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { HostEntry, Items, NewHost } from '../../api/types';
 import { ActionMessage } from '../../components/ActionMessage';
-import { Confirm } from '../../components/Confirm';
+import { ActionTable, type Question } from '../../components/ActionTable';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
+import type { Column } from '../../components/VirtualTable';
 import { PAGES } from '../../constants';
 import { useAction } from '../../hooks/useAction';
 import { useSearchParam } from '../../hooks/useHost';
@@ -48,9 +48,6 @@ export function HostsPage() {
   const [focus] = useSearchParam('host');
   const [interval, setInterval] = useState('10s');
   const [adding, setAdding] = useState(false);
-  const [approving, setApproving] = useState<HostEntry | null>(null);
-  const [rescanning, setRescanning] = useState<HostEntry | null>(null);
-  const [removing, setRemoving] = useState<HostEntry | null>(null);
   const action = useAction();
   const isAdmin = api.route === 'admin';
 
@@ -69,47 +66,77 @@ export function HostsPage() {
     );
     hosts.reload();
   };
-  const approve = async (h: HostEntry) => {
-    setApproving(null);
-    await action.run(
-      () =>
-        api.send(
-          'POST',
-          apiPath('hosts', h.name, 'approve'),
-          { fingerprint: h.pendingHostKey?.fingerprint },
-          `Approve the host key of ${h.name}`,
-        ),
-      () => `${h.name}'s host key is pinned; the exporter now connects to it.`,
-    );
-    hosts.reload();
-  };
-  const rescan = async (h: HostEntry) => {
-    setRescanning(null);
-    await action.run(
-      () =>
-        api.send<HostEntry>(
-          'POST',
-          apiPath('hosts', h.name, 'rescan'),
-          undefined,
-          `Fetch the host key of ${h.name} again`,
-        ),
-      (r) =>
-        r.pendingHostKey
-          ? `${r.name} now presents ${r.pendingHostKey.fingerprint}: compare it with the machine's before approving.`
-          : `${r.name} presents the key already approved.`,
-    );
-    hosts.reload();
-  };
-  const remove = async (h: HostEntry) => {
-    setRemoving(null);
-    await action.run(
-      () => api.send('DELETE', apiPath('hosts', h.name), undefined, `Remove host ${h.name}`),
-      () => `Removed ${h.name}.`,
-    );
-    hosts.reload();
-  };
+  // The questions a row's buttons ask before acting on that host.
+  const approval = (h: HostEntry): Question => ({
+    title: `Approve the host key of ${h.name}?`,
+    body: (
+      <>
+        <p>Only approve if this is the fingerprint the machine itself shows:</p>
+        <pre>
+          {h.pendingHostKey?.type} {h.pendingHostKey?.fingerprint}
+        </pre>
+        <p>
+          On the machine: <code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>
+        </p>
+      </>
+    ),
+    confirmText: 'Approve',
+    destructive: false,
+    run: async () => {
+      await action.run(
+        () =>
+          api.send(
+            'POST',
+            apiPath('hosts', h.name, 'approve'),
+            { fingerprint: h.pendingHostKey?.fingerprint },
+            `Approve the host key of ${h.name}`,
+          ),
+        () => `${h.name}'s host key is pinned; the exporter now connects to it.`,
+      );
+      hosts.reload();
+    },
+  });
+  const rescanning = (h: HostEntry): Question => ({
+    title: `Fetch the host key of ${h.name} again?`,
+    body: (
+      <p>
+        Only after a legitimate change (the machine was reinstalled, its keys rotated). A different key waits
+        for your approval; until then the exporter keeps refusing it.
+      </p>
+    ),
+    confirmText: 'Fetch key',
+    destructive: false,
+    run: async () => {
+      await action.run(
+        () =>
+          api.send<HostEntry>(
+            'POST',
+            apiPath('hosts', h.name, 'rescan'),
+            undefined,
+            `Fetch the host key of ${h.name} again`,
+          ),
+        (r) =>
+          r.pendingHostKey
+            ? `${r.name} now presents ${r.pendingHostKey.fingerprint}: compare it with the machine's before approving.`
+            : `${r.name} presents the key already approved.`,
+      );
+      hosts.reload();
+    },
+  });
+  const removal = (h: HostEntry): Question => ({
+    title: `Remove ${h.name}?`,
+    body: <p>The exporter stops probing and acting on it. Jobs on it will fail until it is added again.</p>,
+    confirmText: 'Remove',
+    run: async () => {
+      await action.run(
+        () => api.send('DELETE', apiPath('hosts', h.name), undefined, `Remove host ${h.name}`),
+        () => `Removed ${h.name}.`,
+      );
+      hosts.reload();
+    },
+  });
 
-  const columns: Array<Column<HostEntry>> = [
+  const columns = (ask: (question: Question) => void): Array<Column<HostEntry>> => [
     {
       key: 'name',
       header: 'Host',
@@ -160,7 +187,7 @@ export function HostsPage() {
         isAdmin && h.kind !== 'local' ? (
           <span className={styles.actions}>
             {h.pendingHostKey ? (
-              <Button size="sm" icon="check" onClick={() => setApproving(h)}>
+              <Button size="sm" icon="check" onClick={() => ask(approval(h))}>
                 Approve key
               </Button>
             ) : (
@@ -168,7 +195,7 @@ export function HostsPage() {
                 size="sm"
                 variant="secondary"
                 icon="sync"
-                onClick={() => setRescanning(h)}
+                onClick={() => ask(rescanning(h))}
                 aria-label={`Fetch the key of ${h.name} again`}
               >
                 Rescan key
@@ -180,7 +207,7 @@ export function HostsPage() {
               fill="outline"
               icon="trash-alt"
               aria-label={`Remove ${h.name}`}
-              onClick={() => setRemoving(h)}
+              onClick={() => ask(removal(h))}
             />
           </span>
         ) : null,
@@ -223,66 +250,18 @@ export function HostsPage() {
                   : 'An admin can add SSH hosts.'}
               </Alert>
             )}
-            <VirtualTable
+            <ActionTable
               label="Hosts"
               rows={l.items}
               columns={columns}
-              rowKey={(h) => h.name}
-              rowHeight={40}
-              height={Math.min(560, 36 + l.items.length * 40)}
+              testIdPrefix="host"
+              maxHeight={560}
               rowClassName={(h) => (h.name === focus ? styles.focus : undefined)}
-              rowProps={(h) => ({ 'data-testid': `host-${h.name}` })}
             />
           </>
         )}
       </ResourceView>
       {adding && <AddHostDialog onAdd={add} onDismiss={() => setAdding(false)} />}
-      {approving && (
-        <Confirm
-          title={`Approve the host key of ${approving.name}?`}
-          body={
-            <>
-              <p>Only approve if this is the fingerprint the machine itself shows:</p>
-              <pre>
-                {approving.pendingHostKey?.type} {approving.pendingHostKey?.fingerprint}
-              </pre>
-              <p>
-                On the machine: <code>ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>
-              </p>
-            </>
-          }
-          confirmText="Approve"
-          destructive={false}
-          onConfirm={() => approve(approving)}
-          onDismiss={() => setApproving(null)}
-        />
-      )}
-      {rescanning && (
-        <Confirm
-          title={`Fetch the host key of ${rescanning.name} again?`}
-          body={
-            <p>
-              Only after a legitimate change (the machine was reinstalled, its keys rotated). A different key
-              waits for your approval; until then the exporter keeps refusing it.
-            </p>
-          }
-          confirmText="Fetch key"
-          destructive={false}
-          onConfirm={() => rescan(rescanning)}
-          onDismiss={() => setRescanning(null)}
-        />
-      )}
-      {removing && (
-        <Confirm
-          title={`Remove ${removing.name}?`}
-          body={
-            <p>The exporter stops probing and acting on it. Jobs on it will fail until it is added again.</p>
-          }
-          confirmText="Remove"
-          onConfirm={() => remove(removing)}
-          onDismiss={() => setRemoving(null)}
-        />
-      )}
     </Page>
   );
 }

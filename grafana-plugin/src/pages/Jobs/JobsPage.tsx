@@ -11,12 +11,12 @@ import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { JobList, JobSpec, JobView, RunStarted } from '../../api/types';
 import { ActionMessage } from '../../components/ActionMessage';
-import { Confirm } from '../../components/Confirm';
+import { ActionTable, type Question } from '../../components/ActionTable';
 import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
+import type { Column } from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useHost } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
@@ -34,7 +34,6 @@ export function JobsPage() {
   const [interval, setInterval] = useState('10s');
   const [editor, setEditor] = useState<{ form: JobForm; editing: boolean } | null>(null);
   const [history, setHistory] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<JobView | null>(null);
   const action = useAction();
   const isAdmin = api.route === 'admin';
   const canRun = api.route === 'admin' || api.route === 'operator';
@@ -80,16 +79,20 @@ export function JobsPage() {
     );
     jobs.reload();
   };
-  const remove = async (job: JobView) => {
-    setDeleting(null);
-    await action.run(
-      () => api.send('DELETE', apiPath('jobs', job.name), undefined, `Delete job ${job.name}`),
-      () => `Deleted job ${job.name} and its history.`,
-    );
-    jobs.reload();
-  };
+  const deletion = (job: JobView): Question => ({
+    title: `Delete job ${job.name}?`,
+    body: <p>Its schedule, history and metrics go too; a run in progress is killed.</p>,
+    confirmText: 'Delete job',
+    run: async () => {
+      await action.run(
+        () => api.send('DELETE', apiPath('jobs', job.name), undefined, `Delete job ${job.name}`),
+        () => `Deleted job ${job.name} and its history.`,
+      );
+      jobs.reload();
+    },
+  });
 
-  const columns: Array<Column<JobView>> = [
+  const columns = (ask: (question: Question) => void): Array<Column<JobView>> => [
     {
       key: 'name',
       header: 'Job',
@@ -177,7 +180,7 @@ export function JobsPage() {
                 name="trash-alt"
                 aria-label={`Delete ${j.name}`}
                 tooltip="Delete"
-                onClick={() => setDeleting(j)}
+                onClick={() => ask(deletion(j))}
               />
             </>
           )}
@@ -215,15 +218,7 @@ export function JobsPage() {
         }
       >
         {(l) => (
-          <VirtualTable
-            label="Jobs"
-            rows={l.items}
-            columns={columns}
-            rowKey={(j) => j.name}
-            rowHeight={40}
-            height={Math.min(480, 36 + l.items.length * 40)}
-            rowProps={(j) => ({ 'data-testid': `job-${j.name}` })}
-          />
+          <ActionTable label="Jobs" rows={l.items} columns={columns} testIdPrefix="job" maxHeight={480} />
         )}
       </ResourceView>
       <section>
@@ -239,15 +234,6 @@ export function JobsPage() {
         />
       )}
       {history && <JobHistory job={history} onClose={() => setHistory(null)} />}
-      {deleting && (
-        <Confirm
-          title={`Delete job ${deleting.name}?`}
-          body={<p>Its schedule, history and metrics go too; a run in progress is killed.</p>}
-          confirmText="Delete job"
-          onConfirm={() => remove(deleting)}
-          onDismiss={() => setDeleting(null)}
-        />
-      )}
     </Page>
   );
 }

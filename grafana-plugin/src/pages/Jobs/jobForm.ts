@@ -15,7 +15,7 @@ export interface JobForm {
   /** KEY=value, one per line. */
   env: string;
   timeoutSeconds: string;
-  overlap: 'skip' | 'allow';
+  overlap: JobSpec['overlap'];
   enabled: boolean;
 }
 

@@ -5,15 +5,15 @@
  */
 import { Field, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
-import type { BlockRequest } from '../../api/types';
+import type { BlockRequest, BlockView } from '../../api/types';
 import { Confirm } from '../../components/Confirm';
 
-export type BlockKind = 'address' | 'cidr' | 'port';
+export type BlockKind = BlockView['kind'];
 
 export interface BlockDraft {
   kind: BlockKind;
   target: string;
-  protocol: 'tcp' | 'udp';
+  protocol: NonNullable<BlockRequest['protocol']>;
   duration: string;
   reason: string;
 }
