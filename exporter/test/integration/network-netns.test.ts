@@ -9,54 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Connection, ConnectionPage as Page } from '../../src/managers/network/connections.js';
+import type { InterfaceList as Interfaces } from '../../src/managers/network/interfaces.js';
 import { parseNetDev } from '../../src/parsers/net-dev.js';
 import { ApiClient, startApi, type ApiFixture } from '../support/api.js';
 import { ADDR, Agent, createNetnsPair, inNamespace, type NetnsPair } from '../support/netns.js';
 
 const PORT = 7101;
-
-interface Connection {
-  protocol: string;
-  family: string;
-  state: string;
-  localAddress: string;
-  localPort: number;
-  remoteAddress: string;
-  remotePort: number;
-  pid: number | null;
-  process: string | null;
-}
-interface Page {
-  total: number;
-  items: Connection[];
-}
-interface Counters {
-  rxBytes: number;
-  rxPackets: number;
-  rxErrors: number;
-  rxDropped: number;
-  txBytes: number;
-  txPackets: number;
-  txErrors: number;
-  txDropped: number;
-}
-interface Iface {
-  name: string;
-  index: number | null;
-  state: string | null;
-  type: string | null;
-  mac: string | null;
-  mtu: number | null;
-  speedMbps: number | null;
-  addresses: { family: string; address: string; prefixLength: number }[];
-  counters: Counters;
-  rates: Counters | null;
-}
-interface Interfaces {
-  items: Iface[];
-  rateWindowSeconds: number;
-  addressesKnown: boolean;
-}
 
 describe('network views in a namespace, against the truth', () => {
   let pair: NetnsPair;

@@ -21,47 +21,15 @@ export const TOKEN = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
 /** Actions wait on the service manager, which a loaded machine slows down. */
 export const TEST_TIMEOUT = { timeout: 60_000 };
 
-/** One service in a listing, and the state around an action. */
-export interface Service {
-  name: string;
-  backend: string;
-  description: string;
-  loadState: string;
-  activeState: string;
-  subState: string;
-  enabledState: string | null;
-  mainPid: number | null;
-  memoryBytes: number | null;
-  cpuSeconds: number | null;
-}
+import type { ServiceActionResult } from '../../src/managers/services/index.js';
 
-export interface ServicePage {
-  backend: string;
-  total: number;
-  items: Service[];
-}
-
-export interface ServiceDetail extends Service {
-  path: string | null;
-  properties: Record<string, string>;
-  /** Set when the backend could only read part of the service. */
-  note?: string;
-  logs: {
-    available: boolean;
-    source: string | null;
-    /** Why there are no logs, when available is false. */
-    reason?: string;
-    lines: { message: string; priority: number | null }[];
-  };
-}
-
-export interface ServiceAction {
-  name: string;
-  action: string;
-  backend: string;
-  previous: Service;
-  service: Service;
-}
+// The API's answers, as the exporter declares them.
+export type {
+  ServiceInfo as Service,
+  ServicePage,
+  ServiceDetailAnswer as ServiceDetail,
+  ServiceActionResult as ServiceAction,
+} from '../../src/managers/services/index.js';
 
 export interface ServicesApiOptions extends Omit<ApiFixtureOptions, 'config'> {
   /** Services only an admin may act on (services.protected). */
@@ -86,6 +54,6 @@ export function serviceAction(
   client: ApiClient,
   verb: string,
   name: string,
-): Promise<ApiResponse<ServiceAction>> {
-  return client.call<ServiceAction>('post', `/hosts/local/services/${name}/${verb}`);
+): Promise<ApiResponse<ServiceActionResult>> {
+  return client.call<ServiceActionResult>('post', `/hosts/local/services/${name}/${verb}`);
 }
