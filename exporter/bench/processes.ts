@@ -188,7 +188,7 @@ export async function benchProcesses(opts: BenchProcessesOptions = {}): Promise<
     const manager = new ProcessManager(new LocalHost(), { selfPid: process.pid });
     // The same listing on a host that opens every /proc file afresh each time, as ps does:
     // what the handles LocalHost keeps between listings buy.
-    const unkept = new ProcessManager(new LocalHost({}, 'local', { processFileHandles: { max: 0 } }), {
+    const unkept = new ProcessManager(new LocalHost({}, 'local', { keptFiles: { max: 0 } }), {
       selfPid: process.pid,
     });
 

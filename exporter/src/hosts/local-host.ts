@@ -57,24 +57,44 @@ function isDirectory(path: string): boolean {
  * open/stat/read/close each make a trip through libuv's thread pool. The event loop is blocked
  * for microseconds, which is the better trade for a scrape that reads hundreds of them.
  */
-let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
-function readSmallFileSync(path: string): string {
+/**
+ * sysfs hands out a whole attribute (at most a page, and a page is at least 4 KiB) per read: a
+ * shorter read is the last one, and the read(2) that would return 0 is not made. A scrape reads
+ * a dozen attributes per network interface and sensor chip.
+ */
+const SYSFS_SHORT_READ_IS_LAST = 4096;
+
+/**
+ * Reads fd to its end: into the shared scratch buffer, or for the rare file that does not fit,
+ * a larger buffer of this read's own, so the shared one stays small. No read(2) asks for more
+ * than SCRATCH_BYTES either: a sysctl file allocates the count asked for in the kernel (pid_max
+ * read with an 8 MiB count fails with ENOMEM).
+ * `fromStart`: pread from offset 0 on (kept handles); otherwise read on from the current
+ * position, which every special file accepts. `shortReadIsLast`: see SYSFS_SHORT_READ_IS_LAST.
+ */
+function readToEnd(fd: number, fromStart: boolean, shortReadIsLast = 0): string {
+  let buffer = scratch;
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+    const count = Math.min(buffer.length - length, SCRATCH_BYTES);
+    const n = fs.readSync(fd, buffer, length, count, fromStart ? length : null);
+    length += n;
+    if (n === 0 || n < shortReadIsLast) return buffer.toString('utf8', 0, length);
+  }
+}
+
+function readSmallFileSync(path: string, shortReadIsLast = 0): string {
   const fd = fs.openSync(path, 'r');
   try {
-    let length = 0;
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(bigger, 0, 0, length);
-        scratch = bigger;
-      }
-      // procfs files must be read sequentially from the current position (no pread offsets).
-      const n = fs.readSync(fd, scratch, length, scratch.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return scratch.toString('utf8', 0, length);
+    return readToEnd(fd, false, shortReadIsLast);
   } finally {
     fs.closeSync(fd);
   }
@@ -82,7 +102,6 @@ function readSmallFileSync(path: string): string {
 
 /** One read(2) of at most maxBytes: the whole file for procfs files generated in one piece. */
 function readFileHeadSync(path: string, maxBytes: number): string {
-  if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
   const fd = fs.openSync(path, 'r');
   try {
     return readHead(fd, maxBytes);
@@ -93,13 +112,19 @@ function readFileHeadSync(path: string, maxBytes: number): string {
 
 /** pread(2) at offset 0: procfs regenerates the text of a file on every read from its start. */
 function readHead(fd: number, maxBytes: number): string {
-  const n = fs.readSync(fd, scratch, 0, maxBytes, 0);
-  return scratch.toString('utf8', 0, n);
+  const buffer = maxBytes <= scratch.length ? scratch : Buffer.allocUnsafe(maxBytes);
+  const n = fs.readSync(fd, buffer, 0, maxBytes, 0);
+  return buffer.toString('utf8', 0, n);
 }
 
-/** The per-process files a process listing reads on every call, and only those. */
-const PROCESS_FILE = /^\/\d+\/(stat|statm|cmdline)$/;
-export interface ProcessFileHandleOptions {
+/**
+ * The procfs files worth keeping open (paths relative to procfs): the per-process files a process
+ * listing reads on every call, PID 1's mounts, and the system-wide files (/proc/stat, meminfo,
+ * net/dev, pressure/*, sys/kernel/*…) that every scrape reads. Not /proc/self: a kept handle
+ * would keep answering for the process that opened it, whatever later reads it through the path.
+ */
+const KEPT_FILE = /^\/(\d+\/(stat|statm|cmdline)|1\/mounts|(?!\d|self\/|thread-self\/)[\w.-]+(\/[\w.-]+)*)$/;
+export interface KeptFileOptions {
   /**
    * A handle not read for this long belongs to a process that has ended (or that nobody lists
    * any more) and is closed. Default 60 s.
@@ -118,17 +143,19 @@ interface Handle {
 }
 
 /**
- * Open handles on /proc/<pid>/stat, statm and cmdline, kept between process listings. Opening a
+ * Open handles on procfs files (KEPT_FILE), kept between process listings and scrapes. Opening a
  * procfs file walks the path and builds an inode, which costs two thirds of a read; a pread at
- * offset 0 on a kept handle regenerates the same text for the third of the price. A handle
- * belongs to the process, not to the path: once the process has ended, reading it fails with
- * ESRCH even if a new process got the same pid, and the path is then opened afresh — so a
- * reused pid never shows the old process's data. The handles of an ended process are closed
- * once not read for `idleMs` (a sweep while listings go on, a timer once they stop), and at most
- * a quarter of the open-file limit is ever held.
+ * offset 0 on a kept handle regenerates the same text for the third of the price (and a scrape
+ * makes some 30 fewer system calls). A handle belongs to the process, not to the path: once the
+ * process has ended, reading it fails with ESRCH even if a new process got the same pid, and the
+ * path is then opened afresh — so a reused pid never shows the old process's data. Handles not
+ * read for `idleMs` are closed (a sweep while reads go on, a timer once they stop), and at most a
+ * quarter of the open-file limit is ever held.
  */
-class ProcessFileHandles {
+class KeptFileHandles {
   private readonly handles = new Map<string, Handle>();
+  /** Files that refused a pread (ESPIPE): read the ordinary way from then on. */
+  private readonly unkeepable = new Set<string>();
   private readonly max: number;
   private readonly idleMs: number;
   private lastSweep = 0;
@@ -136,7 +163,7 @@ class ProcessFileHandles {
 
   constructor(
     private readonly procfs: string,
-    options: ProcessFileHandleOptions,
+    options: KeptFileOptions,
   ) {
     this.idleMs = options.idleMs ?? DEFAULT_HANDLE_IDLE_MS;
     this.max = Math.min(options.max ?? DEFAULT_HANDLES_MAX, Math.floor(openFileLimit() / 4));
@@ -144,7 +171,12 @@ class ProcessFileHandles {
 
   /** Whether `path` is one of the files these handles are for. */
   covers(path: string): boolean {
-    return path.startsWith(this.procfs) && PROCESS_FILE.test(path.slice(this.procfs.length));
+    return (
+      this.max > 0 &&
+      path.startsWith(this.procfs) &&
+      !this.unkeepable.has(path) &&
+      KEPT_FILE.test(path.slice(this.procfs.length))
+    );
   }
 
   /** Call once per batch, before its reads. */
@@ -164,12 +196,15 @@ class ProcessFileHandles {
     }
   }
 
-  read(path: string, maxBytes: number, now: number): string {
-    if (scratch.length < maxBytes) scratch = Buffer.allocUnsafe(maxBytes);
+  /** The first `maxBytes` of the file, or all of it when maxBytes is undefined. */
+  read(path: string, maxBytes: number | undefined, now: number): string {
+    // Whole files by pread(2) from offset 0 on: the first read regenerates the text, the next ones
+    // go on where it stopped (a seq_file hands out about a page per read, however large the buffer).
+    const read = (fd: number) => (maxBytes === undefined ? readToEnd(fd, true) : readHead(fd, maxBytes));
     const kept = this.handles.get(path);
     if (kept !== undefined) {
       try {
-        const text = readHead(kept.fd, maxBytes);
+        const text = read(kept.fd);
         kept.readAt = now;
         return text;
       } catch {
@@ -179,9 +214,13 @@ class ProcessFileHandles {
     const fd = fs.openSync(path, 'r');
     let keep = false;
     try {
-      const text = readHead(fd, maxBytes);
+      const text = read(fd);
       keep = this.handles.size < this.max;
       return text;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESPIPE') throw error;
+      this.unkeepable.add(path);
+      return readSmallFileSync(path);
     } finally {
       if (keep) this.handles.set(path, { fd, readAt: now });
       else fs.closeSync(fd);
@@ -221,30 +260,36 @@ function entryType(dirent: fs.Dirent | fs.Stats): EntryType {
 }
 
 export interface LocalHostOptions {
-  /** Handles kept open on per-process /proc files between listings (see ProcessFileHandles). */
-  processFileHandles?: ProcessFileHandleOptions;
+  /** Handles kept open on procfs files between reads (see KeptFileHandles). */
+  keptFiles?: KeptFileOptions;
 }
 
 export class LocalHost implements Host {
   readonly name: string;
   readonly paths: HostPaths;
-  private readonly processFiles: ProcessFileHandles;
+  private readonly keptFiles: KeptFileHandles;
+  private readonly sysfsPrefix: string;
 
   constructor(paths: Partial<HostPaths> = {}, name = 'local', options: LocalHostOptions = {}) {
     this.name = name;
     this.paths = { ...DEFAULT_PATHS, ...paths };
-    this.processFiles = new ProcessFileHandles(this.paths.procfs, options.processFileHandles ?? {});
+    this.keptFiles = new KeptFileHandles(this.paths.procfs, options.keptFiles ?? {});
+    this.sysfsPrefix = this.paths.sysfs.endsWith('/') ? this.paths.sysfs : `${this.paths.sysfs}/`;
   }
 
   async readFile(path: string): Promise<string> {
-    return readSmallFileSync(path);
+    const now = Date.now();
+    this.keptFiles.begin(now);
+    return this.readWhole(path, now);
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, ReadResult>> {
     const out = new Map<string, ReadResult>();
+    const now = Date.now();
+    this.keptFiles.begin(now);
     for (const path of paths) {
       try {
-        out.set(path, { ok: true, text: readSmallFileSync(path) });
+        out.set(path, { ok: true, text: this.readWhole(path, now) });
       } catch (error) {
         out.set(path, { ok: false, error: error as Error });
       }
@@ -252,14 +297,20 @@ export class LocalHost implements Host {
     return out;
   }
 
+  /** Call keptFiles.begin(now) once before a batch of these. */
+  private readWhole(path: string, now: number): string {
+    if (this.keptFiles.covers(path)) return this.keptFiles.read(path, undefined, now);
+    return readSmallFileSync(path, path.startsWith(this.sysfsPrefix) ? SYSFS_SHORT_READ_IS_LAST : 0);
+  }
+
   async readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>> {
     const out = new Map<string, ReadResult>();
     const now = Date.now();
-    this.processFiles.begin(now);
+    this.keptFiles.begin(now);
     for (const path of paths) {
       try {
-        const text = this.processFiles.covers(path)
-          ? this.processFiles.read(path, maxBytes, now)
+        const text = this.keptFiles.covers(path)
+          ? this.keptFiles.read(path, maxBytes, now)
           : readFileHeadSync(path, maxBytes);
         out.set(path, { ok: true, text });
       } catch (error) {

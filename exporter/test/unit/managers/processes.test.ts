@@ -439,7 +439,7 @@ describe('ProcessManager on real processes', () => {
 
   it('closes the /proc handles a listing kept once their process has ended', TEST_TIMEOUT, async () => {
     const idleMs = 300;
-    const quick = new ProcessManager(new LocalHost({}, 'local', { processFileHandles: { idleMs } }), {
+    const quick = new ProcessManager(new LocalHost({}, 'local', { keptFiles: { idleMs } }), {
       selfPid: process.pid,
     });
     const [ending, staying] = [sleeper('95'), sleeper('96')];
