@@ -34,6 +34,21 @@ async function readMounts(host: Host): Promise<string> {
   }
 }
 
+/**
+ * File systems on a local block device or in memory: statfs on them cannot wait on a server, so
+ * it needs neither a timeout nor the thread pool. Everything else (nfs, cifs, fuse.*, 9p, ceph…)
+ * gets both.
+ */
+const LOCAL_FS_TYPES =
+  /^(ext[234]|xfs|btrfs|zfs|f2fs|bcachefs|jfs|reiserfs|nilfs2|vfat|msdos|exfat|ntfs3?|hfsplus|erofs|squashfs|iso9660|udf|tmpfs|ramfs|devtmpfs|overlay)$/;
+
+function statfsOf(host: Host, mount: Mount, ms: number): Promise<FsUsage> {
+  const path = under(host.paths.rootfs, mount.mountpoint);
+  return LOCAL_FS_TYPES.test(mount.fstype)
+    ? host.statfs(path, { canHang: false })
+    : statfsWithin(host, path, ms);
+}
+
 function statfsWithin(host: Host, path: string, ms: number): Promise<FsUsage> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -49,9 +64,7 @@ export const filesystemCollector: Collector = {
   async collect({ host, settings, log, skipped }) {
     const mounts = selectMounts(parseMounts(await readMounts(host), skipped('mounts')), settings);
     const usages = await Promise.allSettled(
-      mounts.map((mount) =>
-        statfsWithin(host, under(host.paths.rootfs, mount.mountpoint), settings.statfsTimeoutMs),
-      ),
+      mounts.map((mount) => statfsOf(host, mount, settings.statfsTimeoutMs)),
     );
     const m = new FamilyBuilder();
     const size = m.gauge('hyperion_filesystem_size_bytes', 'File system size.');

@@ -138,7 +138,11 @@ export interface Host {
   statMany(paths: readonly string[]): Promise<Map<string, StatResult>>;
   listDir(path: string): Promise<DirEntry[]>;
   readLink(path: string): Promise<string>;
-  statfs(path: string): Promise<FsUsage>;
+  /**
+   * statfs(2). `canHang: false` says the file system is local (a block device or memory), so the
+   * call cannot hang on a dead server: LocalHost may then answer synchronously.
+   */
+  statfs(path: string, options?: { canHang?: boolean }): Promise<FsUsage>;
   /** Run a program with an argument vector. Never a shell string (DESIGN.md, idea 5). */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
 

@@ -353,10 +353,11 @@ export class LocalHost implements Host {
     return fs.readlinkSync(path);
   }
 
-  async statfs(path: string): Promise<FsUsage> {
-    // Asynchronous on purpose: statfs on a dead network mount can hang, and must not take the
-    // event loop with it.
-    const s = await fs.promises.statfs(path);
+  async statfs(path: string, options: { canHang?: boolean } = {}): Promise<FsUsage> {
+    // Through the thread pool unless the caller knows better: statfs on a dead network mount can
+    // hang, and must not take the event loop with it. On a local file system it takes a few µs,
+    // a tenth of the thread pool's round trip.
+    const s = options.canHang === false ? fs.statfsSync(path) : await fs.promises.statfs(path);
     return {
       size: s.blocks * s.bsize,
       free: s.bfree * s.bsize,

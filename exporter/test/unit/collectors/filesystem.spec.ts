@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, statfsSync } from 'node:fs';
+import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { filesystemCollector } from '../../../src/collectors/filesystem.js';
 import type { MetricFamily } from '../../../src/collectors/collector.js';
-import { collect, defaultSettings, family, labelValues, NOTHING, tempDir, tree, value } from '../helpers.js';
+import type { FsUsage } from '../../../src/hosts/host.js';
+import { LocalHost } from '../../../src/hosts/local-host.js';
+import {
+  collect,
+  defaultSettings,
+  family,
+  labelValues,
+  NOTHING,
+  silentLog,
+  tempDir,
+  tree,
+  value,
+} from '../helpers.js';
 
 const BASE = '/tmp/hyperion-capture/mnt';
 const OURS = ['with space', 'tab\there', 'back\\slash', 'stacked', 'readonly'].map((d) => `${BASE}/${d}`);
@@ -85,5 +97,47 @@ describe('filesystem collector', () => {
     assert.deepEqual(labelValues(families, 'hyperion_filesystem_device_error', 'mountpoint'), ['/', '/tmp']);
     assert.equal(skips.length, 3);
     assert.ok(skips.every((s) => s.file === 'mounts'));
+  });
+
+  it('asks a local file system directly, and gives up on a network one that hangs', async () => {
+    const scratch = tempDir();
+    try {
+      const procfs = path.join(scratch.dir, 'proc');
+      mkdirSync(procfs);
+      writeFileSync(
+        path.join(procfs, 'mounts'),
+        '/dev/vda / ext4 rw 0 0\nserver:/export /srv/nfs nfs4 rw,hard 0 0\n',
+      );
+      const asked: { path: string; canHang: boolean | undefined }[] = [];
+      // A real LocalHost whose NFS server never answers.
+      const host = new (class extends LocalHost {
+        override statfs(p: string, options: { canHang?: boolean } = {}): Promise<FsUsage> {
+          asked.push({ path: p, canHang: options.canHang });
+          return p === '/srv/nfs' ? new Promise<never>(() => {}) : super.statfs(p, options);
+        }
+      })({ procfs, rootfs: '/' });
+      const started = Date.now();
+      const families = await filesystemCollector.collect({
+        host,
+        log: silentLog,
+        settings: { ...defaultSettings(), statfsTimeoutMs: 300 },
+        skipped: () => () => {},
+      });
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.deepEqual(asked, [
+        { path: '/', canHang: false },
+        { path: '/srv/nfs', canHang: undefined },
+      ]);
+      const nfs = { device: 'server:/export', mountpoint: '/srv/nfs', fstype: 'nfs4' };
+      assert.equal(value(families, 'hyperion_filesystem_device_error', nfs), 1);
+      assert.equal(value(families, 'hyperion_filesystem_size_bytes', nfs), undefined);
+      const root = { device: '/dev/vda', mountpoint: '/', fstype: 'ext4' };
+      assert.equal(
+        value(families, 'hyperion_filesystem_size_bytes', root),
+        statfsSync('/').blocks * statfsSync('/').bsize,
+      );
+    } finally {
+      scratch.cleanup();
+    }
   });
 });
