@@ -14,7 +14,14 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient, startApi, type ApiFixture } from '../support/api.js';
 import { startExporter, type RunningExporter } from '../support/exporter.js';
-import { ADDR, Agent, createNetnsPair, inNamespace, type NetnsPair } from '../support/netns.js';
+import {
+  ADDR,
+  Agent,
+  createNetnsPair,
+  hyperionSetElements,
+  inNamespace,
+  type NetnsPair,
+} from '../support/netns.js';
 
 const PROBLEM = 'urn:hyperion:problem:';
 const SERVER_PORT = 7001;
@@ -94,12 +101,7 @@ describe('firewall in two namespaces through the control API', () => {
     return r.stdout;
   };
   /** The elements nft holds in one of Hyperion's sets, as listed (text). */
-  const elements = async (set: string) => {
-    const r = await inNamespace(pair.a, ['nft', '-j', 'list', 'set', 'inet', 'hyperion', set]);
-    if (r.code !== 0) return [];
-    const doc = JSON.parse(r.stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
-    return (doc.nftables.find((x) => x.set)?.set?.elem ?? []).map((e) => JSON.stringify(e));
-  };
+  const elements = (set: string) => hyperionSetElements(pair.a, set);
   const connect = (options: { from?: string; port?: number; to?: string } = {}) =>
     client
       .connect(options.to ?? ADDR.a, options.port ?? SERVER_PORT, {

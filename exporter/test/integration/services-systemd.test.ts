@@ -13,6 +13,8 @@ import {
   PROBLEM,
   serviceAction,
   startServicesApi,
+  systemdProperties,
+  systemdTestUnit,
   TEST_TIMEOUT,
   TOKEN,
   type Service,
@@ -33,40 +35,12 @@ RemainAfterExit=yes
 ExecStart=/bin/echo 'not \\377 UTF-8'
 `;
 
-/** "$$" is systemd's escape for "$" (systemd.service(5), "Command lines"). */
-const unitText = (description: string) => `[Unit]
-Description=${description}
-DefaultDependencies=no
-
-[Service]
-ExecStart=/bin/sh -c 'echo "hyperion-test started as $$$$"; exec sleep 600'
-ExecReload=/bin/sh -c 'echo "hyperion-test reloaded"'
-
-[Install]
-WantedBy=${TEST_TARGET}
-`;
-
 describe('services on a real systemd', () => {
   let ns: SystemdNamespace;
   let api: ApiFixture;
 
   /** What systemd says, asked directly rather than through the exporter. */
-  async function systemd(unit = UNIT): Promise<Record<string, string>> {
-    const res = await ns.run([
-      'systemctl',
-      'show',
-      '--property=ActiveState,SubState,MainPID,UnitFileState',
-      '--',
-      unit,
-    ]);
-    assert.equal(res.code, 0, res.stderr);
-    return Object.fromEntries(
-      res.stdout
-        .trim()
-        .split('\n')
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  }
+  const systemd = (unit = UNIT) => systemdProperties(ns, unit);
 
   const act = (verb: string, unit = UNIT, client = api.operator) => serviceAction(client, verb, unit);
 
@@ -74,8 +48,8 @@ describe('services on a real systemd', () => {
     ns = await startSystemdNamespace();
     try {
       await ns.installUnits({
-        [UNIT]: unitText('Hyperion services test unit'),
-        [GUARDED]: unitText('Hyperion protected test unit'),
+        [UNIT]: systemdTestUnit('Hyperion services test unit'),
+        [GUARDED]: systemdTestUnit('Hyperion protected test unit'),
         [BROKEN]: BROKEN_TEXT,
       });
       api = await startServicesApi({

@@ -5,97 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ApiFixture } from '../support/api.js';
 import {
+  alive,
   PROBLEM,
   serviceAction,
   startServicesApi,
+  sysvTestService,
   TEST_TIMEOUT,
   TOKEN,
   type ServiceDetail,
   type ServicePage,
 } from './services-fixture.js';
 
-const NAME = `hyperion-sysv-${TOKEN}`;
-const SCRIPT = `/etc/init.d/${NAME}`;
-const PIDFILE = `/run/${NAME}.pid`;
-const LOG = `/var/log/${NAME}.log`;
-
-const INIT_SCRIPT = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${NAME}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Hyperion SysV test service
-# Description:       A sleep that stands in for a daemon,
-#                    with a pid file and a log file.
-### END INIT INFO
-PIDFILE=${PIDFILE}
-LOG=${LOG}
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start)
-    running && exit 0
-    sleep 600 </dev/null >/dev/null 2>&1 &
-    echo $! > "$PIDFILE"
-    echo "started $!" >> "$LOG"
-    ;;
-  stop)
-    if running; then kill "$(cat "$PIDFILE")"; fi
-    rm -f "$PIDFILE"
-    echo "stopped" >> "$LOG"
-    ;;
-  restart) "$0" stop && "$0" start ;;
-  reload|force-reload) echo "reloaded" >> "$LOG" ;;
-  status)
-    if running; then echo "running"; exit 0; fi
-    [ -f "$PIDFILE" ] && { echo "dead, pid file exists"; exit 1; }
-    echo "not running"; exit 3
-    ;;
-  *) echo "Usage: $0 {start|stop|restart|reload|force-reload|status}" >&2; exit 2 ;;
-esac
-exit 0
-`;
-
-function pidOnDisk(): number | null {
-  try {
-    return Number(readFileSync(PIDFILE, 'utf8').trim());
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function isOurDaemon(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000600\u0000';
-  } catch {
-    return false;
-  }
-}
-
-function links(): string[] {
-  return ['0', '1', '2', '3', '4', '5', '6', 'S'].flatMap((level) =>
-    readdirSync(`/etc/rc${level}.d`)
-      .filter((entry) => entry.endsWith(NAME))
-      .map((entry) => `rc${level}.d/${entry}`),
-  );
-}
-
-/** Pids this test's script started, to be stopped for sure at the end. */
-const started = new Set<number>();
+const service = sysvTestService(`hyperion-sysv-${TOKEN}`);
+const { name: NAME, script: SCRIPT, pidFile: PIDFILE, log: LOG } = service;
 
 describe('services on SysV init (service and /etc/init.d)', () => {
   let api: ApiFixture;
@@ -103,22 +29,13 @@ describe('services on SysV init (service and /etc/init.d)', () => {
   const act = (verb: string, name = NAME, client = api.operator) => serviceAction(client, verb, name);
 
   before(async () => {
-    writeFileSync(SCRIPT, INIT_SCRIPT);
-    chmodSync(SCRIPT, 0o755);
+    service.install();
     api = await startServicesApi();
   });
   after(async () => {
     await api?.stop();
-    const last = pidOnDisk();
-    if (last !== null) started.add(last);
-    // Only the script's own daemons: a pid file may name a pid since reused by someone else.
-    for (const pid of started) if (alive(pid) && isOurDaemon(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(SCRIPT, { force: true });
-    // With the script gone, "remove" deletes the runlevel links enable/disable made.
-    if (links().length > 0) execFileSync('update-rc.d', [NAME, 'remove'], { stdio: 'ignore' });
-    rmSync(PIDFILE, { force: true });
-    rmSync(LOG, { force: true });
-    assert.deepEqual(links(), [], 'no runlevel link left behind');
+    service.remove();
+    assert.deepEqual(service.links(), [], 'no runlevel link left behind');
   });
 
   it(
@@ -151,9 +68,8 @@ describe('services on SysV init (service and /etc/init.d)', () => {
   it('starts it through service(8): running, with the pid from its pid file', TEST_TIMEOUT, async () => {
     const res = await act('start');
     assert.equal(res.status, 200, res.text);
-    const pid = pidOnDisk();
+    const pid = service.pid();
     assert.ok(pid !== null && alive(pid), 'the daemon runs');
-    started.add(pid);
     assert.equal(res.body.backend, 'sysv');
     assert.equal(res.body.previous.activeState, 'inactive');
     assert.equal(res.body.service.activeState, 'active');
@@ -162,7 +78,7 @@ describe('services on SysV init (service and /etc/init.d)', () => {
   });
 
   it('shows details with the last lines of its log file', TEST_TIMEOUT, async () => {
-    const pid = pidOnDisk();
+    const pid = service.pid();
     const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${NAME}?lines=5`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.path, SCRIPT);
@@ -183,12 +99,11 @@ describe('services on SysV init (service and /etc/init.d)', () => {
   });
 
   it('restarts it: a new daemon, read back', TEST_TIMEOUT, async () => {
-    const before = pidOnDisk()!;
+    const before = service.pid()!;
     const res = await act('restart');
     assert.equal(res.status, 200, res.text);
-    const now = pidOnDisk();
+    const now = service.pid();
     assert.ok(now !== null && alive(now));
-    started.add(now);
     assert.notEqual(now, before);
     assert.ok(!alive(before), 'the old daemon is gone');
     assert.equal(res.body.previous.mainPid, before);
@@ -224,21 +139,20 @@ describe('services on SysV init (service and /etc/init.d)', () => {
       assert.equal(enabled.status, 200, enabled.text);
       assert.equal(enabled.body.previous.enabledState, 'disabled');
       assert.equal(enabled.body.service.enabledState, 'enabled');
-      assert.ok(links().includes(`rc2.d/S01${NAME}`), JSON.stringify(links()));
+      assert.ok(service.links().includes(`rc2.d/S01${NAME}`), JSON.stringify(service.links()));
 
       const disabled = await act('disable');
       assert.equal(disabled.status, 200, disabled.text);
       assert.equal(disabled.body.service.enabledState, 'disabled');
-      assert.ok(!links().some((l) => /\/S\d\d/.test(l)), JSON.stringify(links()));
-      assert.ok(links().includes(`rc2.d/K01${NAME}`), JSON.stringify(links()));
+      assert.ok(!service.links().some((l) => /\/S\d\d/.test(l)), JSON.stringify(service.links()));
+      assert.ok(service.links().includes(`rc2.d/K01${NAME}`), JSON.stringify(service.links()));
     },
   );
 
   it('stops it: not running, read back', TEST_TIMEOUT, async () => {
     const start = await act('start');
     assert.equal(start.status, 200, start.text);
-    const pid = pidOnDisk()!;
-    started.add(pid);
+    const pid = service.pid()!;
     const res = await act('stop');
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.service.activeState, 'inactive');

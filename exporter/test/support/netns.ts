@@ -42,6 +42,11 @@ process.on('exit', () => {
   }
 });
 
+/** Whether `ns` is a namespace this test process created and has not deleted yet. */
+export function isLiveNamespace(ns: string): boolean {
+  return live.has(ns);
+}
+
 export interface CommandResult {
   stdout: string;
   stderr: string;
@@ -63,6 +68,18 @@ export async function inNamespace(ns: string, argv: string[], input?: string): P
     );
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+/**
+ * The elements nft holds in one of Hyperion's sets (`inet hyperion`) inside a namespace, each as
+ * the JSON text `nft -j` lists it (`{"elem":{"val":"192.0.2.7","comment":"hyperion:<id> …"}}`);
+ * [] when the table or the set does not exist.
+ */
+export async function hyperionSetElements(ns: string, set: string): Promise<string[]> {
+  const r = await inNamespace(ns, ['nft', '-j', 'list', 'set', 'inet', 'hyperion', set]);
+  if (r.code !== 0) return [];
+  const doc = JSON.parse(r.stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
+  return (doc.nftables.find((x) => x.set)?.set?.elem ?? []).map((e) => JSON.stringify(e));
 }
 
 export interface NetnsPair {

@@ -7,12 +7,18 @@
  *   const sshd = await startSshd({ authorizedKeys: [client.publicKey] });
  *   …  sshd.port, sshd.fingerprint (SHA256:… of its host key)
  *   await sshd.stop();
+ *
+ * A server can also stand in for a host with a network or a service manager of its own: `netns`
+ * runs it inside a network namespace the test created (support/netns.ts), so nft and every other
+ * program its sessions start act on that namespace; `wrapper` starts it under a prefix such as a
+ * systemd namespace's (support/systemd-namespace.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isLiveNamespace } from './netns.js';
 import { freePort } from './ports.js';
 
 export const SSHD_BIN = process.env.HYPERION_SSHD_BIN ?? '/usr/sbin/sshd';
@@ -62,10 +68,28 @@ export interface SshdOptions {
   port?: number;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** The address sshd listens on (in its network namespace); 127.0.0.1 unless given. */
+  listenAddress?: string;
+  /**
+   * A network namespace this test created (support/netns.ts createNetnsPair) to run sshd in:
+   * its sessions' programs see that namespace's interfaces, sockets and nftables ruleset. The
+   * host's namespace does not reach it: the exporter connects through a bridge (netns.ts
+   * Agent.bridge), given to addApprovedHost as `address` and `port`.
+   */
+  netns?: string;
+  /**
+   * A command prefix sshd is started under, e.g. a systemd namespace's `wrapper`. sshd needs
+   * its privilege separation directory /run/sshd as it sees it: create it there first when the
+   * prefix gives it a /run of its own.
+   */
+  wrapper?: string[];
 }
 
 export interface RunningSshd {
   port: number;
+  /** The address it listens on, in its own network namespace (`netns`, or the host's). */
+  listenAddress: string;
+  /** sshd's pid, or the wrapper's when it was started under one (sessionPids then include sshd). */
   pid: number;
   hostKey: KeyPair;
   /** SHA256 fingerprint of the host key, as an admin would compare it. */
@@ -124,28 +148,56 @@ function signalAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
-/** Resolves when the port answers with an SSH banner, rejects after `timeoutMs`. */
-async function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Whether address:port, in the host's network namespace, answers with an SSH banner. */
+function bannerHere(address: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, address);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('data', (data) => done(data.toString('latin1').startsWith('SSH-')));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The same, asked from inside a network namespace (bash's /dev/tcp: no program to install). */
+function bannerInNamespace(ns: string, address: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    execFile(
+      'ip',
+      ['netns', 'exec', ns, 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && head -c 4 <&3', address, String(port)],
+      { timeout: 2000 },
+      (error, stdout) => resolve(error === null && stdout === 'SSH-'),
+    );
+  });
+}
+
+/** Resolves when `banner()` sees the server's SSH banner, rejects after `timeoutMs`. */
+async function waitForBanner(
+  banner: () => Promise<boolean>,
+  where: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error('sshd exited');
-    const banner = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      const done = (ok: boolean) => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(1000, () => done(false));
-      socket.once('data', (data) => done(data.toString('latin1').startsWith('SSH-')));
-      socket.once('error', () => done(false));
-    });
-    if (banner) return;
+    if (await banner()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`sshd did not answer on port ${port} within ${timeoutMs} ms`);
+  throw new Error(`sshd did not answer on ${where} within ${timeoutMs} ms`);
 }
 
 export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
+  const { netns } = options;
+  // A mistyped name would start sshd in a namespace nobody cleans up, or fail obscurely.
+  if (netns !== undefined && !isLiveNamespace(netns)) {
+    throw new Error(`${netns} is not a network namespace this test created`);
+  }
+  const listenAddress = options.listenAddress ?? '127.0.0.1';
+  const prefix = [...(netns === undefined ? [] : ['ip', 'netns', 'exec', netns]), ...(options.wrapper ?? [])];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-sshd-'));
   const hostKey = options.hostKey ?? generateKey('ed25519');
   const ownsKey = options.hostKey === undefined;
@@ -161,7 +213,7 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
       config,
       [
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${listenAddress}`,
         `HostKey ${hostKey.privateKeyFile}`,
         `PidFile ${path.join(dir, 'sshd.pid')}`,
         `AuthorizedKeysFile ${authorized}`,
@@ -185,7 +237,8 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
         '',
       ].join('\n'),
     );
-    const child = spawn(SSHD_BIN, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const command = [...prefix, SSHD_BIN, '-D', '-e', '-f', config];
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       lines.push(...chunk.split('\n').filter((l) => l !== ''));
@@ -198,7 +251,14 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
       }),
     );
     try {
-      await waitForBanner(port, child, 15_000);
+      await waitForBanner(
+        netns === undefined
+          ? () => bannerHere(listenAddress, port)
+          : () => bannerInNamespace(netns, listenAddress, port),
+        `${listenAddress} port ${port}${netns === undefined ? '' : ` in ${netns}`}`,
+        child,
+        15_000,
+      );
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
@@ -222,6 +282,7 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
     };
     return {
       port,
+      listenAddress,
       pid,
       hostKey,
       fingerprint: hostKey.fingerprint,
@@ -259,6 +320,12 @@ interface Caller {
 export interface HostSpec {
   name: string;
   sshd: RunningSshd;
+  /**
+   * Where the exporter reaches the server: 127.0.0.1 and the server's port unless given (a
+   * server in a network namespace is reached through a bridge, netns.ts Agent.bridge).
+   */
+  address?: string;
+  port?: number;
   /** The private key file the exporter logs in with. */
   keyFile: string;
   labels?: Record<string, string>;
@@ -278,8 +345,8 @@ export async function addApprovedHost(
   const added = await admin.call<{ pendingHostKey: { fingerprint: string } }>('post', '/hosts', {
     body: {
       name: spec.name,
-      address: '127.0.0.1',
-      port: spec.sshd.port,
+      address: spec.address ?? '127.0.0.1',
+      port: spec.port ?? spec.sshd.port,
       user: 'root',
       auth: { type: 'key', privateKeyFile: spec.keyFile },
       privilege: spec.privilege ?? 'root',
