@@ -249,9 +249,21 @@ describe('firewall on an SSH host, in that host’s network namespace', () => {
       const loopback = await block({ address: '127.0.0.1', reason: 'test' });
       assert.equal(loopback.status, 409, loopback.text);
       assert.match(loopback.body.detail, /loopback/);
-      const overlap = await block({ cidr: '10.77.0.0/24', reason: 'test' });
+      const overlap = await block({ cidr: `${ADDR.b2}/32`, reason: 'test' });
       assert.equal(overlap.status, 409, overlap.text);
       assert.match(overlap.body.detail, new RegExp(`already covered by block ${addressBlock.id}`));
+      // The address host A sees the exporter's SSH connection come from (B's, through the
+      // bridge): blocking it, or a network around it, would cut the exporter off A for good.
+      for (const body of [{ address: ADDR.b }, { cidr: '10.77.0.0/24' }]) {
+        const own = await block({ ...body, reason: 'test' });
+        assert.equal(own.status, 409, own.text);
+        assert.match(
+          own.body.detail,
+          new RegExp(
+            `${ADDR.b}.*the address this exporter reaches host ${NS_HOST} from|is the address this exporter reaches host ${NS_HOST} from`,
+          ),
+        );
+      }
 
       const noCode = await post(operators[0]!.client, { address: '192.0.2.1', reason: 'test' });
       assert.equal(noCode.status, 403, noCode.text);
@@ -268,7 +280,7 @@ describe('firewall on an SSH host, in that host’s network namespace', () => {
       const refused = api
         .auditLines()
         .filter((l) => l.host === NS_HOST && l.action === 'firewall.block' && l.result === 'refused');
-      assert.equal(refused.length, 9, JSON.stringify(refused));
+      assert.equal(refused.length, 11, JSON.stringify(refused));
     },
   );
 

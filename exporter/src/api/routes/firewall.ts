@@ -5,7 +5,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { Host } from '../../hosts/host.js';
-import { requestSources, type PortGuard } from '../../managers/firewall/lockout.js';
+import {
+  parseSourceAddress,
+  requestSources,
+  type AddressGuard,
+  type PortGuard,
+} from '../../managers/firewall/lockout.js';
 import {
   BLOCK_ID,
   PROTOCOLS,
@@ -14,7 +19,8 @@ import {
   type BlockTarget,
 } from '../../managers/firewall/model.js';
 import { hasRole } from '../../security/roles.js';
-import { parseAddress, parseNetwork, formatAddress } from '../../util/ip.js';
+import { HyperionError } from '../../util/errors.js';
+import { hostNetwork, parseAddress, parseNetwork, formatAddress } from '../../util/ip.js';
 import type { ApiDeps } from '../deps.js';
 import { LOCAL_HOST } from '../hosts.js';
 import { defineRoute, type Route } from '../route.js';
@@ -115,6 +121,31 @@ async function protectedPorts(deps: ApiDeps, host: Host, req: Request): Promise<
   return guards;
 }
 
+/**
+ * On an SSH host, the address that host sees this exporter connect from ($SSH_CONNECTION, which
+ * sshd sets in every session: right through NAT). Blocking it would cut the exporter off the
+ * host, and with it the only way to lift the block. When it cannot be told, no address block is
+ * made: a guess could be the lockout itself.
+ */
+async function exporterSource(host: Host): Promise<AddressGuard[]> {
+  if (host.name === LOCAL_HOST) return [];
+  let peer: string | undefined;
+  try {
+    const r = await host.run(['printenv', 'SSH_CONNECTION'], { timeoutMs: 10_000 });
+    peer = r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : undefined;
+  } catch {
+    peer = undefined;
+  }
+  const address = peer === undefined ? undefined : parseSourceAddress(peer);
+  if (!address) {
+    throw new HyperionError(
+      'unavailable',
+      `cannot tell which address host ${host.name} sees this exporter connect from ($SSH_CONNECTION), so no address is blocked there: it could be the exporter's own`,
+    );
+  }
+  return [{ network: hostNetwork(address), why: `the address this exporter reaches host ${host.name} from` }];
+}
+
 export function firewallRoutes(deps: ApiDeps): Route[] {
   return [
     defineRoute({
@@ -154,11 +185,14 @@ export function firewallRoutes(deps: ApiDeps): Route[] {
           {
             actor: actor.name,
             isAdmin: hasRole(actor.role, 'admin'),
-            sources: requestSources(
-              req.socket.remoteAddress,
-              req.headers['x-forwarded-for'],
-              req.headers['x-real-ip'],
-            ),
+            sources: [
+              ...requestSources(
+                req.socket.remoteAddress,
+                req.headers['x-forwarded-for'],
+                req.headers['x-real-ip'],
+              ),
+              ...(target.kind === 'port' ? [] : await exporterSource(host)),
+            ],
             protectedPorts: target.kind === 'port' ? await protectedPorts(deps, host, req) : [],
             confirm: body.confirm === true,
           },
