@@ -208,7 +208,9 @@ case $exporter_mode in
       (cd "$ROOT" && npm run --silent build --workspace exporter >&2) || die "the exporter does not build"
     fi
     [[ -f $main_js ]] || die "$main_js is missing: build it (npm run build --workspace exporter)"
-    TOKEN_CLI=(node "$main_js")
+    [[ -x $main_js ]] || chmod 0755 "$main_js"
+    # The file itself: its first line carries the V8 flags (see exporter/src/main.ts).
+    TOKEN_CLI=("$main_js")
     ;;
 esac
 

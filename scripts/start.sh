@@ -19,4 +19,5 @@ if [[ ${HYPERION_STACK:-1} != 0 ]] && installed prometheus &&
   { installed prometheus-alertmanager || installed alertmanager; }; then
   exec ./scripts/stack.sh --no-build -- "$@"
 fi
-exec node exporter/dist/main.js "$@"
+# Run the file itself: its first line carries the V8 flags (see exporter/src/main.ts).
+exec exporter/dist/main.js "$@"

@@ -7,5 +7,6 @@ import { metricsPart } from './metrics.js';
 import type { BenchPart } from './part.js';
 import { processesPart } from './processes.js';
 import { probePart } from './probe.js';
+import { steadyPart } from './steady.js';
 
-export const PARTS: readonly BenchPart[] = [metricsPart, hotpathPart, processesPart, probePart];
+export const PARTS: readonly BenchPart[] = [metricsPart, steadyPart, hotpathPart, processesPart, probePart];

@@ -2,7 +2,7 @@
  * The two servers the metrics benchmark compares: Hyperion from its built output, and Debian's
  * prometheus-node-exporter. Both bind 127.0.0.1 only and are stopped by the run's Cleanup.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Cleanup } from './cleanup.js';
@@ -37,6 +37,20 @@ function listeningPort(line: string): number | undefined {
   }
 }
 
+/**
+ * The V8 flags the exporter's first line gives node (`#!/usr/bin/env -S node --flag…`): every
+ * launcher runs it with them, so the benchmark does too.
+ */
+function shebangNodeFlags(main: string): string[] {
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`${main} does not start with "#!/usr/bin/env -S node [flags]": ${first}`);
+  return m[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
+}
+
 export interface HyperionOptions {
   exporterDir: string;
   /** Flags for node itself (before the script), e.g. --cpu-prof while profiling. */
@@ -53,6 +67,7 @@ export async function startHyperion(cleanup: Cleanup, options: HyperionOptions):
     label: 'hyperion-exporter',
     command: globalThis.process.execPath,
     args: [
+      ...shebangNodeFlags(main),
       ...(options.nodeArgs ?? []),
       main,
       '--web.listen-address=127.0.0.1:0',

@@ -671,6 +671,14 @@ describe('systemd unit (provisioning/systemd/hyperion-exporter.service)', () => 
     assert.ok(['full', 'strict'].includes(settings.get('ProtectSystem')!));
     assert.equal(settings.get('StateDirectory'), 'hyperion');
     assert.match(settings.get('ExecStart')!, /--storage\.path=\/var\/lib\/hyperion/);
+    // node runs with the V8 flags the exporter's own first line gives it (src/main.ts).
+    const shebang = readFileSync(path.join(REPO, 'exporter/src/main.ts'), 'utf8').split('\n')[0]!;
+    const v8Flags = /^#!\/usr\/bin\/env -S node(( --[\w-]+)*)$/.exec(shebang);
+    assert.ok(v8Flags?.[1], `first line of src/main.ts: ${shebang}`);
+    assert.ok(
+      settings.get('ExecStart')!.startsWith(`/usr/bin/node${v8Flags[1]} /opt/hyperion/`),
+      settings.get('ExecStart'),
+    );
     const caps = settings.get('CapabilityBoundingSet')!.split(/\s+/);
     for (const needed of ['CAP_KILL', 'CAP_SYS_NICE', 'CAP_NET_ADMIN'])
       assert.ok(caps.includes(needed), needed);
