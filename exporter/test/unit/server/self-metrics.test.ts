@@ -43,11 +43,13 @@ describe('self metrics', () => {
     const registry = createSelfRegistry();
     await delay(300);
     await registry.metrics(); // start an interval
-    block(1400); // the 1 s sampling timer, due 0.7 s into the block, fires 0.7 s late
+    // The 1 s sampling timer falls due somewhere in the first second of a 2.2 s block: it fires
+    // between 1.2 and 2.2 s late, whatever its phase (a loaded machine may shift it).
+    block(2200);
     await delay(1200);
     const blocked = parseExposition(await registry.metrics()).samples;
     const max = valueOf(blocked, 'nodejs_eventloop_lag_max_seconds');
-    assert.ok(max > 0.5 && max < 1.6, `max ${max}`);
+    assert.ok(max > 1.1 && max < 3, `max ${max}`);
     const min = valueOf(blocked, 'nodejs_eventloop_lag_min_seconds');
     assert.ok(min >= 0 && min <= max, `min ${min}`);
 
@@ -55,7 +57,7 @@ describe('self metrics', () => {
     await delay(2100);
     const calm = parseExposition(await registry.metrics()).samples;
     const calmMax = valueOf(calm, 'nodejs_eventloop_lag_max_seconds');
-    assert.ok(calmMax < 0.3, `max after the block ${calmMax}`);
+    assert.ok(calmMax < 0.9, `max after the block ${calmMax}`);
     assert.ok(valueOf(calm, 'nodejs_eventloop_lag_p50_seconds') <= calmMax);
   });
 });
