@@ -2,9 +2,10 @@
  * The two servers the metrics benchmark compares: Hyperion from its built output, and Debian's
  * prometheus-node-exporter. Both bind 127.0.0.1 only and are stopped by the run's Cleanup.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { shebangNodeFlags } from '../../test/support/node-flags.js';
 import type { Cleanup } from './cleanup.js';
 import { freePort, isAddressInUse } from './ports.js';
 import { startProcess, type ManagedProcess } from './process.js';
@@ -35,20 +36,6 @@ function listeningPort(line: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The V8 flags the exporter's first line gives node (`#!/usr/bin/env -S node --flag…`): every
- * launcher runs it with them, so the benchmark does too.
- */
-function shebangNodeFlags(main: string): string[] {
-  const first = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
-  if (!m) throw new Error(`${main} does not start with "#!/usr/bin/env -S node [flags]": ${first}`);
-  return m[1]!
-    .trim()
-    .split(/\s+/)
-    .filter((f) => f !== '');
 }
 
 export interface HyperionOptions {

@@ -42,6 +42,7 @@ import {
   type Rendered,
   type Yaml,
 } from './provisioning-support.js';
+import { shebangNodeFlags } from '../support/node-flags.js';
 
 const GRAFANA_DIR = path.join(REPO, 'provisioning/grafana');
 const PLUGIN_JSON = path.join(REPO, 'grafana-plugin/src/plugin.json');
@@ -672,11 +673,10 @@ describe('systemd unit (provisioning/systemd/hyperion-exporter.service)', () => 
     assert.equal(settings.get('StateDirectory'), 'hyperion');
     assert.match(settings.get('ExecStart')!, /--storage\.path=\/var\/lib\/hyperion/);
     // node runs with the V8 flags the exporter's own first line gives it (src/main.ts).
-    const shebang = readFileSync(path.join(REPO, 'exporter/src/main.ts'), 'utf8').split('\n')[0]!;
-    const v8Flags = /^#!\/usr\/bin\/env -S node(( --[\w-]+)*)$/.exec(shebang);
-    assert.ok(v8Flags?.[1], `first line of src/main.ts: ${shebang}`);
+    const v8Flags = shebangNodeFlags(path.join(REPO, 'exporter/src/main.ts'));
+    assert.ok(v8Flags.length > 0, 'the first line of src/main.ts gives node flags');
     assert.ok(
-      settings.get('ExecStart')!.startsWith(`/usr/bin/node${v8Flags[1]} /opt/hyperion/`),
+      settings.get('ExecStart')!.startsWith(`/usr/bin/node ${v8Flags.join(' ')} /opt/hyperion/`),
       settings.get('ExecStart'),
     );
     const caps = settings.get('CapabilityBoundingSet')!.split(/\s+/);

@@ -50,10 +50,12 @@ export function ActionTable<T extends { name: string }>({
         height={Math.min(maxHeight, HEADER_HEIGHT + table.rows.length * ROW_HEIGHT)}
         rowProps={(r) => ({ 'data-testid': `${testIdPrefix}-${r.name}` })}
       />
-      {/* The question is Confirm's props, plus the run Confirm leaves to us. */}
       {question && (
         <Confirm
-          {...question}
+          title={question.title}
+          body={question.body}
+          confirmText={question.confirmText}
+          destructive={question.destructive}
           onConfirm={() => {
             ask(null);
             void question.run();
