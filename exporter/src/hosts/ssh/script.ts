@@ -43,9 +43,13 @@ export function workerInit(marks: Marks): string {
   return [
     // Directories of workers that died without cleaning up (a killed shell cannot) go first:
     // their name carries the pid of their shell, and only those whose shell is gone are removed.
-    'for o in "${TMPDIR:-/tmp}"/hyperion-worker.*; do [ -e "$o" ] || continue; q=${o##*/hyperion-worker.}; q=${q%%.*}; [ -d "/proc/$q" ] || rm -rf -- "$o" 2>/dev/null; done',
+    // A pid means something only in its own PID namespace (a container, or a service with its
+    // own, may share this /tmp), so the name carries the namespace too, and only this
+    // namespace's directories are judged: one of another namespace is never taken for dead.
+    'n=$(readlink /proc/self/ns/pid 2>/dev/null); n=${n#"pid:["}; n=${n%"]"}; case $n in "" | *[!0-9]*) n=0 ;; esac',
+    'for o in "${TMPDIR:-/tmp}"/hyperion-worker."$n".*; do [ -e "$o" ] || continue; q=${o##*/hyperion-worker."$n".}; q=${q%%.*}; [ -d "/proc/$q" ] || rm -rf -- "$o" 2>/dev/null; done',
     'u=$(umask); umask 077',
-    'd=$(mktemp -d "${TMPDIR:-/tmp}/hyperion-worker.$$.XXXXXX") || exit 1',
+    'd=$(mktemp -d "${TMPDIR:-/tmp}/hyperion-worker.$n.$$.XXXXXX") || exit 1',
     'umask "$u"',
     `trap 'rm -rf "$d"' EXIT`,
     "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE",

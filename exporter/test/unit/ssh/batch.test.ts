@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -22,8 +22,11 @@ import {
 import { parseRunAnswer, runOutcome } from '../../../src/hosts/ssh/run.js';
 import { runRequest, terminator, workerInit, type Marks } from '../../../src/hosts/ssh/script.js';
 
-/** A Send that runs the worker's set-up and one request in a fresh local /bin/sh. */
-function localSend(requests: { count: number }): Send {
+/**
+ * A Send that runs the worker's set-up and one request in a fresh local /bin/sh (started by
+ * `wrap`, e.g. in a PID namespace of its own, when given).
+ */
+function localSend(requests: { count: number }, wrap: readonly string[] = []): Send {
   const marks: Marks = {
     mark: `hyperion-${randomBytes(12).toString('hex')}`,
     separator: `\n--hyperion-${randomBytes(16).toString('hex')}--\n`,
@@ -33,7 +36,8 @@ function localSend(requests: { count: number }): Send {
     seq += 1;
     requests.count += 1;
     const script = `${workerInit(marks)}\n${build(marks, seq)}\n`;
-    const result = spawnSync('/bin/sh', [], { input: script, timeout: 30_000 });
+    const [program, ...args] = [...wrap, '/bin/sh'];
+    const result = spawnSync(program!, args, { input: script, timeout: 30_000 });
     const init = Buffer.from(terminator(marks, 0));
     const term = Buffer.from(terminator(marks, seq));
     const cut = (b: Buffer) => {
@@ -82,18 +86,32 @@ describe('batches run by a real local shell', () => {
   });
 
   it('removes what killed workers left behind, and only that', async () => {
+    // Worker directories are named hyperion-worker.<PID namespace>.<shell pid>.<random>.
     const tmp = process.env.TMPDIR ?? '/tmp';
-    const dead = path.join(tmp, 'hyperion-worker.2147483640.test');
-    const alive = path.join(tmp, `hyperion-worker.${process.pid}.test`);
-    mkdirSync(dead, { recursive: true });
-    mkdirSync(alive, { recursive: true });
+    const ns = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!;
+    const dead = path.join(tmp, `hyperion-worker.${ns}.2147483640.test`);
+    const alive = path.join(tmp, `hyperion-worker.${ns}.${process.pid}.test`);
+    // A shell of another PID namespace (a container sharing /tmp): its pid means nothing here.
+    const foreign = path.join(tmp, 'hyperion-worker.1.2147483640.test');
+    for (const d of [dead, alive, foreign]) mkdirSync(d, { recursive: true });
     try {
       await new Batcher(localSend({ count: 0 }), 'test').read('/proc/loadavg');
       assert.equal(existsSync(dead), false, 'the directory of a shell that is gone');
       assert.equal(existsSync(alive), true, 'the directory of a live shell stays');
+      assert.equal(existsSync(foreign), true, "another namespace's directory stays");
+
+      // A worker in a PID namespace of its own, with its own /proc, sharing this /tmp (sshd in a
+      // container): this process's pid is not in its /proc, and this directory is still not its.
+      mkdirSync(dead, { recursive: true });
+      const contained = new Batcher(
+        localSend({ count: 0 }, ['unshare', '--pid', '--fork', '--mount-proc']),
+        'test',
+      );
+      assert.ok((await contained.read('/proc/loadavg')).ok);
+      assert.equal(existsSync(alive), true, 'a live shell of another namespace is not taken for dead');
+      assert.equal(existsSync(dead), true, "the namespace's own dead are its own to remove");
     } finally {
-      rmSync(dead, { recursive: true, force: true });
-      rmSync(alive, { recursive: true, force: true });
+      for (const d of [dead, alive, foreign]) rmSync(d, { recursive: true, force: true });
     }
   });
 
