@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient, startApi, type ApiFixture } from '../support/api.js';
 import { startExporter, type RunningExporter } from '../support/exporter.js';
+import { addApprovedHost, generateKey, startSshd } from '../support/sshd.js';
 import {
   ADDR,
   Agent,
@@ -256,6 +257,44 @@ describe('firewall in two namespaces through the control API', () => {
     assert.equal(await connect(), 'ok', 'the same client over IPv4 is not blocked');
     assert.equal((await operator.call('delete', `/hosts/local/firewall/blocks/${res.body.id}`)).status, 200);
     assert.equal(await connect({ to: ADDR.a6 }), 'ok');
+  });
+
+  it('refuses to block an SSH host it manages until that host leaves the inventory', async () => {
+    // A host this exporter manages over SSH, at B's address: blocking that address on this host
+    // would drop the answers on the exporter's own connection to it.
+    const key = generateKey();
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey], netns: pair.b, listenAddress: ADDR.b });
+    try {
+      await addApprovedHost(admin, { name: 'neighbour', sshd, address: ADDR.b, keyFile: key.privateKeyFile });
+      const probe = async () => {
+        const text = await (await fetch(metricsUrl.replace(/\/metrics$/, '/probe?target=neighbour'))).text();
+        return /^hyperion_probe_success 1$/m.test(text);
+      };
+      assert.ok(await probe(), 'the exporter reaches the SSH host');
+      const before = await elements('blocked_ipv4');
+      for (const target of [{ address: ADDR.b }, { cidr: '10.77.0.0/30' }]) {
+        const res = await block(operator, { ...target, reason: 'test: must be refused' });
+        assert.equal(res.status, 409, `${JSON.stringify(target)}: ${res.text}`);
+        assert.match(
+          res.body.detail,
+          /10\.77\.0\.2.* is the address of host neighbour, which this exporter reaches over SSH \(remove neighbour from the inventory/,
+        );
+      }
+      assert.deepEqual(await elements('blocked_ipv4'), before, 'nothing changed');
+      assert.ok(await probe(), 'and the SSH host is still reached');
+
+      // Once the host is gone from the inventory, its address is an address like any other.
+      assert.equal((await admin.call('delete', '/hosts/neighbour')).status, 200);
+      const res = await block(operator, { address: ADDR.b, reason: 'test: no longer managed' });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(
+        (await operator.call('delete', `/hosts/local/firewall/blocks/${res.body.id}`)).status,
+        200,
+      );
+    } finally {
+      await sshd.stop();
+      key.remove();
+    }
   });
 
   it('rebuilds a table flushed or deleted by hand, and removes elements nobody asked for', async () => {

@@ -2,6 +2,8 @@
  * Firewall: list the blocks, block an address, a network or a port (for a while or until
  * removed), and remove a block — on any host, in Hyperion's own nftables table.
  */
+import dns from 'node:dns/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { Host } from '../../hosts/host.js';
@@ -20,7 +22,7 @@ import {
 } from '../../managers/firewall/model.js';
 import { hasRole } from '../../security/roles.js';
 import { HyperionError } from '../../util/errors.js';
-import { hostNetwork, parseAddress, parseNetwork, formatAddress } from '../../util/ip.js';
+import { formatAddress, hostNetwork, parseAddress, parseNetwork, type IpAddress } from '../../util/ip.js';
 import type { ApiDeps } from '../deps.js';
 import { LOCAL_HOST } from '../hosts.js';
 import { defineRoute, type Route } from '../route.js';
@@ -146,6 +148,41 @@ async function exporterSource(host: Host): Promise<AddressGuard[]> {
   return [{ network: hostNetwork(address), why: `the address this exporter reaches host ${host.name} from` }];
 }
 
+/** How long resolving an inventory host's name may hold up a block. */
+const RESOLVE_TIMEOUT_MS = 3000;
+
+/** The addresses a name resolves to, as the SSH connection resolves it; none if it does not. */
+async function resolveAddresses(name: string): Promise<IpAddress[]> {
+  const literal = parseSourceAddress(name);
+  if (literal) return [literal];
+  // getaddrinfo cannot be cancelled: a slow resolver is outwaited, not stopped.
+  const timeout = delay(RESOLVE_TIMEOUT_MS, [], { ref: false });
+  const found = dns.lookup(name, { all: true }).then(
+    (all) => all.flatMap(({ address }) => parseSourceAddress(address) ?? []),
+    () => [], // a name that does not resolve now is reached by no connection to cut
+  );
+  return Promise.race([found, timeout]);
+}
+
+/**
+ * On the exporter's own host, the addresses of the SSH hosts it supervises. The table drops
+ * every packet from a blocked address, the answers on the exporter's own SSH connection too:
+ * the host would go dark in Grafana, with every action on it. Removing it from the inventory
+ * first says that is what is meant.
+ */
+async function inventoryAddresses(deps: ApiDeps, host: Host): Promise<AddressGuard[]> {
+  if (host.name !== LOCAL_HOST) return [];
+  const perHost = await Promise.all(
+    deps.inventory.views().map(async (h) =>
+      (await resolveAddresses(h.address)).map((a) => ({
+        network: hostNetwork(a),
+        why: `the address of host ${h.name}, which this exporter reaches over SSH (remove ${h.name} from the inventory to block it)`,
+      })),
+    ),
+  );
+  return perHost.flat();
+}
+
 export function firewallRoutes(deps: ApiDeps): Route[] {
   return [
     defineRoute({
@@ -192,6 +229,7 @@ export function firewallRoutes(deps: ApiDeps): Route[] {
                 req.headers['x-real-ip'],
               ),
               ...(target.kind === 'port' ? [] : await exporterSource(host)),
+              ...(target.kind === 'port' ? [] : await inventoryAddresses(deps, host)),
             ],
             protectedPorts: target.kind === 'port' ? await protectedPorts(deps, host, req) : [],
             confirm: body.confirm === true,
