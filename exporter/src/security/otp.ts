@@ -2,7 +2,8 @@
  * The TOTP second factor (RFC 6238, via otplib). Each actor enrols once: a secret is generated,
  * shown as an otpauth:// URI and QR code, and becomes active when the actor proves one code.
  * A code is accepted once (otplib's afterTimeStep refuses the same or an earlier time step),
- * and 5 failures in 5 minutes lock the actor out for 5 minutes.
+ * and 5 wrong codes in 5 minutes lock the actor out for 5 minutes (a spent one is refused
+ * without counting: see check()).
  */
 import type { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
@@ -22,6 +23,8 @@ const qrcode = () => import('qrcode');
 const FILE = 'otp.json';
 const MAX_FAILURES = 5;
 const WINDOW_SECONDS = 300;
+/** RFC 6238's time step, otplib's default: a new code every 30 s. */
+const STEP_SECONDS = 30;
 /** Accept the previous and next 30 s step too: phones and servers drift. */
 const TOLERANCE_SECONDS = 30;
 
@@ -165,6 +168,16 @@ export class OtpGuard {
       await failures.delete(actor.key);
       return;
     }
+    // A code already spent is refused, but it is no guess: it does not count toward the lockout,
+    // so someone acting twice within one 30 s step is told to wait, not locked out.
+    const wait = await secondsUntilNextCode(entry, code);
+    if (wait !== undefined) {
+      throw new HyperionError(
+        'otp-invalid',
+        `this one-time code was already used (each code works once); the next one comes in about ${wait} s`,
+        { extra: { reason: 'replayed', retryAfterSeconds: wait } },
+      );
+    }
     try {
       await failures.consume(actor.key);
     } catch (rejection) {
@@ -174,6 +187,21 @@ export class OtpGuard {
     }
     throw new HyperionError('otp-invalid', 'the one-time code is wrong, expired or was already used');
   }
+}
+
+/**
+ * When `code` is a valid code of a time step already spent (the last accepted one, or one before
+ * it within the tolerance), the seconds until the step after the last accepted one begins.
+ */
+async function secondsUntilNextCode(entry: Entry, code: string): Promise<number | undefined> {
+  if (entry.lastTimeStep === undefined || !/^\d{6}$/.test(code)) return undefined;
+  const { verify } = await otplib();
+  const spent = await verify({ secret: entry.secret, token: code, epochTolerance: TOLERANCE_SECONDS }).catch(
+    () => ({ valid: false as const }),
+  );
+  if (!spent.valid || !('timeStep' in spent) || spent.timeStep > entry.lastTimeStep) return undefined;
+  const nextStepAt = (entry.lastTimeStep + 1) * STEP_SECONDS;
+  return Math.max(1, Math.ceil(nextStepAt - Date.now() / 1000));
 }
 
 function locked(state: RateLimiterRes): HyperionError {

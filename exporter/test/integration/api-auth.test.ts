@@ -93,6 +93,22 @@ describe('control API security', () => {
     assert.ok(listed.body.items.some((t) => t.name === 'x3'));
     assert.ok(!listed.body.items.some((t) => t.name === 'x4'), 'the replayed request changed nothing');
 
+    // Acting again within the same 30 s step is a mistake, not a guess: said so, never locked.
+    for (let i = 0; i < 6; i += 1) {
+      const again = await api.admin.call<{ reason: string; detail: string }>('post', '/tokens', {
+        body: { name: 'x4', role: 'viewer' },
+        otp: code,
+      });
+      assert.equal(again.status, 403, `replay ${i + 1}: ${again.text}`);
+      assert.equal(again.body.reason, 'replayed');
+      assert.match(again.body.detail, /already used .*the next one comes in about \d+ s/);
+    }
+    const next = await api.admin.call('post', '/tokens', {
+      body: { name: 'x4', role: 'viewer' },
+      otp: await adminOtp.next(),
+    });
+    assert.equal(next.status, 201, `the next code still works: ${next.text}`);
+
     const audit = api.auditLines().filter((l) => l.action === 'token.create' && l.actor === 'test-admin');
     const okLine = audit.find((l) => l.result === 'ok')!;
     assert.equal(okLine.otpUsed, true);

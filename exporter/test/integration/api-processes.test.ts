@@ -169,7 +169,12 @@ describe('processes through the control API', () => {
       body: { signal: 'TERM' },
       otp: code,
     });
-    assert.equal((replay.body as { type: string }).type, `${PROBLEM}otp-invalid`);
+    const spent = replay.body as { type: string; reason: string; retryAfterSeconds: number };
+    assert.equal(spent.type, `${PROBLEM}otp-invalid`);
+    assert.equal(replay.status, 403);
+    assert.equal(spent.reason, 'replayed', 'told apart from a wrong code');
+    assert.ok(spent.retryAfterSeconds >= 1 && spent.retryAfterSeconds <= 60, `${spent.retryAfterSeconds} s`);
+    assert.equal(replay.headers.get('retry-after'), String(spent.retryAfterSeconds));
     assert.ok(alive(other.pid!), 'a replayed code changes nothing');
 
     const wrong = await auth.wrong();
@@ -181,8 +186,8 @@ describe('processes through the control API', () => {
       });
       statuses.push(res.status);
     }
-    // The replay above was the first failure of this window, so the fifth wrong code locks.
-    assert.deepEqual(statuses, [403, 403, 403, 403, 429, 429]);
+    // A spent code is no guess (the replay above did not count): the sixth wrong code locks.
+    assert.deepEqual(statuses, [403, 403, 403, 403, 403, 429]);
     assert.ok(alive(other.pid!));
 
     const lines = api

@@ -69,7 +69,12 @@ export function ApiProvider({ children, fetch = grafanaFetch, route, xhr }: Prop
     <ApiContext.Provider value={client}>
       {children}
       {pending && (
-        <OtpPrompt action={pending.request.action} onSubmit={answer} onCancel={() => answer(null)} />
+        <OtpPrompt
+          action={pending.request.action}
+          {...(pending.request.hint === undefined ? {} : { hint: pending.request.hint })}
+          onSubmit={answer}
+          onCancel={() => answer(null)}
+        />
       )}
     </ApiContext.Provider>
   );

@@ -1,16 +1,18 @@
 /** The one-time code dialog: six digits from the user's authenticator app, nothing else. */
-import { Button, Field, Input, Modal } from '@grafana/ui';
+import { Alert, Button, Field, Input, Modal } from '@grafana/ui';
 import React, { useState } from 'react';
 
 interface Props {
   action: string;
+  /** Why the code is asked for again, shown above the field. */
+  hint?: string;
   onSubmit(code: string): void;
   onCancel(): void;
 }
 
 const CODE = /^\d{6}$/;
 
-export function OtpPrompt({ action, onSubmit, onCancel }: Props) {
+export function OtpPrompt({ action, hint, onSubmit, onCancel }: Props) {
   const [code, setCode] = useState('');
   const [touched, setTouched] = useState(false);
   const valid = CODE.test(code);
@@ -25,6 +27,11 @@ export function OtpPrompt({ action, onSubmit, onCancel }: Props) {
         <p>
           <strong>{action}</strong> needs a second factor. Enter the current code from your authenticator app.
         </p>
+        {hint && (
+          <Alert severity="warning" title="Code already used" data-testid="otp-hint">
+            {hint}
+          </Alert>
+        )}
         <Field
           label="Code"
           invalid={touched && !valid}

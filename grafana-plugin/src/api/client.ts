@@ -6,6 +6,8 @@
  * The second factor is handled here once for every page: an action the exporter refuses with
  * `otp-required` opens the code prompt and is retried ONCE with the code. A second refusal is
  * final and shown as it is: retrying again would spend more codes and walk into the lockout.
+ * The one exception is a code already spent on an earlier action (the exporter says so, and does
+ * not count it toward the lockout): the prompt asks for the next code, a few times at most.
  */
 import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -37,7 +39,12 @@ export type FetchFn = <T>(options: BackendSrvRequest) => Observable<FetchRespons
 export interface CodeRequest {
   /** What the code is for, in words ("Send KILL to process 4242"). */
   action: string;
+  /** Why a code is asked for again (the last one was already spent). */
+  hint?: string;
 }
+
+/** How many codes one action asks for when each entered code turns out to be spent already. */
+const MAX_CODE_ASKS = 3;
 
 /** Asks the person for a one-time code; resolves null when they cancel. */
 export type CodePrompt = (request: CodeRequest) => Promise<string | null>;
@@ -155,13 +162,9 @@ export class HyperionClient {
     } catch (error) {
       const failure = toApiError(error);
       if (failure.kind !== 'otp-required') throw failure;
-      const code = await this.askCode(options.action ?? `${options.method ?? 'GET'} ${path}`);
-      // Exactly one retry: whatever it answers is the answer.
-      try {
-        return await this.once<T>(path, { ...options, headers: { ...options.headers, [OTP_HEADER]: code } });
-      } catch (retryError) {
-        throw toApiError(retryError);
-      }
+      return this.withCode(options.action ?? `${options.method ?? 'GET'} ${path}`, (code) =>
+        this.once<T>(path, { ...options, headers: { ...options.headers, [OTP_HEADER]: code } }),
+      );
     }
   }
 
@@ -174,24 +177,45 @@ export class HyperionClient {
     const action = options.action ?? `Upload to ${path}`;
     const me = await this.whoami();
     const needsCode = me.otp.policy === 'required' || (me.otp.policy === 'optional' && me.otp.confirmed);
-    let headers = { ...options.headers };
-    if (needsCode) headers = { ...headers, [OTP_HEADER]: await this.askCode(action, me) };
+    const send = (code?: string) =>
+      this.xhrUpload<T>(path, file, {
+        ...options,
+        headers: code === undefined ? { ...options.headers } : { ...options.headers, [OTP_HEADER]: code },
+      });
+    if (needsCode) return this.withCode(action, send, me);
     try {
-      return await this.xhrUpload<T>(path, file, { ...options, headers });
+      return await send();
     } catch (error) {
       const failure = toApiError(error);
-      if (failure.kind !== 'otp-required' || needsCode) throw failure;
-      // The policy changed since whoami was cached: ask once, retry once.
-      const code = await this.askCode(action);
-      return this.xhrUpload<T>(path, file, { ...options, headers: { ...headers, [OTP_HEADER]: code } }).catch(
-        (e: unknown) => {
-          throw toApiError(e);
-        },
-      );
+      if (failure.kind !== 'otp-required') throw failure;
+      // The policy changed since whoami was cached: ask, and retry with the code.
+      return this.withCode(action, send);
     }
   }
 
-  private async askCode(action: string, known?: WhoAmI): Promise<string> {
+  /**
+   * Runs `attempt` with a code from the prompt: once, whatever it answers — unless the code
+   * was already spent, when the prompt asks for the next one (MAX_CODE_ASKS codes at most).
+   */
+  private async withCode<T>(
+    action: string,
+    attempt: (code: string) => Promise<T>,
+    known?: WhoAmI,
+  ): Promise<T> {
+    let hint: string | undefined;
+    for (let asked = 1; ; asked += 1) {
+      const code = await this.askCode(action, known, hint);
+      try {
+        return await attempt(code);
+      } catch (error) {
+        const refused = toApiError(error);
+        if (!refused.codeAlreadySpent || asked >= MAX_CODE_ASKS) throw refused;
+        hint = refused.message;
+      }
+    }
+  }
+
+  private async askCode(action: string, known?: WhoAmI, hint?: string): Promise<string> {
     const me = known ?? (await this.whoami(true));
     if (!me.otp.confirmed) {
       throw new ApiError(
@@ -200,7 +224,7 @@ export class HyperionClient {
         `This action needs a second factor, and ${me.actor} has not enrolled one yet. Open “Second factor” in the Hyperion menu to set it up.`,
       );
     }
-    const code = await this.deps.prompt({ action });
+    const code = await this.deps.prompt(hint === undefined ? { action } : { action, hint });
     if (code === null)
       throw new ApiError('cancelled', 0, 'Cancelled: no code was entered, nothing was changed.');
     return code;

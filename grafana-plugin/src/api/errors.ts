@@ -59,7 +59,15 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** Seconds until a locked-out actor may try again (429). */
+  /**
+   * The one-time code was right but already spent on an earlier action (each works once): the
+   * exporter does not count that toward the lockout, so asking for the next code is safe.
+   */
+  get codeAlreadySpent(): boolean {
+    return this.kind === 'otp-invalid' && this.problem?.reason === 'replayed';
+  }
+
+  /** Seconds until a locked-out actor may try again (429), or until the next code (a spent one). */
   get retryAfterSeconds(): number | undefined {
     const value = this.problem?.retryAfterSeconds;
     return typeof value === 'number' ? value : undefined;
@@ -86,6 +94,13 @@ function messageOf(kind: ErrorKind, status: number, problem: Problem | undefined
     case 'role':
       return `Not allowed: ${detail ?? 'your role cannot do this'}.`;
     case 'otp-invalid':
+      if (problem?.reason === 'replayed') {
+        const wait =
+          problem.retryAfterSeconds === undefined
+            ? ''
+            : ` (it comes in about ${problem.retryAfterSeconds} s)`;
+        return `That code was already used for an earlier action: each code works once. Nothing was changed; enter the next code from your authenticator${wait}.`;
+      }
       return 'The one-time code was wrong, expired or already used. Nothing was changed; try again with the next code from your authenticator.';
     case 'rate-limited':
       return `Too many wrong codes: locked out for ${problem?.retryAfterSeconds ?? 'a few'} seconds. ${detail ?? ''}`.trim();

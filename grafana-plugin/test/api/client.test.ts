@@ -145,6 +145,48 @@ describe('second factor', () => {
     expect(backend.callsTo('POST', '/x')).toHaveLength(2);
   });
 
+  it('asks for the next code when the one entered was already spent, a few times at most', async () => {
+    const hints: (string | undefined)[] = [];
+    const codes = ['111111', '222222', '333333'];
+    const backend = fakeBackend();
+    backend.on('GET', '/auth/whoami', { body: ENROLLED });
+    const api = new HyperionClient({
+      fetch: backend.fetch,
+      route: 'operator',
+      prompt: async (request) => {
+        hints.push(request.hint);
+        return codes[hints.length - 1] ?? null;
+      },
+    });
+    const spent = problem('otp-invalid', 403, 'this one-time code was already used', {
+      reason: 'replayed',
+      retryAfterSeconds: 12,
+    });
+    // The first code was spent, the second is right.
+    backend.on('POST', '/x', (call) =>
+      call.headers['X-Hyperion-OTP'] === '222222'
+        ? { body: { done: true } }
+        : call.headers['X-Hyperion-OTP']
+          ? spent
+          : problem('otp-required', 403, 'needs a code'),
+    );
+    expect(await api.send('POST', '/x', {}, 'Do X')).toEqual({ done: true });
+    expect(hints).toHaveLength(2);
+    expect(hints[0]).toBeUndefined();
+    expect(hints[1]).toMatch(/already used for an earlier action.*about 12 s/);
+
+    // Spent every time: the third refusal is final, and no fourth code is asked for.
+    hints.length = 0;
+    backend.on('POST', '/y', (call) =>
+      call.headers['X-Hyperion-OTP'] ? spent : problem('otp-required', 403, 'needs a code'),
+    );
+    const error = await failure(api.send('POST', '/y', {}, 'Do Y'));
+    expect(error.kind).toBe('otp-invalid');
+    expect(error.codeAlreadySpent).toBe(true);
+    expect(hints).toHaveLength(3);
+    expect(backend.callsTo('POST', '/y')).toHaveLength(4);
+  });
+
   it('sends nothing more when the prompt is cancelled', async () => {
     const { api, backend } = client(async () => null);
     backend.on('POST', '/x', problem('otp-required', 403, 'needs a code'));

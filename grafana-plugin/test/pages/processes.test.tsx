@@ -146,6 +146,40 @@ describe('Processes page', () => {
     expect(backend.callsTo('POST', `${PATH}/42/signal`)).toHaveLength(2);
   });
 
+  it('asks again, saying why, when the code was already spent on the previous action', async () => {
+    const user = userEvent.setup();
+    const backend = setup();
+    backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });
+    backend.on('POST', `${PATH}/42/signal`, (call) =>
+      call.headers['X-Hyperion-OTP'] === '135790'
+        ? { body: { pid: 42, signal: 'TERM' } }
+        : call.headers['X-Hyperion-OTP']
+          ? problem('otp-invalid', 403, 'this one-time code was already used', {
+              reason: 'replayed',
+              retryAfterSeconds: 9,
+            })
+          : problem('otp-required', 403, 'needs a code'),
+    );
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    await user.click(
+      within(await screen.findByTestId('process-42')).getByRole('button', { name: /signal/i }),
+    );
+    await user.click(await screen.findByRole('button', { name: 'Send TERM' }));
+    const first = await screen.findByTestId('otp-prompt');
+    expect(within(first).queryByTestId('otp-hint')).toBeNull();
+    await user.type(within(first).getByPlaceholderText('123456'), '246810');
+    await user.click(within(first).getByRole('button', { name: 'Confirm' }));
+    const hint = await screen.findByTestId('otp-hint');
+    expect(hint).toHaveTextContent('already used for an earlier action');
+    expect(hint).toHaveTextContent('about 9 s');
+    const again = screen.getByTestId('otp-prompt');
+    expect(within(again).getByPlaceholderText('123456')).toHaveValue('');
+    await user.type(within(again).getByPlaceholderText('123456'), '135790');
+    await user.click(within(again).getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByTestId('action-success')).toHaveTextContent('Sent TERM to sleep (42)');
+    expect(backend.callsTo('POST', `${PATH}/42/signal`)).toHaveLength(3);
+  });
+
   it('explains a role refusal of a negative nice value', async () => {
     const user = userEvent.setup();
     const backend = setup();
