@@ -43,6 +43,11 @@ function serve(options: ExporterOptions, config: Config): void {
     : http.createServer(handler);
   // Slow or stalled clients must not hold sockets forever.
   server.headersTimeout = 15_000;
+  // The client closes idle connections, not the server (Node's default closes them after 5 s):
+  // a server closing one just as the client reuses it fails that request, and Grafana's proxy
+  // (idle connections kept 90 s) retries only idempotent ones — an action would fail with a 502.
+  // Prometheus keeps its scrape connection across intervals the same way.
+  server.keepAliveTimeout = 95_000;
   server.requestTimeout = (config.api.requestTimeoutSeconds + 30) * 1000;
 
   const { host: bindHost, port } = parseListenAddress(options.listenAddress);

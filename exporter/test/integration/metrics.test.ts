@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { EXPORTER_DIR, startExporter, type RunningExporter } from '../support/exporter.js';
 import { parseExposition, select, valueOf, type ParsedSample } from '../support/exposition.js';
@@ -210,6 +212,36 @@ describe('a live exporter', { timeout: 90_000 }, () => {
     assert.equal(res.status, 200);
     assert.match(res.contentType, /^text\/html/);
     assert.match(res.text, /<a href="\/metrics">/);
+  });
+
+  it("keeps an idle connection longer than Grafana's proxy does, so the client is the one to close it", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; keepAlive: string; reused: boolean }>((resolve, reject) => {
+        const req = http.get(`${exporter.url}/`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              keepAlive: String(res.headers['keep-alive']),
+              reused: req.reusedSocket,
+            }),
+          );
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      assert.equal(first.status, 200);
+      // Grafana keeps idle connections 90 s ([dataproxy] idle_conn_timeout_seconds).
+      assert.ok(Number(/timeout=(\d+)/.exec(first.keepAlive)?.[1]) > 90, `Keep-Alive: ${first.keepAlive}`);
+      await delay(6000); // past Node's default of 5 s
+      const second = await get();
+      assert.equal(second.status, 200);
+      assert.equal(second.reused, true, 'the connection was still open');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('answers an unknown path with 404 and a problem document', async () => {
