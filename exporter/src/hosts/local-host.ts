@@ -104,16 +104,19 @@ function readSmallFileSync(path: string, shortReadIsLast = 0): string {
 function readFileHeadSync(path: string, maxBytes: number): string {
   const fd = fs.openSync(path, 'r');
   try {
-    return readHead(fd, maxBytes);
+    return readHead(fd, maxBytes, null); // a fresh handle is at 0: read(2) works where pread cannot
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** pread(2) at offset 0: procfs regenerates the text of a file on every read from its start. */
-function readHead(fd: number, maxBytes: number): string {
+/**
+ * pread(2) at offset 0 (procfs regenerates the text of a file on every read from its start), or
+ * read(2) from where the handle is when position is null.
+ */
+function readHead(fd: number, maxBytes: number, position: 0 | null = 0): string {
   const buffer = maxBytes <= scratch.length ? scratch : Buffer.allocUnsafe(maxBytes);
-  const n = fs.readSync(fd, buffer, 0, maxBytes, 0);
+  const n = fs.readSync(fd, buffer, 0, maxBytes, position);
   return buffer.toString('utf8', 0, n);
 }
 
@@ -220,7 +223,7 @@ class KeptFileHandles {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ESPIPE') throw error;
       this.unkeepable.add(path);
-      return readSmallFileSync(path);
+      return maxBytes === undefined ? readSmallFileSync(path) : readFileHeadSync(path, maxBytes);
     } finally {
       if (keep) this.handles.set(path, { fd, readAt: now });
       else fs.closeSync(fd);

@@ -4,7 +4,10 @@
  * text stays whole and current, and /proc/self is never kept.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { LocalHost } from '../../../src/hosts/local-host.js';
 
@@ -68,5 +71,31 @@ describe('kept procfs handles', () => {
     const unkept = new LocalHost({}, 'local', { keptFiles: { max: 0 } });
     await unkept.readFile('/proc/stat');
     assert.equal(openFds(), before);
+  });
+
+  it('reads a file that refuses pread the ordinary way, heads as heads', async () => {
+    // A FIFO as a "procfs" file: pread(2) on it fails with ESPIPE, as on any pipe.
+    const procfs = mkdtempSync(path.join(os.tmpdir(), 'hyperion-fifo-proc-'));
+    const fifo = path.join(procfs, 'loadavg');
+    execFileSync('mkfifo', [fifo]);
+    const line = '0.50 0.40 0.30 1/100 1234\n';
+    // One writer per open of the FIFO by the reader; a reader that leaves early is no signal.
+    const writer = spawn(
+      'sh',
+      ['-c', `trap '' PIPE; while :; do printf '${line.trim()}\\n' >"$1" || :; done`, 'sh', fifo],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      const host = new LocalHost({ procfs, sysfs: '/sys', rootfs: '/' });
+      const heads = await host.readFileHeads([fifo], 4);
+      assert.deepEqual(heads.get(fifo), { ok: true, text: '0.50' });
+      // A pipe holds whatever the writer wrote since (and the rest of the line the head left).
+      assert.ok((await host.readFile(fifo)).includes(line));
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(procfs, { recursive: true, force: true });
+    }
   });
 });
