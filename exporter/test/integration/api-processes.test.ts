@@ -29,7 +29,7 @@ interface Page {
 }
 
 const children: ChildProcess[] = [];
-function sleeper(seconds = 300): ChildProcess {
+function sleeper(seconds: number | string = 300): ChildProcess {
   const child = spawn('sleep', [String(seconds)], { stdio: 'ignore' });
   children.push(child);
   return child;
@@ -74,11 +74,13 @@ describe('processes through the control API', () => {
   });
 
   it('sorts and filters on the server', async () => {
-    const a = sleeper(302);
-    const b = sleeper(302);
+    // A duration no other process on the machine has (another test run may be sleeping 302 s).
+    const seconds = `302.${process.pid}`;
+    const a = sleeper(seconds);
+    const b = sleeper(seconds);
     const desc = await api.viewer.call<Page>(
       'get',
-      '/hosts/local/processes?search=sleep%20302&sort=pid&order=desc',
+      `/hosts/local/processes?search=${encodeURIComponent(`sleep ${seconds}`)}&sort=pid&order=desc`,
     );
     assert.deepEqual(
       desc.body.items.map((p) => p.pid),
