@@ -1,7 +1,7 @@
 /**
  * The TOTP second factor (RFC 6238, via otplib). Each actor enrols once: a secret is generated,
  * shown as an otpauth:// URI and QR code, and becomes active when the actor proves one code.
- * A code is accepted once (otplib's afterTimeStep refuses the same or an earlier time step),
+ * A code is accepted once: only a code of a later time step than the last accepted one passes,
  * and 5 wrong codes in 5 minutes lock the actor out for 5 minutes (a spent one is refused
  * without counting: see check()).
  */
@@ -155,23 +155,21 @@ export class OtpGuard {
     if (state && state.consumedPoints > MAX_FAILURES) throw locked(state);
     const { verify } = await otplib();
     const result = /^\d{6}$/.test(code)
-      ? await verify({
-          secret: entry.secret,
-          token: code,
-          epochTolerance: TOLERANCE_SECONDS,
-          ...(entry.lastTimeStep === undefined ? {} : { afterTimeStep: entry.lastTimeStep }),
-        }).catch(() => ({ valid: false as const }))
+      ? await verify({ secret: entry.secret, token: code, epochTolerance: TOLERANCE_SECONDS }).catch(() => ({
+          valid: false as const,
+        }))
       : { valid: false as const };
     // The default strategy is TOTP, whose results carry the matched time step (HOTP's do not).
-    if (result.valid && 'timeStep' in result) {
-      entry.lastTimeStep = result.timeStep;
+    const step = result.valid && 'timeStep' in result ? result.timeStep : undefined;
+    if (step !== undefined && (entry.lastTimeStep === undefined || step > entry.lastTimeStep)) {
+      entry.lastTimeStep = step;
       await failures.delete(actor.key);
       return;
     }
-    // A code already spent is refused, but it is no guess: it does not count toward the lockout,
-    // so someone acting twice within one 30 s step is told to wait, not locked out.
-    const wait = await secondsUntilNextCode(entry, code);
-    if (wait !== undefined) {
+    // A valid code of a step already spent is refused, but it is no guess: it does not count
+    // toward the lockout, so someone acting twice within one 30 s step is told to wait.
+    if (step !== undefined && entry.lastTimeStep !== undefined) {
+      const wait = secondsUntilStepAfter(entry.lastTimeStep);
       throw new HyperionError(
         'otp-invalid',
         `this one-time code was already used (each code works once); the next one comes in about ${wait} s`,
@@ -189,19 +187,9 @@ export class OtpGuard {
   }
 }
 
-/**
- * When `code` is a valid code of a time step already spent (the last accepted one, or one before
- * it within the tolerance), the seconds until the step after the last accepted one begins.
- */
-async function secondsUntilNextCode(entry: Entry, code: string): Promise<number | undefined> {
-  if (entry.lastTimeStep === undefined || !/^\d{6}$/.test(code)) return undefined;
-  const { verify } = await otplib();
-  const spent = await verify({ secret: entry.secret, token: code, epochTolerance: TOLERANCE_SECONDS }).catch(
-    () => ({ valid: false as const }),
-  );
-  if (!spent.valid || !('timeStep' in spent) || spent.timeStep > entry.lastTimeStep) return undefined;
-  const nextStepAt = (entry.lastTimeStep + 1) * STEP_SECONDS;
-  return Math.max(1, Math.ceil(nextStepAt - Date.now() / 1000));
+/** Seconds until the time step after `step` begins: when the next code can be accepted. */
+function secondsUntilStepAfter(step: number): number {
+  return Math.max(1, Math.ceil((step + 1) * STEP_SECONDS - Date.now() / 1000));
 }
 
 function locked(state: RateLimiterRes): HyperionError {
