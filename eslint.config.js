@@ -31,6 +31,8 @@ export default tseslint.config(
     // The one place allowed to spawn processes and touch the file system of the host directly.
     files: [
       'exporter/src/hosts/local-host.ts',
+      // …and the file agent's launcher, which starts the agent program on this machine.
+      'exporter/src/hosts/agent/launch.ts',
       'exporter/test/**',
       'exporter/bench/**',
       'alerting/test/**',

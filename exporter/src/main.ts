@@ -14,6 +14,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import { createProgram, exporterOptions, parseListenAddress, type ExporterOptions } from './cli/flags.js';
+import { otpCommand } from './cli/otp-command.js';
 import { tokenCommand } from './cli/token-command.js';
 import { ALL_COLLECTORS } from './collectors/index.js';
 import { loadConfig } from './config/load.js';
@@ -85,6 +86,7 @@ const program = createProgram(ALL_COLLECTORS);
 // Options after "token" belong to it (its own --storage.path), not to the server flags.
 program.enablePositionalOptions();
 program.addCommand(tokenCommand());
+program.addCommand(otpCommand());
 program.action(() => {
   try {
     const options = exporterOptions(program, ALL_COLLECTORS);

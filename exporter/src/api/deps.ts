@@ -5,10 +5,11 @@ import type { FirewallService } from '../managers/firewall/service.js';
 import type { Inventory } from '../hosts/inventory.js';
 import type { JobManager } from '../managers/jobs/manager.js';
 import type { AuditLog } from '../security/audit.js';
-import type { OtpGuard } from '../security/otp.js';
+import type { SecondFactor } from '../security/second-factor.js';
 import type { TokenStore } from '../security/tokens.js';
 import type { HostRegistry } from './hosts.js';
 import type { Managers } from './managers.js';
+import type { RequestAuthenticator } from './authenticate.js';
 
 /** Everything the control API needs, built once in main.ts (and by tests). */
 export interface ApiDeps {
@@ -18,7 +19,9 @@ export interface ApiDeps {
   hosts: HostRegistry;
   managers: Managers;
   tokens: TokenStore;
-  otp: OtpGuard;
+  /** Bearer tokens of the API and /probe; requests without one are counted, never audited. */
+  authenticator: RequestAuthenticator;
+  secondFactor: SecondFactor;
   audit: AuditLog;
   /** Per-host firewall managers and their periodic reconciliation. */
   firewall: FirewallService;

@@ -1,9 +1,12 @@
 /**
  * The one path every control-API request takes:
- *   token → actor → role → second factor present? → body → validation → host → code verified
- *   → handler → audit record (mutating routes, allowed or refused, on disk) → answer.
- * The order is deliberate: a request without a code is refused before its body is read, and a
- * code is spent only on a request that is otherwise valid.
+ *   token → actor → route role → body → validation → host → authorize (every refusal that
+ *   depends on who asks and on what) → second factor (elevation, or a code verified and spent)
+ *   → handler → audit record (on disk) → answer.
+ * The order is deliberate: a one-time code is verified only once nothing else can refuse the
+ * request, so a refused request never spends one; and the audit record is durable before the
+ * answer leaves. Requests without a valid token stop at the first step and are never audited
+ * (authenticate.ts counts them instead).
  */
 import { performance } from 'node:perf_hooks';
 import express, { type Request, type RequestHandler, type Response } from 'express';
@@ -12,23 +15,15 @@ import type { Actor } from '../security/actor.js';
 import { resolveActor } from '../security/actor.js';
 import type { AuditResult } from '../security/audit.js';
 import { hasRole, type Role } from '../security/roles.js';
+import type { FactorUse } from '../security/second-factor.js';
 import { sendProblem } from '../server/problem.js';
 import { HyperionError, errorMessage, isHyperionError } from '../util/errors.js';
 import type { ApiDeps } from './deps.js';
 import type { ApiMetrics } from './metrics.js';
 import { wildcardParams, type Route } from './route.js';
+import { redactSecrets } from './secret.js';
 
 export const OTP_HEADER = 'x-hyperion-otp';
-
-function authenticate(deps: ApiDeps, req: Request) {
-  const header = req.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match)
-    throw new HyperionError('unauthenticated', 'send an API token as "Authorization: Bearer <token>"');
-  const token = deps.tokens.verify(match[1]!);
-  if (!token) throw new HyperionError('unauthenticated', 'the API token is unknown or revoked');
-  return token;
-}
 
 /** A route that declares no query or params takes none: unknown parameters are refused, not ignored. */
 const NOTHING = z.object({}).strict();
@@ -43,13 +38,6 @@ function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, location:
 
 function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
-
-function redact(body: unknown, fields: string[]): unknown {
-  if (fields.length === 0 || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  for (const f of fields) if (f in copy) copy[f] = '[redacted]';
-  return copy;
 }
 
 function withTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
@@ -79,24 +67,29 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
   return async (req, res) => {
     const started = performance.now();
     let actor: Actor | undefined;
-    let otpUsed = false;
+    let factor: FactorUse | null = null;
+    let auditAction: string | undefined = route.action;
     let auditTarget: string | null = null;
+    let hostName: string | null = null;
     let args: unknown = null;
     let status = 200;
 
     const audit = (result: AuditResult, error: string | null) => {
-      if (!route.mutating) return;
+      // Without an actor there is nobody to hold to account: such requests are only counted.
+      if (auditAction === undefined || actor === undefined) return;
       deps.audit.append({
         time: new Date().toISOString(),
-        actor: actor?.name ?? null,
-        tokenName: actor?.tokenName ?? null,
-        role: actor?.role ?? null,
-        viaGrafana: actor?.viaGrafana ?? false,
-        host: typeof req.params.host === 'string' ? req.params.host : null,
-        action: route.action!,
+        actor: actor.name,
+        actorKey: actor.key,
+        tokenName: actor.tokenName,
+        role: actor.role,
+        viaGrafana: actor.viaGrafana,
+        host: hostName,
+        action: auditAction,
         target: auditTarget,
         args,
-        otpUsed,
+        otpUsed: factor !== null,
+        secondFactor: factor,
         result,
         status,
         error,
@@ -106,7 +99,7 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
     };
 
     try {
-      const token = authenticate(deps, req);
+      const token = deps.authenticator.token(req, 'api');
       const who = resolveActor(token, req.headers);
       actor = who;
       if (!hasRole(who.role, route.role)) {
@@ -115,10 +108,6 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
           `${route.action ?? route.path} needs the ${route.role} role; ${who.name} is ${who.role}`,
         );
       }
-      const code = req.headers[OTP_HEADER];
-      const otpNeeded = route.otp && deps.otp.required(who);
-      if (otpNeeded && (typeof code !== 'string' || code === '')) await deps.otp.verifyCall(who, undefined);
-
       // A raw body stays in the request stream, unread, for the handler.
       if (hasBody(req) && !route.rawBody) {
         if (!route.body) throw new HyperionError('bad-request', 'this request takes no body');
@@ -133,21 +122,17 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
       const params = validate(route.params, wildcardParams(route, req.params), 'params');
       const query = validate(route.query, req.query, 'query');
       const body = route.body ? validate(route.body, req.body, 'body') : undefined;
+      auditAction ??= route.auditedRead(query);
       args = {
-        ...(params as object),
-        ...(query as object),
-        ...(route.body ? { body: redact(body, route.redact) } : {}),
+        ...(redactSecrets(route.params, params) as object),
+        ...(redactSecrets(route.query, query) as object),
+        ...(route.body ? { body: redactSecrets(route.body, body) } : {}),
       };
       const p = params as { host?: string; pid?: number; name?: string };
+      hostName = p.host ?? null;
       auditTarget = p.pid !== undefined ? String(p.pid) : (p.name ?? null);
       const host = deps.hosts.get(p.host ?? 'local');
-
-      if (otpNeeded) {
-        await deps.otp.verifyCall(who, code as string);
-        otpUsed = true;
-      }
-
-      const run = route.run({
+      const base = {
         params,
         query,
         body,
@@ -155,14 +140,27 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
         host,
         req,
         res,
-        requireRole(role: Role, why: string) {
-          if (!hasRole(who.role, role))
-            throw new HyperionError('role', `${why}: needs the ${role} role; ${who.name} is ${who.role}`);
-        },
         setAuditTarget(target: string) {
           auditTarget = target;
         },
-      });
+      };
+      const plan = await withTimeout(
+        route.authorize({
+          ...base,
+          requireRole(role: Role, why: string) {
+            if (!hasRole(who.role, role))
+              throw new HyperionError('role', `${why}: needs the ${role} role; ${who.name} is ${who.role}`);
+          },
+        }),
+        deps.config.api.requestTimeoutSeconds,
+      );
+
+      if (route.otp && deps.secondFactor.required(who)) {
+        const code = req.headers[OTP_HEADER];
+        factor = await deps.secondFactor.verify(who, typeof code === 'string' ? code : undefined);
+      }
+
+      const run = route.run({ ...base, plan });
       // A streamed body lasts as long as the client takes to send it; its handler bounds it.
       const result = await (route.rawBody ? run : withTimeout(run, deps.config.api.requestTimeoutSeconds));
       status = result?.status ?? 200;

@@ -3,6 +3,13 @@
  * The pipeline (pipeline.ts) applies authentication, roles, the second factor, validation and
  * the audit log to every route the same way, and openapi.ts documents them from the same
  * schemas — so a route cannot be added without its protection or its documentation.
+ *
+ * A route's work comes in two phases, so that a one-time code is never spent on a request that
+ * would be refused: `authorize` makes every check that depends on who asks and on what (roles
+ * beyond the route's own, admin-only targets, protected units, anti-lockout…) and returns what
+ * the handler needs; only then is the second factor verified, and only then does `handler` act.
+ * The handler's context has no requireRole: a role check after the code was spent cannot be
+ * written.
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
@@ -12,25 +19,35 @@ import type { Role } from '../security/roles.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export interface RouteContext<P, Q, B> {
+export interface RequestContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
   actor: Actor;
   /** The host named by the `{host}` path parameter (routes without one get the local host). */
   host: Host;
-  /** Refuse unless the actor has `role`; `why` is shown to the user. */
-  requireRole(role: Role, why: string): void;
   /** What the audit record names as the target, when the params alone do not say it. */
   setAuditTarget(target: string): void;
   req: Request;
   res: Response;
 }
 
+/** The checking phase: everything that may refuse the request before its code is verified. */
+export interface AuthorizeContext<P, Q, B> extends RequestContext<P, Q, B> {
+  /** Refuse unless the actor has `role`; `why` is shown to the user. */
+  requireRole(role: Role, why: string): void;
+}
+
+/** The acting phase: the checks passed, the second factor (if any) was verified. */
+export interface HandlerContext<P, Q, B, Plan> extends RequestContext<P, Q, B> {
+  /** What authorize() returned. */
+  plan: Plan;
+}
+
 /** A handler's answer: JSON with status 200 (or `status`), or `undefined` when it wrote `res` itself. */
 export type RouteResult = { status?: number; body: unknown } | undefined;
 
-interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, Plan> {
   method: Method;
   /** OpenAPI-style path below /api/v1, e.g. "/hosts/{host}/processes/{pid}". */
   path: string;
@@ -41,12 +58,15 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   /** For mutating routes: the audit action name, e.g. "process.signal". */
   action?: string;
   /**
+   * For reading routes whose answer is itself sensitive (a file's contents): the audit action
+   * name when this query asks for such an answer, so the read is audited like an action.
+   */
+  auditRead?(query: z.infer<Q>): string | undefined;
+  /**
    * Mutating routes need the second factor unless this is false — only for the routes that
-   * establish the second factor itself (enrolment and its confirmation).
+   * establish or drop the second factor itself (enrolment, its confirmation, dropping elevation).
    */
   otp?: boolean;
-  /** Body fields never written to the audit log (codes, secrets). */
-  redact?: string[];
   params?: P;
   query?: Q;
   body?: B;
@@ -60,7 +80,9 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   rawBody?: boolean;
   /** Documentation of the successful answer. */
   response?: z.ZodType;
-  handler(ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<RouteResult>;
+  /** Every refusal that depends on the caller or the target; returns the handler's plan. */
+  authorize?(ctx: AuthorizeContext<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Plan> | Plan;
+  handler(ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, Plan>): Promise<RouteResult>;
 }
 
 export interface Route {
@@ -72,7 +94,6 @@ export interface Route {
   action: string | undefined;
   mutating: boolean;
   otp: boolean;
-  redact: string[];
   params: z.ZodType | undefined;
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
@@ -80,17 +101,25 @@ export interface Route {
   /** Names of the `{name*}` path parameters (see expressPath). */
   wildcards: string[];
   response: z.ZodType | undefined;
-  run(ctx: RouteContext<unknown, unknown, unknown>): Promise<RouteResult>;
+  /** The audit action of a reading request, when it is audited (see RouteSpec.auditRead). */
+  auditedRead(query: unknown): string | undefined;
+  authorize(ctx: AuthorizeContext<unknown, unknown, unknown>): Promise<unknown>;
+  run(ctx: HandlerContext<unknown, unknown, unknown, unknown>): Promise<RouteResult>;
 }
 
 export function defineRoute<
   P extends z.ZodType = z.ZodType<Record<string, never>>,
   Q extends z.ZodType = z.ZodType<Record<string, never>>,
   B extends z.ZodType = z.ZodType<undefined>,
->(spec: RouteSpec<P, Q, B>): Route {
+  Plan = undefined,
+>(spec: RouteSpec<P, Q, B, Plan>): Route {
   const mutating = spec.method !== 'get';
   if (mutating && !spec.action)
     throw new Error(`${spec.method} ${spec.path}: mutating routes need an action name`);
+  if (!mutating && spec.otp !== undefined)
+    throw new Error(`${spec.method} ${spec.path}: reading routes never ask for a second factor`);
+  if (mutating && spec.auditRead)
+    throw new Error(`${spec.method} ${spec.path}: mutating routes are always audited`);
   if (spec.rawBody && spec.body)
     throw new Error(`${spec.method} ${spec.path}: a raw body has no JSON schema`);
   return {
@@ -102,7 +131,6 @@ export function defineRoute<
     action: spec.action,
     mutating,
     otp: mutating && spec.otp !== false,
-    redact: spec.redact ?? [],
     params: spec.params,
     query: spec.query,
     body: spec.body,
@@ -110,8 +138,10 @@ export function defineRoute<
     wildcards: [...spec.path.matchAll(WILDCARD)].map((m) => m[1]!),
     response: spec.response,
     // The pipeline validated params, query and body with exactly these schemas, so the
-    // inferred types hold; the cast only re-attaches them after the route list erased them.
-    run: (ctx) => spec.handler(ctx as RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>),
+    // inferred types hold; the casts only re-attach them after the route list erased them.
+    auditedRead: (query) => spec.auditRead?.(query as z.infer<Q>),
+    authorize: async (ctx) => spec.authorize?.(ctx as AuthorizeContext<z.infer<P>, z.infer<Q>, z.infer<B>>),
+    run: (ctx) => spec.handler(ctx as HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, Plan>),
   };
 }
 

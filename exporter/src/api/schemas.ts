@@ -1,5 +1,6 @@
 /** Schemas shared by many routes, so a host name or a page size means the same everywhere. */
 import { z } from 'zod';
+import { secret } from './secret.js';
 
 export const hostName = z
   .string()
@@ -22,4 +23,4 @@ export const paging = {
   limit: queryInt(1, 10_000).default(100),
 };
 
-export const otpCode = z.string().regex(/^\d{6}$/, 'a one-time code is 6 digits');
+export const otpCode = secret(z.string().regex(/^\d{6}$/, 'a one-time code is 6 digits'));

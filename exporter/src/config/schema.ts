@@ -43,6 +43,32 @@ export const configSchema = z
         otp: z.enum(OTP_POLICIES).default('required'),
         /** Shown in authenticator apps next to the account name. */
         otpIssuer: z.string().min(1).max(64).default('Hyperion'),
+        /**
+         * After a valid code, the same actor on the same token acts without another code for
+         * this long (every action still audited). 0: one code per action.
+         */
+        otpElevationSeconds: z.number().int().min(0).max(3600).default(300),
+        /** How long an enrolment code an admin issued may be used. */
+        enrolmentCodeTtlSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 86_400)
+          .default(3600),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        /** The audit log is rotated when its current file would grow past this size. */
+        maxFileBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(1024 ** 3)
+          .default(16 * 1024 ** 2),
+        /** Files kept, the current one included: at most maxFiles × maxFileBytes on disk. */
+        maxFiles: z.number().int().min(2).max(1000).default(8),
       })
       .strict()
       .prefault({}),

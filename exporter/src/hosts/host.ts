@@ -97,11 +97,50 @@ export interface FileEntry {
   linkTarget?: string;
 }
 
-export interface ReadStreamOptions {
+export interface ReadRange {
   /** First byte to read (inclusive), for HTTP Range requests. */
   start?: number;
   /** Last byte to read (inclusive). */
   end?: number;
+}
+
+/**
+ * File access for the files API, through the host's agents (hosts/agent/). Every call names the
+ * root — its canonical path — that the path must stay inside; paths are absolute on the host.
+ * Whatever the caller checked before, the agent decides again on what it opened: inside the
+ * root, not a secret of the exporter, not on a pseudo file system, of the right type. Its
+ * refusals are AgentRefusal errors, failed system calls errors with an errno `code`.
+ */
+export interface HostFiles {
+  /** The canonical path (every link resolved); it must lie inside the root. */
+  realpath(root: string, path: string): Promise<string>;
+  /** lstat(2) of one entry (a link as a link, with its target). */
+  lstat(root: string, path: string): Promise<FileEntry>;
+  /** stat(2) following links, for what a link inside the root points to. */
+  stat(root: string, path: string): Promise<FileEntry>;
+  /** Every entry of a directory with its lstat data. */
+  list(root: string, path: string): Promise<FileEntry[]>;
+  /** Opens a regular file and streams its bytes; `entry` describes what was opened. */
+  read(
+    root: string,
+    path: string,
+    range?: ReadRange,
+  ): Promise<{ entry: FileEntry; stream: NodeJS.ReadableStream }>;
+  /** Creates a new file (never an existing one); ending the stream syncs and closes it. */
+  create(root: string, path: string, mode: number): Promise<NodeJS.WritableStream>;
+  mkdir(root: string, path: string, options?: { parents?: boolean; mode?: number }): Promise<void>;
+  /** rename(2) of the entry itself; EXDEV across file systems. */
+  rename(fromRoot: string, from: string, toRoot: string, to: string): Promise<void>;
+  /** Copies a file or (recursive) a directory tree to a new name, keeping modes and times. */
+  copy(
+    fromRoot: string,
+    from: string,
+    toRoot: string,
+    to: string,
+    options?: { recursive?: boolean },
+  ): Promise<void>;
+  /** Removes an entry (a link, not its target); a directory's contents only when recursive. */
+  remove(root: string, path: string, options?: { recursive?: boolean }): Promise<void>;
 }
 
 export interface Host {
@@ -146,24 +185,6 @@ export interface Host {
   /** Run a program with an argument vector. Never a shell string (DESIGN.md, idea 5). */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
 
-  // --- Files. Paths are absolute on the host; containment in a root is the caller's job. ---
-
-  /** lstat(2) of one path (a symlink is reported as a symlink, with its target). */
-  lstat(path: string): Promise<FileEntry>;
-  /** Every entry of a directory with its lstat data, in one round trip on remote hosts. */
-  listDirDetailed(path: string): Promise<FileEntry[]>;
-  /** The canonical path with every symlink resolved; rejects (ENOENT) when it does not exist. */
-  realpath(path: string): Promise<string>;
-  createReadStream(path: string, options?: ReadStreamOptions): Promise<NodeJS.ReadableStream>;
-  /** Opens a new file for writing; fails (EEXIST) if it exists, so temp names never clobber. */
-  createWriteStream(path: string, mode?: number): Promise<NodeJS.WritableStream>;
-  /** Writes a small file whole (replacing it), e.g. the text editor's save into a temp file. */
-  writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
-  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
-  /** rename(2): atomic within one file system; rejects with EXDEV across file systems. */
-  rename(from: string, to: string): Promise<void>;
-  /** Copies a file or (recursive) a directory tree, keeping modes and times. */
-  copy(from: string, to: string, options?: { recursive?: boolean }): Promise<void>;
-  /** Removes a file, or a directory (recursively only when asked). */
-  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** The files API's access to this host (see HostFiles). */
+  readonly files: HostFiles;
 }

@@ -15,6 +15,7 @@ import type { HostSummary, RemoteHosts } from '../api/hosts.js';
 import type { DataDir } from '../storage/data-dir.js';
 import { HyperionError, errorMessage } from '../util/errors.js';
 import type { Host } from './host.js';
+import type { SecretPaths } from './agent/launch.js';
 import { SshHost, type Privilege, type SshHostSettings } from './ssh-host.js';
 import type { SshConfig } from './ssh/config.js';
 import type { ConnectionStatus, Credentials } from './ssh/connection.js';
@@ -71,14 +72,18 @@ export interface HostInput {
 
 export type HostChange = Partial<Omit<HostInput, 'name'>>;
 
-/** A host as the API shows it: everything but secrets (there are none here: only file paths). */
+/**
+ * A host as the API shows it. Never a secret; and the paths of the files that hold one (the
+ * private key, its passphrase, the agent's socket) only to admins — to anyone else, only how
+ * the exporter authenticates.
+ */
 export interface HostView {
   name: string;
   kind: 'ssh';
   address: string;
   port: number;
   user: string;
-  auth: AuthSettings;
+  auth: AuthSettings | { type: AuthSettings['type'] };
   privilege: Privilege;
   labels: Record<string, string>;
   approved: boolean;
@@ -100,6 +105,8 @@ export interface InventoryOptions {
   onChange?(name: string): void;
   /** How long fetching a host key may take (connect + key exchange). */
   fetchTimeoutMs?: number;
+  /** What the hosts' file agents must never serve. */
+  secrets?: () => SecretPaths;
 }
 
 function keyView(key: HostKey | null): { type: string; fingerprint: string } | null {
@@ -180,6 +187,7 @@ export class Inventory implements RemoteHosts {
       maxChannels: config.maxChannels,
       commandTimeoutMs: config.commandTimeoutSeconds * 1000,
       sudoCommands: config.sudoCommands,
+      ...(options.secrets ? { secrets: options.secrets } : {}),
     };
     this.entries = options.dir.readJson(INVENTORY_FILE, fileSchema, { version: 1, hosts: [] }).hosts;
     for (const entry of this.entries) {
@@ -205,12 +213,22 @@ export class Inventory implements RemoteHosts {
 
   // --- Queries ------------------------------------------------------------------------------
 
-  views(): HostView[] {
-    return this.entries.map((e) => this.view(e));
+  /** The hosts; `withPaths` only for admins (see HostView). */
+  views(withPaths = false): HostView[] {
+    return this.entries.map((e) => this.view(e, withPaths));
   }
 
-  get(name: string): HostView {
-    return this.view(this.require(name));
+  get(name: string, withPaths = false): HostView {
+    return this.view(this.require(name), withPaths);
+  }
+
+  /** The files the exporter authenticates with: never served by the files API, on any host. */
+  secretFiles(): string[] {
+    return this.entries.flatMap((e) =>
+      e.auth.type === 'key'
+        ? [e.auth.privateKeyFile, ...(e.auth.passphraseFile ? [e.auth.passphraseFile] : [])]
+        : [e.auth.socket],
+    );
   }
 
   /** Approved hosts with their labels: what /api/v1/targets and /probe serve. */
@@ -234,10 +252,26 @@ export class Inventory implements RemoteHosts {
 
   // --- Changes (admin, audited by the API) ------------------------------------------------------
 
-  async add(input: HostInput, actor: string): Promise<HostView> {
+  /** The refusals of an add that need no connection: the name taken, credentials unreadable. */
+  async checkAdd(input: Pick<HostInput, 'name' | 'auth'>): Promise<void> {
     if (this.entry(input.name))
       throw new HyperionError('conflict', `host ${input.name} is already in the inventory`);
     await loadCredentials(input.auth);
+  }
+
+  /** The refusals of a change that need no connection: unknown host, credentials unreadable. */
+  async checkChange(name: string, change: HostChange): Promise<void> {
+    this.require(name);
+    if (change.auth) await loadCredentials(change.auth);
+  }
+
+  /** Refuses an unknown host name. */
+  checkKnown(name: string): void {
+    this.require(name);
+  }
+
+  async add(input: HostInput, actor: string): Promise<HostView> {
+    await this.checkAdd(input);
     const key = await this.fetchKey(input.address, input.port);
     // Checked again: another add of the same name may have finished while the key was fetched.
     if (this.entry(input.name))
@@ -253,16 +287,18 @@ export class Inventory implements RemoteHosts {
     };
     this.entries = [...this.entries, entry];
     this.save();
+    this.options.onChange?.(entry.name);
     this.options.metrics.register(entry.name);
     this.options.log.info(
       { host: entry.name, address: `${entry.address}:${entry.port}`, fingerprint: key.fingerprint, actor },
       'host added; its host key awaits approval',
     );
-    return this.view(entry);
+    return this.view(entry, true);
   }
 
   /** Pins the pending key, if it is the one the admin compared (fingerprint). */
-  approve(name: string, fingerprint: string, actor: string): HostView {
+  /** Refuses an approval that cannot succeed: no key awaiting, or another fingerprint. */
+  checkApprove(name: string, fingerprint: string): InventoryEntry {
     const entry = this.require(name);
     const pending = entry.pendingHostKey;
     if (!pending) {
@@ -278,9 +314,14 @@ export class Inventory implements RemoteHosts {
         { field: 'body/fingerprint' },
       );
     }
+    return entry;
+  }
+
+  approve(name: string, fingerprint: string, actor: string): HostView {
+    const entry = this.checkApprove(name, fingerprint);
     const updated: InventoryEntry = {
       ...entry,
-      hostKey: pending,
+      hostKey: entry.pendingHostKey,
       pendingHostKey: null,
       approvedAt: new Date().toISOString(),
       approvedBy: actor,
@@ -288,7 +329,7 @@ export class Inventory implements RemoteHosts {
     this.replace(updated);
     this.hosts.get(name)?.warmUp();
     this.options.log.info({ host: name, fingerprint, actor }, 'host key approved');
-    return this.view(updated);
+    return this.view(updated, true);
   }
 
   /** Fetches the host's key again, after a legitimate change (a reinstalled server). */
@@ -304,7 +345,7 @@ export class Inventory implements RemoteHosts {
       { host: name, fingerprint: key.fingerprint, unchanged: same, actor },
       'host key fetched again',
     );
-    return this.view(updated);
+    return this.view(updated, true);
   }
 
   async change(name: string, change: HostChange, actor: string): Promise<HostView> {
@@ -329,7 +370,7 @@ export class Inventory implements RemoteHosts {
       this.save();
     } else this.replace(next);
     this.options.log.info({ host: name, actor, fields: Object.keys(change) }, 'host changed');
-    return this.view(next);
+    return this.view(next, true);
   }
 
   remove(name: string, actor: string): void {
@@ -404,7 +445,7 @@ export class Inventory implements RemoteHosts {
     this.options.dir.writeJson(INVENTORY_FILE, { version: 1, hosts: this.entries });
   }
 
-  private view(entry: InventoryEntry): HostView {
+  private view(entry: InventoryEntry, withPaths: boolean): HostView {
     const host = this.hosts.get(entry.name);
     return {
       name: entry.name,
@@ -412,7 +453,7 @@ export class Inventory implements RemoteHosts {
       address: entry.address,
       port: entry.port,
       user: entry.user,
-      auth: entry.auth,
+      auth: withPaths ? entry.auth : { type: entry.auth.type },
       privilege: entry.privilege,
       labels: entry.labels,
       approved: host !== undefined,

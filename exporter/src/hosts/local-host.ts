@@ -6,14 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { HyperionError } from '../util/errors.js';
 import { OutputTail } from './output-tail.js';
+import { AgentFiles } from './agent/files.js';
+import { launchLocalAgent, type SecretPaths } from './agent/launch.js';
+import { AgentPool } from './agent/pool.js';
 import type {
   DirEntry,
   EntryType,
   FsUsage,
   Host,
-  FileEntry,
+  HostFiles,
   HostPaths,
-  ReadStreamOptions,
   ReadResult,
   RunOptions,
   StatResult,
@@ -265,19 +267,35 @@ function entryType(dirent: fs.Dirent | fs.Stats): EntryType {
 export interface LocalHostOptions {
   /** Handles kept open on procfs files between reads (see KeptFileHandles). */
   keptFiles?: KeptFileOptions;
+  /** What the file agents must never serve (the exporter's data directory, its keys). */
+  secrets?: () => SecretPaths;
 }
+
+/** File agents on this machine: a few processes at most, closed after a minute unused. */
+const LOCAL_AGENTS = { max: 4, queueTimeoutMs: 10_000, idleMs: 60_000, startTimeoutMs: 10_000 };
+const NO_SECRETS: SecretPaths = { deny: [], allow: [] };
 
 export class LocalHost implements Host {
   readonly name: string;
   readonly paths: HostPaths;
   private readonly keptFiles: KeptFileHandles;
   private readonly sysfsPrefix: string;
+  private readonly agents: AgentPool;
+  readonly files: HostFiles;
 
   constructor(paths: Partial<HostPaths> = {}, name = 'local', options: LocalHostOptions = {}) {
     this.name = name;
     this.paths = { ...DEFAULT_PATHS, ...paths };
+    const secrets = options.secrets ?? (() => NO_SECRETS);
+    this.agents = new AgentPool({ ...LOCAL_AGENTS, hostName: name, launch: () => launchLocalAgent(secrets) });
+    this.files = new AgentFiles(this.agents);
     this.keptFiles = new KeptFileHandles(this.paths.procfs, options.keptFiles ?? {});
     this.sysfsPrefix = this.paths.sysfs.endsWith('/') ? this.paths.sysfs : `${this.paths.sysfs}/`;
+  }
+
+  /** Ends the idle file agents (the next request starts new ones, e.g. with new secrets). */
+  recycleAgents(): void {
+    this.agents.recycle();
   }
 
   async readFile(path: string): Promise<string> {
@@ -456,93 +474,5 @@ export class LocalHost implements Host {
         child.stdin!.end(options.input);
       }
     });
-  }
-
-  async lstat(path: string): Promise<FileEntry> {
-    const s = await fs.promises.lstat(path);
-    return this.entry(path.slice(path.lastIndexOf('/') + 1), path, s);
-  }
-
-  async listDirDetailed(path: string): Promise<FileEntry[]> {
-    const names = await fs.promises.readdir(path);
-    // Stat in bounded parallel batches: one at a time is slow on a 10 000-entry directory, all at
-    // once queues thousands of requests on libuv's four threads.
-    const out: FileEntry[] = [];
-    for (let i = 0; i < names.length; i += 256) {
-      const batch = names.slice(i, i + 256);
-      const stats = await Promise.all(
-        batch.map((name) => {
-          const full = `${path === '/' ? '' : path}/${name}`;
-          return fs.promises.lstat(full).then(
-            (st) => this.entry(name, full, st),
-            () => undefined, // removed between readdir and lstat
-          );
-        }),
-      );
-      for (const e of stats) if (e) out.push(e);
-    }
-    return out;
-  }
-
-  private async entry(name: string, full: string, s: fs.Stats): Promise<FileEntry> {
-    const type = entryType(s);
-    const entry: FileEntry = {
-      name,
-      type,
-      size: s.size,
-      mode: s.mode & 0o7777,
-      uid: s.uid,
-      gid: s.gid,
-      mtimeMs: s.mtimeMs,
-    };
-    if (type === 'symlink') entry.linkTarget = await fs.promises.readlink(full).catch(() => '');
-    return entry;
-  }
-
-  async realpath(path: string): Promise<string> {
-    return fs.promises.realpath(path);
-  }
-
-  async createReadStream(path: string, options: ReadStreamOptions = {}): Promise<NodeJS.ReadableStream> {
-    // Open first so a missing file rejects here, not as a stream error after headers were sent.
-    const handle = await fs.promises.open(path, 'r');
-    return handle.createReadStream({ start: options.start, end: options.end, autoClose: true });
-  }
-
-  async createWriteStream(path: string, mode = 0o644): Promise<NodeJS.WritableStream> {
-    const handle = await fs.promises.open(path, 'wx', mode);
-    return handle.createWriteStream({ autoClose: true, flush: true });
-  }
-
-  async writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    await fs.promises.writeFile(path, data, { mode, flush: true });
-  }
-
-  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
-    await fs.promises.mkdir(path, { recursive: options.recursive ?? false, mode: options.mode ?? 0o755 });
-  }
-
-  async rename(from: string, to: string): Promise<void> {
-    await fs.promises.rename(from, to);
-  }
-
-  async copy(from: string, to: string, options: { recursive?: boolean } = {}): Promise<void> {
-    await fs.promises.cp(from, to, {
-      recursive: options.recursive ?? false,
-      preserveTimestamps: true,
-      errorOnExist: true,
-      force: false,
-      verbatimSymlinks: true,
-    });
-  }
-
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const s = await fs.promises.lstat(path);
-    if (s.isDirectory()) {
-      if (options.recursive) await fs.promises.rm(path, { recursive: true });
-      else await fs.promises.rmdir(path);
-    } else {
-      await fs.promises.unlink(path);
-    }
   }
 }

@@ -8,7 +8,7 @@
  *   workers    (ssh/pool.ts)        long-lived shells on it, at most `maxChannels` channels
  *   batches    (ssh/batch.ts)       reads made in one turn of the event loop, in one round trip
  *   scripts    (ssh/script.ts)      the only code that writes remote shell text, quoting once
- *   sftp       (ssh/sftp.ts)        file contents: streamed downloads and uploads
+ *   files      (agent/)             the files API: the file agent on exec channels
  *
  * Privilege: a host in mode "sudo" runs the programs named in `sudoCommands` (kill, systemctl,
  * nft…) through `sudo -n`; everything else, file access included, runs as the login user.
@@ -21,9 +21,9 @@ import type {
   FileEntry,
   FsUsage,
   Host,
+  HostFiles,
   HostPaths,
   ReadResult,
-  ReadStreamOptions,
   RunOptions,
   RunResult,
   StatResult,
@@ -44,19 +44,21 @@ import {
   type ConnectionStatus,
   type SshTarget,
 } from './ssh/connection.js';
-import { errnoError, toolError } from './ssh/errno.js';
+import { errnoError } from './ssh/errno.js';
 import type { SshMetrics } from './ssh/metrics.js';
 import { baseName } from './ssh/parse.js';
 import { PERL_READER_COMMAND, PerlReader, type FastAnswer, type FastOp } from './ssh/perl-reader.js';
 import { WorkerPool, type Lane } from './ssh/pool.js';
 import { DEFAULT_MAX_OUTPUT, parseRunAnswer, runOutcome } from './ssh/run.js';
 import { runRequest, type Marks, type RunPlan } from './ssh/script.js';
-import { readStream, writeStream, writeWhole } from './ssh/sftp.js';
+import { AgentFiles } from './agent/files.js';
+import { launchSshAgent, type SecretPaths } from './agent/launch.js';
+import { AgentPool } from './agent/pool.js';
 
 export type Privilege = 'root' | 'sudo';
 
 export interface SshHostSettings extends ConnectionSettings {
-  /** Channels per connection: the workers and the SFTP session together. */
+  /** Channels per connection: the workers, the perl reader and the file agents together. */
   maxChannels: number;
   /** A batch of reads or a file operation that takes longer fails (and its worker is ended). */
   commandTimeoutMs: number;
@@ -65,13 +67,16 @@ export interface SshHostSettings extends ConnectionSettings {
   sudoCommands: readonly string[];
   /** Read files and list directories through a long-lived perl where the host has one (default). */
   fastReads?: boolean;
+  /** What the file agents must never serve (see hosts/agent/launch.ts). */
+  secrets?: () => SecretPaths;
 }
+
+/** File agents per SSH host: each an exec channel of the connection. */
+const FILE_AGENTS = 2;
 
 const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
 /** How long after its own timeout a program may take to be killed and report before giving up. */
 const KILL_GRACE_MS = 15_000;
-/** File operations (mkdir, mv, cp, rm) are bounded; a recursive copy of a big tree may take long. */
-const FILE_OP_TIMEOUT_MS = 10 * 60_000;
 const CLOCK_CALIBRATION_MS = 60_000;
 const UPTIME = '/proc/uptime';
 /** A host without perl is asked again after this long (it may have been installed). */
@@ -90,6 +95,8 @@ export class SshHost implements Host {
   /** The host's boot time by its own clock, and when that was measured (see now()). */
   private bootClock: { at: number; boot: number } | undefined;
   private readonly bursts = new Bursts();
+  private readonly agents: AgentPool;
+  readonly files: HostFiles;
 
   constructor(
     target: SshTarget,
@@ -99,9 +106,19 @@ export class SshHost implements Host {
   ) {
     this.name = target.name;
     this.connection = new SshConnection(target, settings, metrics, log);
+    const secrets = settings.secrets ?? (() => ({ deny: [], allow: [] }));
+    this.agents = new AgentPool({
+      hostName: target.name,
+      max: FILE_AGENTS,
+      queueTimeoutMs: 10_000,
+      idleMs: settings.idleCloseMs,
+      startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
+      launch: () => launchSshAgent((command) => this.connection.exec(command), secrets),
+    });
+    this.files = new AgentFiles(this.agents);
     this.pool = new WorkerPool(this.connection, target.name, {
-      // One channel stays for the SFTP session, one for the perl reader.
-      maxWorkers: Math.max(1, settings.maxChannels - 2),
+      // Channels stay for the file agents and for the perl reader.
+      maxWorkers: Math.max(1, settings.maxChannels - FILE_AGENTS - 1),
       startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
       idleMs: settings.idleCloseMs,
     });
@@ -168,6 +185,7 @@ export class SshHost implements Host {
 
   /** Ends the connection for good (host removed or changed); every later call fails. */
   close(): void {
+    this.agents.close();
     this.pool.close();
     this.connection.close();
   }
@@ -351,101 +369,8 @@ export class SshHost implements Host {
       this.runAs(['kill', '-s', 'KILL', '--', pid], { timeoutMs: 10_000 }, sudo).catch(() => undefined),
     );
   }
-
-  /** A file-system program (mkdir, mv, cp, rm) as the login user; its failure as an errno error. */
-  private async fileOp(argv: string[], path: string): Promise<void> {
-    const result = await this.runAs(
-      argv,
-      { timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: 16 * 1024 },
-      false,
-    );
-    if (result.code === 0) return;
-    const line = result.stderr.trim().split('\n')[0] ?? `${argv[0]} failed`;
-    throw fileOpError(line, path, this.name);
-  }
-
-  // --- Files --------------------------------------------------------------------------------
-
-  async createReadStream(path: string, options: ReadStreamOptions = {}): Promise<NodeJS.ReadableStream> {
-    return readStream(await this.connection.sftp(), path, options, this.name);
-  }
-
-  async createWriteStream(path: string, mode = 0o644): Promise<NodeJS.WritableStream> {
-    const exists = (p: string) =>
-      this.lstat(p).then(
-        () => true,
-        () => false,
-      );
-    return writeStream(await this.connection.sftp(), path, mode, this.name, exists);
-  }
-
-  async writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    await writeWhole(
-      await this.connection.sftp(),
-      path,
-      Buffer.isBuffer(data) ? data : Buffer.from(data),
-      mode,
-      this.name,
-    );
-  }
-
-  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<void> {
-    const mode = (options.mode ?? 0o755).toString(8);
-    await this.fileOp(['mkdir', ...(options.recursive ? ['-p'] : []), '-m', mode, '--', path], path);
-  }
-
-  async rename(from: string, to: string): Promise<void> {
-    // mv falls back to copying across file systems; rename(2) refuses with EXDEV, and callers
-    // (the files manager) rely on that to copy with their own temporary name.
-    const parent = to.slice(0, Math.max(1, to.lastIndexOf('/')));
-    const [source, target] = await Promise.all([
-      this.batcher.find('lstat', from),
-      this.batcher.find('lstat', parent),
-    ]);
-    if (source.self.device !== target.self.device) {
-      throw errnoError('EXDEV', `Invalid cross-device link: ${from} → ${to} on host ${this.name}`, from);
-    }
-    await this.fileOp(['mv', '-f', '-T', '--', from, to], from);
-  }
-
-  async copy(from: string, to: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const source = await this.lstat(from);
-    if (source.type === 'dir' && !options.recursive) {
-      throw errnoError('EISDIR', `Is a directory: ${from} (copy it recursively) on host ${this.name}`, from);
-    }
-    const exists = await this.lstat(to).then(
-      () => true,
-      () => false,
-    );
-    if (exists) throw errnoError('EEXIST', `File exists: ${to} on host ${this.name}`, to);
-    const flags = ['-P', '--preserve=mode,timestamps', '-T', ...(options.recursive ? ['-R'] : [])];
-    await this.fileOp(['cp', ...flags, '--', from, to], from);
-  }
-
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const entry = await this.lstat(path);
-    if (entry.type === 'dir') {
-      await this.fileOp(options.recursive ? ['rm', '-r', '--', path] : ['rmdir', '--', path], path);
-    } else {
-      await this.fileOp(['rm', '--', path], path);
-    }
-  }
 }
 
 function stopped(program: string): HyperionError {
   return new HyperionError('unavailable', `${program} was stopped before it finished (the run was aborted)`);
-}
-
-/** mv's and cp's messages that are not a strerror text. */
-function fileOpError(line: string, path: string, host: string): Error {
-  if (/cannot overwrite directory .* with non-directory/.test(line)) {
-    return errnoError('EISDIR', `Is a directory: ${line} on host ${host}`, path);
-  }
-  if (/cannot overwrite non-directory .* with directory/.test(line)) {
-    return errnoError('ENOTDIR', `Not a directory: ${line} on host ${host}`, path);
-  }
-  if (/subdirectory of itself/.test(line)) {
-    return errnoError('EINVAL', `Invalid argument: ${line} on host ${host}`, path);
-  }
-  return toolError(line, path, host);
 }

@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Host } from '../hosts/host.js';
 import { primaryCgroupPath, parsePidCgroup, unitsFromCgroupPath } from '../parsers/cgroup.js';
-import { parsePidStat, type PidStat } from '../parsers/pid-stat.js';
+import { isKernelThread, parsePidStat, type PidStat } from '../parsers/pid-stat.js';
 import { parsePidStatus } from '../parsers/pid-status.js';
 import { parseUptime } from '../parsers/uptime.js';
 import { HyperionError } from '../util/errors.js';
@@ -149,6 +149,19 @@ export class ProcessManager {
     };
   }
 
+  /**
+   * The process an action is about to touch, after every refusal that does not depend on who
+   * asks (PID 1, the exporter itself, a thread id, a kernel thread, a process that is gone), with
+   * the unit its cgroup places it in, so the caller can decide who may act on it. The route asks
+   * this before the second factor is verified; signal() and renice() ask it again.
+   */
+  async actionTarget(pid: number, action: string): Promise<{ stat: PidStat; unit: string | null }> {
+    const stat = await this.target(pid, action);
+    const cgroup = await this.host.readFile(`${this.host.paths.procfs}/${pid}/cgroup`).catch(() => null);
+    const path = cgroup === null ? null : primaryCgroupPath(parsePidCgroup(cgroup));
+    return { stat, unit: path === null ? null : unitsFromCgroupPath(path).unit };
+  }
+
   async signal(pid: number, signal: SignalName): Promise<SignalResult> {
     const target = await this.target(pid, `send SIG${signal} to`);
     await sendSignal(this.host, pid, signal);
@@ -200,6 +213,12 @@ export class ProcessManager {
     const tgid = parsePidStatus(status).tgid;
     this.refuse(tgid, action);
     assertProcess(pid, tgid, this.host.name);
+    if (isKernelThread(stat)) {
+      throw new HyperionError(
+        'conflict',
+        `Refusing to ${action} PID ${pid} (${stat.comm}): it is a kernel thread, which signals and nice values do not govern`,
+      );
+    }
     return stat;
   }
 

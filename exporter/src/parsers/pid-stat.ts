@@ -14,6 +14,8 @@ export interface PidStat {
   state: string;
   ppid: number;
   pgrp: number;
+  /** The kernel's PF_* flags (include/linux/sched.h); PF_KTHREAD marks a kernel thread. */
+  flags: number;
   session: number;
   tty: number;
   /** CPU time in USER_HZ ticks. */
@@ -36,6 +38,7 @@ const NUMERIC_FIELDS = {
   5: 'pgrp',
   6: 'session',
   7: 'tty',
+  9: 'flags',
   14: 'utime',
   15: 'stime',
   18: 'priority',
@@ -53,6 +56,13 @@ const LAST_FIELD = 39;
  * split(' '): a process listing parses this file for every process, and splitting made some
  * fifty strings per process, most of them thrown away at once.
  */
+const PF_KTHREAD = 0x00200000;
+
+/** A kernel thread (kthreadd and its children): signals and nice values mean nothing to it. */
+export function isKernelThread(stat: PidStat): boolean {
+  return stat.pid === 2 || stat.ppid === 2 || (stat.flags & PF_KTHREAD) !== 0;
+}
+
 export function parsePidStat(text: string): PidStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');

@@ -11,6 +11,8 @@ import type { Config } from '../config/schema.js';
 import { HostRegistry } from '../api/hosts.js';
 import { Managers } from '../api/managers.js';
 import { fileSettings } from '../managers/files/index.js';
+import { filesDirectory } from '../managers/files/settings.js';
+import type { SecretPaths } from '../hosts/agent/launch.js';
 import { createApiRouter } from '../api/router.js';
 import { allRoutes } from '../api/routes/index.js';
 import type { ApiDeps } from '../api/deps.js';
@@ -18,7 +20,8 @@ import { Inventory } from '../hosts/inventory.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { SshMetrics } from '../hosts/ssh/metrics.js';
 import { AuditLog } from '../security/audit.js';
-import { OtpGuard } from '../security/otp.js';
+import { SecondFactor } from '../security/second-factor.js';
+import { RequestAuthenticator } from '../api/authenticate.js';
 import { TokenStore } from '../security/tokens.js';
 import { DataDir } from '../storage/data-dir.js';
 import { FirewallService } from '../managers/firewall/service.js';
@@ -54,7 +57,13 @@ function bootstrapAdminToken(tokens: TokenStore, dir: DataDir, log: Logger): voi
 
 export function assemble(options: ExporterOptions, config: Config, log: Logger): Assembled {
   const dir = new DataDir(options.storagePath);
-  const host = new LocalHost(options.paths);
+  // What no file root serves on any host, whatever the configuration says: the data directory
+  // (but its files directory), the keys the exporter logs in to hosts with, its TLS key.
+  const secrets = (): SecretPaths => ({
+    deny: [dir.root, ...inventory.secretFiles(), ...(config.tls ? [config.tls.keyFile] : [])],
+    allow: [filesDirectory(options.storagePath)],
+  });
+  const host = new LocalHost(options.paths, 'local', { secrets });
   const selfMetrics = createSelfRegistry();
   const collectors = new CollectorRegistry(
     ALL_COLLECTORS,
@@ -64,13 +73,19 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
   );
   const tokens = new TokenStore(dir);
   bootstrapAdminToken(tokens, dir, log);
+  const authenticator = new RequestAuthenticator(tokens, selfMetrics, log);
   // SSH hosts: a change or removal drops the managers (and their per-host memory) of the old one.
   const inventory = new Inventory({
     dir,
     config: config.ssh,
     metrics: new SshMetrics(selfMetrics),
     log,
-    onChange: (name) => deps.managers.forget(name),
+    secrets,
+    // A changed inventory may name new key files: new file agents are told about them.
+    onChange: (name) => {
+      deps.managers.forget(name);
+      host.recycleAgents();
+    },
   });
   const deps: ApiDeps = {
     config,
@@ -80,8 +95,18 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
     inventory,
     managers: new Managers({ files: fileSettings(config.files, options.storagePath) }),
     tokens,
-    otp: new OtpGuard(dir, config.security.otp, config.security.otpIssuer),
-    audit: new AuditLog(dir, selfMetrics),
+    authenticator,
+    secondFactor: new SecondFactor(
+      dir,
+      {
+        policy: config.security.otp,
+        issuer: config.security.otpIssuer,
+        elevationSeconds: config.security.otpElevationSeconds,
+        enrolmentCodeTtlSeconds: config.security.enrolmentCodeTtlSeconds,
+      },
+      selfMetrics,
+    ),
+    audit: new AuditLog(dir, config.audit, selfMetrics),
     firewall: new FirewallService(dir, config.firewall, log, selfMetrics),
     // Hosts are looked up when a run starts: SSH hosts added later are found.
     jobs: new JobManager({
@@ -96,6 +121,7 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
   const probe = probeHandler({
     collectors,
     log,
+    authenticate: (req) => void authenticator.token(req, 'probe'),
     defaultTimeoutSeconds: config.ssh.probeTimeoutSeconds,
     target: (name) => {
       const target = inventory.probeTarget(name);

@@ -42,6 +42,12 @@ export interface ProbeTarget {
 
 export interface ProbeDeps {
   collectors: CollectorRegistry;
+  /**
+   * Refuses a request without a valid token (a viewer's is enough, as Prometheus sends it
+   * with `authorization` in its scrape configuration): without it anyone reaching the port
+   * would drive SSH work on every approved host.
+   */
+  authenticate(req: Request): void;
   log: Logger;
   /** Resolves a target name; throws a HyperionError (400) for one that cannot be probed. */
   target(name: string): ProbeTarget;
@@ -86,6 +92,7 @@ export function probeHandler(deps: ProbeDeps): RequestHandler {
     let target: ProbeTarget;
     let filter: string[];
     try {
+      deps.authenticate(req);
       target = deps.target(targetName(req));
       filter = collectFilter(req);
       deps.collectors.select(filter); // a bad collect[] is a 400 before any work

@@ -15,6 +15,8 @@ const TITLES: Record<string, string> = {
   validation: 'Invalid request',
   unauthenticated: 'Authentication required',
   role: 'Role not allowed',
+  identity: 'Identity not established',
+  forbidden: 'Never served',
   'otp-required': 'Second factor required',
   'otp-invalid': 'Second factor invalid',
   'rate-limited': 'Too many attempts',

@@ -65,6 +65,20 @@ export class DataDir {
     }
   }
 
+  /**
+   * Which version of a document is on disk: documents are replaced by a rename, so a new
+   * version is a new inode even when it lands within the same millisecond as the last one.
+   * "" when it does not exist.
+   */
+  version(name: string): string {
+    try {
+      const s = fs.statSync(this.path(name), { throwIfNoEntry: false });
+      return s ? `${s.ino}:${s.mtimeMs}:${s.size}` : '';
+    } catch {
+      return '';
+    }
+  }
+
   openLog(name: string): AppendLog {
     return new AppendLog(this.path(name));
   }

@@ -8,6 +8,8 @@ export type ProblemType =
   | 'validation'
   | 'unauthenticated'
   | 'role'
+  | 'identity'
+  | 'forbidden'
   | 'otp-required'
   | 'otp-invalid'
   | 'rate-limited'
@@ -27,6 +29,8 @@ const STATUS: Record<ProblemType, number> = {
   validation: 400,
   unauthenticated: 401,
   role: 403,
+  identity: 403,
+  forbidden: 403,
   'otp-required': 403,
   'otp-invalid': 403,
   'rate-limited': 429,

@@ -2,8 +2,8 @@
  * SshHost against a real OpenSSH server on 127.0.0.1 that serves this same machine, so every
  * answer can be compared with LocalHost's (the reference implementation of the Host interface)
  * and with the file system itself: reads, batches, stats, listings, statfs, programs (exit
- * codes, signals, stdin, environment, working directory, timeouts, abort, output tails), file
- * operations and their errno codes, quoting of hostile names, and the connection's behaviour:
+ * codes, signals, stdin, environment, working directory, timeouts, abort, output tails), quoting
+ * of hostile names, and the connection's behaviour:
  * one round trip per batch, the channel cap, authentication failures, keep-alive.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,6 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
   existsSync,
@@ -24,7 +23,6 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { FileEntry } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../../src/hosts/ssh-host.js';
 import { DEFAULT_SSH_CONFIG } from '../../src/hosts/ssh/config.js';
@@ -174,23 +172,8 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
       assert.equal(code(await rejection(remote.listDir(path.join(dir, 'a.txt')))), 'ENOTDIR');
       assert.equal(code(await rejection(remote.listDir(path.join(dir, 'missing')))), 'ENOENT');
 
-      const comparable = (e: FileEntry) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) });
-      const sortByName = (l: FileEntry[]) => l.map(comparable).sort((a, b) => a.name.localeCompare(b.name));
-      assert.deepEqual(
-        sortByName(await remote.listDirDetailed(dir)),
-        sortByName(await local.listDirDetailed(dir)),
-      );
-      for (const name of ['a.txt', 'link', 'dangling', 'sub']) {
-        const p = path.join(dir, name);
-        assert.deepEqual(comparable(await remote.lstat(p)), comparable(await local.lstat(p)), name);
-      }
       assert.equal(await remote.readLink(path.join(dir, 'link')), 'a.txt');
       assert.equal(code(await rejection(remote.readLink(path.join(dir, 'a.txt')))), 'EINVAL');
-      assert.equal(
-        await remote.realpath(path.join(dir, 'sublink', '..', 'link')),
-        await local.realpath(path.join(dir, 'link')),
-      );
-      assert.equal(code(await rejection(remote.realpath(path.join(dir, 'dangling')))), 'ENOENT');
 
       const statPaths = [path.join(dir, 'link'), path.join(dir, 'dangling'), dir];
       const [mine, theirs] = await Promise.all([remote.statMany(statPaths), local.statMany(statPaths)]);
@@ -286,70 +269,6 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
     await delay(700);
     abort.abort();
     assert.match(((await rejection(running)) as Error).message, /stopped before it finished/);
-  });
-
-  it('writes, streams, renames, copies and removes files with the errno codes LocalHost gives', async () => {
-    const base = path.join(dir, 'ops');
-    await remote.mkdir(base);
-    assert.equal(code(await rejection(remote.mkdir(base))), 'EEXIST');
-    await remote.mkdir(path.join(base, 'deep', 'er'), { recursive: true, mode: 0o750 });
-    assert.equal(statSync(path.join(base, 'deep', 'er')).mode & 0o777, 0o750);
-
-    await remote.writeFile(path.join(base, 'small.txt'), 'small', 0o600);
-    assert.equal(readFileSync(path.join(base, 'small.txt'), 'utf8'), 'small');
-    assert.equal(statSync(path.join(base, 'small.txt')).mode & 0o777, 0o600);
-
-    const big = Buffer.alloc(1_000_000, 7);
-    const sink = await remote.createWriteStream(path.join(base, 'big.bin'));
-    await new Promise<void>((resolve, reject) => {
-      sink.on('error', reject);
-      sink.on('finish', () => resolve());
-      sink.write(big.subarray(0, 400_000));
-      sink.end(big.subarray(400_000));
-    });
-    assert.deepEqual(readFileSync(path.join(base, 'big.bin')), big);
-    assert.equal(code(await rejection(remote.createWriteStream(path.join(base, 'big.bin')))), 'EEXIST');
-
-    const chunks: Buffer[] = [];
-    const source = await remote.createReadStream(path.join(base, 'big.bin'), { start: 10, end: 19 });
-    for await (const chunk of source) chunks.push(chunk as Buffer);
-    assert.equal(Buffer.concat(chunks).length, 10);
-    assert.equal(code(await rejection(remote.createReadStream(path.join(base, 'none')))), 'ENOENT');
-
-    await remote.rename(path.join(base, 'small.txt'), path.join(base, 'renamed.txt'));
-    assert.equal(readFileSync(path.join(base, 'renamed.txt'), 'utf8'), 'small');
-    assert.equal(
-      code(await rejection(remote.rename(path.join(base, 'gone'), path.join(base, 'x')))),
-      'ENOENT',
-    );
-    writeFileSync(path.join(base, 'deep', 'er', 'f'), 'f');
-    assert.equal(
-      code(await rejection(remote.rename(path.join(base, 'renamed.txt'), path.join(base, 'deep')))),
-      'EISDIR',
-    );
-    if (existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(dir).dev) {
-      assert.equal(
-        code(await rejection(remote.rename(path.join(base, 'renamed.txt'), '/dev/shm/hyperion-x'))),
-        'EXDEV',
-      );
-    }
-
-    await remote.copy(path.join(base, 'deep'), path.join(base, 'copy'), { recursive: true });
-    assert.equal(readFileSync(path.join(base, 'copy', 'er', 'f'), 'utf8'), 'f');
-    assert.equal(
-      code(await rejection(remote.copy(path.join(base, 'deep'), path.join(base, 'copy2')))),
-      'EISDIR',
-    );
-    assert.equal(
-      code(await rejection(remote.copy(path.join(base, 'renamed.txt'), path.join(base, 'copy')))),
-      'EEXIST',
-    );
-
-    assert.equal(code(await rejection(remote.remove(path.join(base, 'copy')))), 'ENOTEMPTY');
-    await remote.remove(path.join(base, 'copy'), { recursive: true });
-    await remote.remove(path.join(base, 'renamed.txt'));
-    assert.deepEqual(readdirSync(base).sort(), ['big.bin', 'deep']);
-    assert.equal(code(await rejection(remote.remove(path.join(base, 'renamed.txt')))), 'ENOENT');
   });
 
   it('reads hostile file names exactly, and keeps them out of the shell', async () => {

@@ -13,8 +13,11 @@
  *                                                     several items so one drag (and one code)
  *                                                     moves a selection; across roots too
  *
- * Reads need viewer; writes need the root's writeRole (admin by default) and the second
- * factor, and are audited with the root and path as the target.
+ * Reads need the root's readRole (admin by default) and reads of contents (download, text) are
+ * audited; writes need the root's writeRole (admin by default) and the second factor, and are
+ * audited with the root and path as the target. Every refusal — role, root, path, what exists —
+ * comes before the second factor is verified (the plan* methods); the host's file agent refuses
+ * again, on what it opens, anything outside the root, secret or on a kernel file system.
  */
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
@@ -30,6 +33,7 @@ import {
   type FileLocation,
   type FileManager,
 } from '../../managers/files/index.js';
+import type { Role } from '../../security/roles.js';
 import { HyperionError } from '../../util/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
@@ -102,13 +106,24 @@ function header(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The checks of the role each touched root needs, before anything is resolved. */
-function requireWrite(
-  manager: FileManager,
-  roots: readonly string[],
-  requireRole: (role: 'operator' | 'admin', why: string) => void,
-): void {
+type RequireRole = (role: Role, why: string) => void;
+
+/** The role each touched root needs for reading, before anything is resolved. */
+function requireRead(manager: FileManager, roots: readonly string[], requireRole: RequireRole): void {
+  for (const root of new Set(roots)) requireRole(manager.readRole(root), `reading in file root "${root}"`);
+}
+
+/** The role each touched root needs for writing (reading it too), before anything is resolved. */
+function requireWrite(manager: FileManager, roots: readonly string[], requireRole: RequireRole): void {
+  requireRead(manager, roots, requireRole);
   for (const root of new Set(roots)) requireRole(manager.writeRole(root), `writing in file root "${root}"`);
+}
+
+/** A read of a file's contents is audited like an action. */
+function contentRead(query: { download?: string; text?: string }): string | undefined {
+  if (query.download !== undefined) return 'file.download';
+  if (query.text !== undefined) return 'file.read';
+  return undefined;
 }
 
 async function sendDownload(
@@ -164,8 +179,8 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       tag: TAG,
       role: 'viewer',
       params: z.object({ host: hostName }).strict(),
-      async handler({ host }) {
-        return { body: deps.managers.files(host).roots() };
+      async handler({ host, actor }) {
+        return { body: deps.managers.files(host).roots(actor.role) };
       },
     }),
     defineRoute({
@@ -177,14 +192,19 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       role: 'viewer',
       params: fileParams,
       query: getQuery,
-      async handler({ host, params, query, req, res }) {
-        const manager = deps.managers.files(host);
-        const loc = { root: params.root, path: params.path };
+      auditRead: contentRead,
+      authorize({ host, params, query, requireRole, setAuditTarget }) {
+        if (contentRead(query)) setAuditTarget(where(params));
         if (query.download !== undefined && query.text !== undefined) {
           throw new HyperionError('bad-request', 'ask for either download or text, not both', {
             field: 'query/text',
           });
         }
+        requireRead(deps.managers.files(host), [params.root], requireRole);
+      },
+      async handler({ host, params, query, req, res }) {
+        const manager = deps.managers.files(host);
+        const loc = { root: params.root, path: params.path };
         if (query.download !== undefined) {
           return sendDownload(manager, loc, query.download === 'inline' ? 'inline' : 'attachment', req, res);
         }
@@ -214,19 +234,22 @@ export function fileRoutes(deps: ApiDeps): Route[] {
           parents: flag.describe('Create missing parent directories'),
         })
         .strict(),
-      async handler({ host, params, query, req, res, requireRole, setAuditTarget }) {
+      async authorize({ host, params, query, req, requireRole, setAuditTarget }) {
         const manager = deps.managers.files(host);
         const loc = { root: params.root, path: params.path };
         setAuditTarget(where(loc));
         requireWrite(manager, [loc.root], requireRole);
         const length = header(req, 'content-length');
-        const result = await manager.upload(loc, req, {
+        return manager.planUpload(loc, {
           overwrite: query.overwrite,
           parents: query.parents,
           ifMatch: header(req, 'if-match'),
           ifNoneMatch: header(req, 'if-none-match'),
           ...(length !== undefined && /^\d+$/.test(length) ? { contentLength: Number(length) } : {}),
         });
+      },
+      async handler({ host, req, res, plan }) {
+        const result = await deps.managers.files(host).uploadPlanned(plan, req);
         if (result.etag) res.setHeader('ETag', result.etag);
         return { status: result.created ? 201 : 200, body: result };
       },
@@ -240,12 +263,15 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       action: 'file.delete',
       params: fileParams,
       query: z.object({ recursive: flag.describe('Required to delete a directory') }).strict(),
-      async handler({ host, params, query, requireRole, setAuditTarget }) {
+      async authorize({ host, params, query, requireRole, setAuditTarget }) {
         const manager = deps.managers.files(host);
         const loc = { root: params.root, path: params.path };
         setAuditTarget(where(loc));
         requireWrite(manager, [loc.root], requireRole);
-        return { body: await manager.remove(loc, query.recursive) };
+        return manager.planRemove(loc, query.recursive);
+      },
+      async handler({ host, plan }) {
+        return { body: await deps.managers.files(host).removePlanned(plan) };
       },
     }),
     defineRoute({
@@ -257,11 +283,14 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       action: 'file.mkdir',
       params: z.object({ host: hostName }).strict(),
       body: z.object({ root: rootName, path: relPath, parents: z.boolean().default(false) }).strict(),
-      async handler({ host, body, requireRole, setAuditTarget }) {
+      async authorize({ host, body, requireRole, setAuditTarget }) {
         const manager = deps.managers.files(host);
         setAuditTarget(where(body));
         requireWrite(manager, [body.root], requireRole);
-        return { status: 201, body: await manager.mkdir({ root: body.root, path: body.path }, body.parents) };
+        return manager.planMkdir({ root: body.root, path: body.path }, body.parents);
+      },
+      async handler({ host, plan }) {
+        return { status: 201, body: await deps.managers.files(host).mkdirPlanned(plan) };
       },
     }),
     defineRoute({
@@ -274,7 +303,7 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       action: 'file.move',
       params: z.object({ host: hostName }).strict(),
       body: transferBody,
-      async handler({ host, body, requireRole, setAuditTarget }) {
+      async authorize({ host, body, requireRole, setAuditTarget }) {
         const manager = deps.managers.files(host);
         setAuditTarget(transferTarget(body.items));
         requireWrite(
@@ -282,7 +311,10 @@ export function fileRoutes(deps: ApiDeps): Route[] {
           body.items.flatMap((i) => [i.from.root, i.to.root]),
           requireRole,
         );
-        return { body: await manager.move(body.items, body.overwrite) };
+        return manager.planTransfer('move', body.items, body.overwrite);
+      },
+      async handler({ host, plan }) {
+        return { body: await deps.managers.files(host).transferPlanned(plan) };
       },
     }),
     defineRoute({
@@ -295,16 +327,23 @@ export function fileRoutes(deps: ApiDeps): Route[] {
       action: 'file.copy',
       params: z.object({ host: hostName }).strict(),
       body: transferBody,
-      async handler({ host, body, requireRole, setAuditTarget }) {
+      async authorize({ host, body, requireRole, setAuditTarget }) {
         const manager = deps.managers.files(host);
         setAuditTarget(transferTarget(body.items));
-        // Reading the sources needs no more than viewer, which every caller here has.
+        requireRead(
+          manager,
+          body.items.map((i) => i.from.root),
+          requireRole,
+        );
         requireWrite(
           manager,
           body.items.map((i) => i.to.root),
           requireRole,
         );
-        return { body: await manager.copy(body.items, body.overwrite) };
+        return manager.planTransfer('copy', body.items, body.overwrite);
+      },
+      async handler({ host, plan }) {
+        return { body: await deps.managers.files(host).transferPlanned(plan) };
       },
     }),
   ];

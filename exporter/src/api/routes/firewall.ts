@@ -205,7 +205,7 @@ export function firewallRoutes(deps: ApiDeps): Route[] {
       action: 'firewall.block',
       params: hostParams,
       body: blockBody,
-      async handler({ host, body, actor, req, setAuditTarget }) {
+      async authorize({ host, body, actor, req, setAuditTarget }) {
         const target: BlockTarget =
           body.address !== undefined
             ? { kind: 'address', address: body.address }
@@ -213,29 +213,32 @@ export function firewallRoutes(deps: ApiDeps): Route[] {
               ? { kind: 'cidr', cidr: body.cidr }
               : { kind: 'port', port: body.port!, protocol: body.protocol! };
         setAuditTarget(body.address ?? body.cidr ?? `${body.protocol}/${body.port}`);
-        const view = await deps.firewall.manager(host).block(
-          {
-            target,
-            reason: body.reason,
-            ...(body.duration === undefined ? {} : { durationSeconds: body.duration }),
-          },
-          {
-            actor: actor.name,
-            isAdmin: hasRole(actor.role, 'admin'),
-            sources: [
-              ...requestSources(
-                req.socket.remoteAddress,
-                req.headers['x-forwarded-for'],
-                req.headers['x-real-ip'],
-              ),
-              ...(target.kind === 'port' ? [] : await exporterSource(host)),
-              ...(target.kind === 'port' ? [] : await inventoryAddresses(deps, host)),
-            ],
-            protectedPorts: target.kind === 'port' ? await protectedPorts(deps, host, req) : [],
-            confirm: body.confirm === true,
-          },
-        );
-        return { status: 201, body: view };
+        const request = {
+          target,
+          reason: body.reason,
+          ...(body.duration === undefined ? {} : { durationSeconds: body.duration }),
+        };
+        const context = {
+          actor: actor.name,
+          isAdmin: hasRole(actor.role, 'admin'),
+          sources: [
+            ...requestSources(
+              req.socket.remoteAddress,
+              req.headers['x-forwarded-for'],
+              req.headers['x-real-ip'],
+            ),
+            ...(target.kind === 'port' ? [] : await exporterSource(host)),
+            ...(target.kind === 'port' ? [] : await inventoryAddresses(deps, host)),
+          ],
+          protectedPorts: target.kind === 'port' ? await protectedPorts(deps, host, req) : [],
+          confirm: body.confirm === true,
+        };
+        // Anti-lockout and protected ports are refused here, before any code is spent.
+        deps.firewall.manager(host).checkBlock(request, context);
+        return { request, context };
+      },
+      async handler({ host, plan }) {
+        return { status: 201, body: await deps.firewall.manager(host).block(plan.request, plan.context) };
       },
     }),
     defineRoute({
@@ -246,8 +249,12 @@ export function firewallRoutes(deps: ApiDeps): Route[] {
       role: 'operator',
       action: 'firewall.unblock',
       params: idParams,
-      async handler({ host, params, setAuditTarget }) {
+      async authorize({ host, params, setAuditTarget }) {
         setAuditTarget(params.id);
+        if (!deps.firewall.manager(host).holds(params.id))
+          throw new HyperionError('not-found', `no block ${params.id} on host ${host.name}`);
+      },
+      async handler({ host, params }) {
         return { body: await deps.firewall.manager(host).unblock(params.id) };
       },
     }),

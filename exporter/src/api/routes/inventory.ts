@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { httpSdTargets } from '../../server/targets.js';
 import type { ApiDeps } from '../deps.js';
+import { hasRole } from '../../security/roles.js';
 import { defineRoute, type Route } from '../route.js';
 import { hostName } from '../schemas.js';
 
@@ -120,9 +121,9 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       tag: 'hosts',
       role: 'viewer',
       params: z.object({ host: hostName }).strict(),
-      async handler({ params }) {
+      async handler({ params, actor }) {
         if (params.host === 'local') return { body: { name: 'local', kind: 'local' } };
-        return { body: deps.inventory.get(params.host) };
+        return { body: deps.inventory.get(params.host, hasRole(actor.role, 'admin')) };
       },
     }),
     defineRoute({
@@ -133,8 +134,11 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.add',
       body: addBody,
-      async handler({ body, actor, setAuditTarget }) {
+      async authorize({ body, setAuditTarget }) {
         setAuditTarget(body.name);
+        await deps.inventory.checkAdd(body);
+      },
+      async handler({ body, actor }) {
         return { status: 201, body: await deps.inventory.add(body, actor.name) };
       },
     }),
@@ -147,8 +151,11 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       action: 'host.approve',
       params: inventoryParams,
       body: approveBody,
-      async handler({ params, body, actor, setAuditTarget }) {
+      authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
+        deps.inventory.checkApprove(params.host, body.fingerprint);
+      },
+      async handler({ params, body, actor }) {
         return { body: deps.inventory.approve(params.host, body.fingerprint, actor.name) };
       },
     }),
@@ -160,8 +167,11 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.rescan',
       params: inventoryParams,
-      async handler({ params, actor, setAuditTarget }) {
+      authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
+        deps.inventory.checkKnown(params.host);
+      },
+      async handler({ params, actor }) {
         return { body: await deps.inventory.rescan(params.host, actor.name) };
       },
     }),
@@ -174,8 +184,11 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       action: 'host.change',
       params: inventoryParams,
       body: changeBody,
-      async handler({ params, body, actor, setAuditTarget }) {
+      async authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
+        await deps.inventory.checkChange(params.host, body);
+      },
+      async handler({ params, body, actor }) {
         return { body: await deps.inventory.change(params.host, body, actor.name) };
       },
     }),
@@ -187,8 +200,11 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.remove',
       params: inventoryParams,
-      async handler({ params, actor, setAuditTarget }) {
+      authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
+        deps.inventory.checkKnown(params.host);
+      },
+      async handler({ params, actor }) {
         deps.inventory.remove(params.host, actor.name);
         return { body: { removed: params.host } };
       },

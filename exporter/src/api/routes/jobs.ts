@@ -63,8 +63,11 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'job.create',
       body: jobCreateSchema,
-      async handler({ body, actor, setAuditTarget }) {
+      authorize: ({ body, setAuditTarget }) => {
         setAuditTarget(body.name);
+        jobs.checkCreate(body);
+      },
+      async handler({ body, actor }) {
         return { status: 201, body: jobs.create(body, actor.name) };
       },
     }),
@@ -88,6 +91,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       action: 'job.update',
       params: nameParams,
       body: jobSpecSchema,
+      authorize: ({ params }) => void jobs.get(params.name, false),
       async handler({ params, body, actor }) {
         return { body: jobs.update(params.name, body, actor.name) };
       },
@@ -100,6 +104,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'job.delete',
       params: nameParams,
+      authorize: ({ params }) => void jobs.get(params.name, false),
       async handler({ params }) {
         return { body: jobs.remove(params.name) };
       },
@@ -112,6 +117,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'job.enable',
       params: nameParams,
+      authorize: ({ params }) => void jobs.get(params.name, false),
       async handler({ params, actor }) {
         return { body: jobs.setEnabled(params.name, true, actor.name) };
       },
@@ -124,6 +130,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'job.disable',
       params: nameParams,
+      authorize: ({ params }) => void jobs.get(params.name, false),
       async handler({ params, actor }) {
         return { body: jobs.setEnabled(params.name, false, actor.name) };
       },
@@ -136,6 +143,7 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       role: 'operator',
       action: 'job.run',
       params: nameParams,
+      authorize: ({ params }) => void jobs.get(params.name, false),
       async handler({ params, actor }) {
         return { status: 202, body: jobs.runNow(params.name, actor.name) };
       },
@@ -157,7 +165,8 @@ export function jobRoutes(deps: ApiDeps): Route[] {
       path: '/jobs/{name}/runs/{run}',
       summary: 'One run: exit code or signal, timeout, and the last 64 KiB of stdout and stderr',
       tag: 'jobs',
-      role: 'viewer',
+      // Output often echoes what a job knows (tokens, connection strings): operators and admins only.
+      role: 'operator',
       params: runParams,
       async handler({ params }) {
         return { body: jobs.run(params.name, params.run) };

@@ -1,6 +1,10 @@
 /** Processes: list, inspect, signal, renice — on any host. */
 import { z } from 'zod';
 import { NICE_MAX, NICE_MIN, SIGNALS, SORT_KEYS, reniceNeedsAdmin } from '../../managers/processes.js';
+import { processNeedsAdmin, type UnitPolicy } from '../../managers/services/policy.js';
+import { sameService } from '../../managers/services/names.js';
+import type { Host } from '../../hosts/host.js';
+import { LOCAL_HOST } from '../hosts.js';
 import { defineRoute, type Route } from '../route.js';
 import type { ApiDeps } from '../deps.js';
 import { hostName, paging, queryInt } from '../schemas.js';
@@ -42,6 +46,35 @@ const listQuery = z
   .strict();
 
 export function processRoutes(deps: ApiDeps): Route[] {
+  const policy: UnitPolicy = {
+    protectedUnits: deps.config.services.protected,
+    operatorUnits: deps.config.services.operatorUnits,
+  };
+  /**
+   * The checks of a signal or renice that depend on the process: it must be one an action may
+   * touch at all, and one of a protected unit, of the system's own machinery or of the exporter's
+   * own unit needs admin.
+   */
+  async function checkTarget(
+    host: Host,
+    pid: number,
+    action: string,
+    requireRole: (role: 'admin', why: string) => void,
+  ): Promise<void> {
+    const { unit } = await deps.managers.processes(host).actionTarget(pid, action);
+    const why = processNeedsAdmin(unit, policy);
+    if (why !== null) requireRole('admin', `${action} PID ${pid}: ${why}`);
+    if (host.name === LOCAL_HOST && unit !== null) {
+      const own = await deps.managers.services(host).ownUnit();
+      if (own !== null && sameService(own, unit) && !unit.endsWith('.scope')) {
+        requireRole(
+          'admin',
+          `${action} PID ${pid}: the process belongs to ${unit}, the unit the exporter itself runs in`,
+        );
+      }
+    }
+  }
+
   return [
     defineRoute({
       method: 'get',
@@ -77,6 +110,9 @@ export function processRoutes(deps: ApiDeps): Route[] {
       action: 'process.signal',
       params: pidParams,
       body: z.object({ signal: z.enum(SIGNALS) }).strict(),
+      async authorize({ host, params, body, requireRole }) {
+        await checkTarget(host, params.pid, `send SIG${body.signal} to`, requireRole);
+      },
       async handler({ host, params, body }) {
         return { body: await deps.managers.processes(host).signal(params.pid, body.signal) };
       },
@@ -90,9 +126,12 @@ export function processRoutes(deps: ApiDeps): Route[] {
       action: 'process.renice',
       params: pidParams,
       body: z.object({ nice: z.number().int().min(NICE_MIN).max(NICE_MAX) }).strict(),
-      async handler({ host, params, body, requireRole }) {
+      async authorize({ host, params, body, requireRole }) {
         if (reniceNeedsAdmin(body.nice))
           requireRole('admin', 'raising a process above normal priority (nice < 0)');
+        await checkTarget(host, params.pid, 'renice', requireRole);
+      },
+      async handler({ host, params, body }) {
         return { body: await deps.managers.processes(host).renice(params.pid, body.nice) };
       },
     }),

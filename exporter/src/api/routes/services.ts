@@ -85,15 +85,20 @@ export function serviceRoutes(deps: ApiDeps): Route[] {
       defineRoute({
         method: 'post',
         path: `/hosts/{host}/services/{name}/${verb}`,
-        summary: `${SUMMARIES[verb]}. Protected services and the exporter's own unit need admin`,
+        summary: `${SUMMARIES[verb]}. Operators act on the units services.operatorUnits allows; protected services, the system's own units and the exporter's own need admin`,
         tag: 'services',
         role: 'operator',
         action: `service.${verb}`,
         params: serviceParams,
-        async handler({ host, params, requireRole }) {
-          const manager = deps.managers.services(host);
-          const why = await manager.protection(params.name, deps.config.services.protected);
+        async authorize({ host, params, requireRole }) {
+          const why = await deps.managers.services(host).adminReason(params.name, {
+            protectedUnits: deps.config.services.protected,
+            operatorUnits: deps.config.services.operatorUnits,
+          });
           if (why !== null) requireRole('admin', why);
+        },
+        async handler({ host, params }) {
+          const manager = deps.managers.services(host);
           return { body: await manager.act(params.name, verb, actionTimeoutMs(deps.config)) };
         },
       }),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../security/roles.js';
 import { TOKEN_NAME } from '../../security/tokens.js';
+import { HyperionError } from '../../util/errors.js';
 import { defineRoute, type Route } from '../route.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -33,8 +34,12 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
           grafana: z.boolean().default(false).describe('trust X-Grafana-Context on this token'),
         })
         .strict(),
-      async handler({ body, setAuditTarget }) {
+      authorize({ body, setAuditTarget }) {
         setAuditTarget(body.name);
+        if (deps.tokens.list().some((t) => t.name === body.name))
+          throw new HyperionError('conflict', `a token named "${body.name}" already exists; revoke it first`);
+      },
+      async handler({ body }) {
         return { status: 201, body: deps.tokens.create(body.name, body.role, body.grafana) };
       },
     }),
@@ -46,6 +51,10 @@ export function tokenRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'token.revoke',
       params: z.object({ name: tokenName }).strict(),
+      authorize({ params }) {
+        if (!deps.tokens.list().some((t) => t.name === params.name || t.id === params.name))
+          throw new HyperionError('not-found', `no token named "${params.name}"`);
+      },
       async handler({ params }) {
         return { body: deps.tokens.revoke(params.name) };
       },

@@ -5,7 +5,7 @@
  * a long idle spell. The server must present the pinned host key; any other key refuses the
  * connection, logs an error and raises hyperion_ssh_host_key_mismatch.
  */
-import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import type { Logger } from 'pino';
 import { HyperionError, errorMessage } from '../../util/errors.js';
 import { fingerprintOf, hostKeyAlgorithms, type HostKey } from './host-key.js';
@@ -64,7 +64,6 @@ export class SshConnection {
   private failures = 0;
   private mismatch = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private sftpSession: Promise<SFTPWrapper> | undefined;
   /** The client this connection ended itself for being idle. */
   private idleClosed: Client | undefined;
   /** Listeners told when the connection goes away, so channel holders forget their channels. */
@@ -130,36 +129,6 @@ export class SshConnection {
         } else resolve(channel);
       });
     });
-  }
-
-  /** The connection's one SFTP session, opened on first use and again after it closed. */
-  sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= this.get()
-      .then(
-        (client) =>
-          new Promise<SFTPWrapper>((resolve, reject) => {
-            client.sftp((error, sftp) => {
-              if (error) {
-                reject(
-                  new HyperionError(
-                    'unsupported',
-                    `host ${this.target.name} offers no SFTP subsystem (${error.message}); file transfers need it`,
-                  ),
-                );
-                return;
-              }
-              sftp.on('close', () => {
-                this.sftpSession = undefined;
-              });
-              resolve(sftp);
-            });
-          }),
-      )
-      .catch((error: unknown) => {
-        this.sftpSession = undefined;
-        throw error;
-      });
-    return this.sftpSession;
   }
 
   /** Counts a failure seen by a channel (a request that timed out) for /probe. */
@@ -268,7 +237,6 @@ export class SshConnection {
           return;
         }
         if (this.client === client) this.client = undefined;
-        this.sftpSession = undefined;
         for (const listener of this.downListeners) listener();
         // A removed host's series are gone already (SshMetrics.forget): never bring them back.
         if (this.state === 'closed') return;

@@ -60,22 +60,3 @@ export function toolError(line: string, path: string, host: string): RemoteErrno
   const text = strerrorOf(line);
   return errnoError(errnoOfText(text), `${text}: ${path} on host ${host}`, path);
 }
-
-/** SFTP status codes (draft-ietf-secsh-filexfer-02) as errno codes. */
-const SFTP_STATUS: Record<number, string> = {
-  2: 'ENOENT', // SSH_FX_NO_SUCH_FILE
-  3: 'EACCES', // SSH_FX_PERMISSION_DENIED
-  4: 'EIO', // SSH_FX_FAILURE: anything else; callers refine it where they can
-  8: 'EOPNOTSUPP', // SSH_FX_OP_UNSUPPORTED
-};
-
-export function sftpErrno(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? (SFTP_STATUS[code] ?? 'EIO') : 'EIO';
-}
-
-export function sftpError(error: unknown, path: string, host: string): RemoteErrnoError {
-  const code = sftpErrno(error);
-  const text = error instanceof Error ? error.message : String(error);
-  return errnoError(code, `${text}: ${path} on host ${host}`, path);
-}

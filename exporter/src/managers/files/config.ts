@@ -13,6 +13,8 @@ const fileRootSchema = z
       .startsWith('/', 'a root path is absolute')
       .max(4095)
       .refine((p) => ![...p].some((c) => c.charCodeAt(0) < 0x20), 'a root path has no control characters'),
+    /** The least role that may list and read in this root; nothing is readable unless said. */
+    readRole: z.enum(['viewer', 'operator', 'admin']).default('admin'),
     writable: z.boolean().default(false),
     /** The least role that may write (upload, mkdir, move, copy, delete) in this root. */
     writeRole: z.enum(['operator', 'admin']).default('admin'),
@@ -22,8 +24,8 @@ const fileRootSchema = z
   .strict();
 
 /**
- * File roots and limits. Without `roots`, the embedded default applies (settings.ts): the whole
- * file system read-only, and a writable directory inside the data directory.
+ * File roots and limits. Without `roots`, the embedded default applies (settings.ts): only the
+ * exporter's own files directory, for admins.
  */
 export const filesConfigSchema = z
   .object({

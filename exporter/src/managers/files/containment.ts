@@ -13,10 +13,12 @@
  *  - resolveEntry: the directory entry itself (delete, move, rename): the parent is resolved,
  *    the last name is not followed, so removing a link removes the link, never its target.
  *
- * What this cannot see: a directory swapped for a link between resolution and use by someone
- * with write access to the host (Node has no openat-style walk), and hard links (a hard link is
- * the file itself, wherever its other names are).
+ * These checks give clear answers; they are not what keeps a path inside its root. The host's
+ * file agent (hosts/agent/) decides again on what it opens — inside the root, not one of the
+ * exporter's secrets (a hard link to one included), not on a kernel file system — so a
+ * directory swapped for a link after this resolution changes nothing.
  */
+import { isAgentRefusal } from '../../hosts/agent/connection.js';
 import type { FileEntry, Host } from '../../hosts/host.js';
 import { HyperionError } from '../../util/errors.js';
 import { errnoOf, fsError } from './fs-errors.js';
@@ -75,9 +77,14 @@ function assertInside(root: RootHandle, real: string, segments: readonly string[
   if (!isInside(root.real, real)) throw outside(root, segments);
 }
 
-async function lstatOrUndefined(host: Host, path: string, what: string): Promise<FileEntry | undefined> {
+async function lstatOrUndefined(
+  host: Host,
+  root: RootHandle,
+  path: string,
+  what: string,
+): Promise<FileEntry | undefined> {
   try {
-    return await host.lstat(path);
+    return await host.files.lstat(root.real, path);
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return undefined;
     throw fsError(error, what);
@@ -92,13 +99,14 @@ export async function resolveExisting(
   const what = display(root.name, segments);
   let real: string;
   try {
-    real = await host.realpath(joinPath(root.real, segments));
+    real = await host.files.realpath(root.real, joinPath(root.real, segments));
   } catch (error) {
+    if (isAgentRefusal(error) && error.reason === 'outside-root') throw outside(root, segments);
     throw fsError(error, what);
   }
   assertInside(root, real, segments);
   try {
-    return { real, entry: await host.lstat(real) };
+    return { real, entry: await host.files.lstat(root.real, real) };
   } catch (error) {
     throw fsError(error, what);
   }
@@ -132,7 +140,7 @@ export async function resolveTarget(
     throw new HyperionError('conflict', `${display(root.name, above)} is not a directory`);
   }
   const next = segments[depth]!;
-  const link = await lstatOrUndefined(host, joinPath(base.real, [next]), display(root.name, segments));
+  const link = await lstatOrUndefined(host, root, joinPath(base.real, [next]), display(root.name, segments));
   if (link) {
     // realpath said missing but lstat sees it: a dangling or looping symbolic link.
     throw new HyperionError(
@@ -161,6 +169,6 @@ export async function resolveEntry(
     parent: parent.real,
     name,
     path,
-    entry: await lstatOrUndefined(host, path, display(root.name, segments)),
+    entry: await lstatOrUndefined(host, root, path, display(root.name, segments)),
   };
 }

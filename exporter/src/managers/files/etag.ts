@@ -19,9 +19,9 @@ export function etagOfBytes(bytes: Buffer): string {
 }
 
 /** Hashes a file on the host by streaming it (never holding it whole). */
-export async function etagOfFile(host: Host, path: string): Promise<string> {
+export async function etagOfFile(host: Host, root: string, path: string): Promise<string> {
   const hash = newHash();
-  const stream = await host.createReadStream(path);
+  const { stream } = await host.files.read(root, path);
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return etagOf(hash);
 }

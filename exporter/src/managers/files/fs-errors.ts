@@ -2,6 +2,7 @@
  * errno codes of file operations, as answers a person can act on. A code not listed stays
  * what it is — an unexpected failure, reported as a 500 with its message.
  */
+import { isAgentRefusal } from '../../hosts/agent/connection.js';
 import { HyperionError, isHyperionError } from '../../util/errors.js';
 
 export function errnoOf(error: unknown): string | undefined {
@@ -12,6 +13,7 @@ export function errnoOf(error: unknown): string | undefined {
 /** `what` names the place, e.g. "data:/a/b". */
 export function fsError(error: unknown, what: string): unknown {
   if (isHyperionError(error)) return error;
+  if (isAgentRefusal(error)) return refusalError(error.reason, what, error);
   switch (errnoOf(error)) {
     case 'ENOENT':
       return new HyperionError('not-found', `${what} does not exist`, { cause: error });
@@ -59,6 +61,46 @@ export function fsError(error: unknown, what: string): unknown {
       }
       return error;
     }
+  }
+}
+
+/** What the host's file agent refused, and why, as an answer naming `what`. */
+function refusalError(reason: string, what: string, cause: Error): HyperionError {
+  switch (reason) {
+    case 'outside-root':
+      return new HyperionError(
+        'bad-request',
+        `${what} leads outside its root through a symbolic link; refused`,
+        {
+          cause,
+        },
+      );
+    case 'secret':
+      return new HyperionError(
+        'forbidden',
+        `${what} is never served: it is part of what the exporter keeps secret (its data directory, tokens, keys)`,
+        { cause },
+      );
+    case 'pseudo-fs':
+      return new HyperionError(
+        'forbidden',
+        `${what} is on a kernel file system (proc, sysfs, debugfs, cgroup, devices…), which is never served`,
+        { cause },
+      );
+    case 'not-regular':
+      return new HyperionError('bad-request', `${what} is not a regular file (a device, FIFO or socket)`, {
+        cause,
+      });
+    case 'not-directory':
+      return new HyperionError('conflict', `${what}: ${cause.message}`, { cause });
+    case 'too-large':
+      return new HyperionError('conflict', `${what} has too many entries to list`, { cause });
+    case 'bad-request':
+      return new HyperionError('bad-request', `${what}: ${cause.message}`, { cause });
+    default:
+      return new HyperionError('internal', `${what}: the file agent refused (${reason}): ${cause.message}`, {
+        cause,
+      });
   }
 }
 

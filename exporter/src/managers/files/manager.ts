@@ -9,10 +9,18 @@
 import path from 'node:path';
 import type { EntryType, FileEntry, Host } from '../../hosts/host.js';
 import { HyperionError } from '../../util/errors.js';
-import { resolveEntry, resolveExisting, resolveTarget, joinPath, type RootHandle } from './containment.js';
+import {
+  resolveEntry,
+  resolveExisting,
+  resolveTarget,
+  joinPath,
+  type RootHandle,
+  type Target,
+} from './containment.js';
 import { etagOfBytes, etagOfFile, ifMatchSatisfied } from './etag.js';
 import { describe, errnoOf, fsError } from './fs-errors.js';
 import { IdentityCache, type Identities } from './identities.js';
+import { hasRole, type Role } from '../../security/roles.js';
 import { toFileInfo, type FileInfo } from './info.js';
 import { DEFAULT_LIST_LIMIT, pageOf, sortEntries, type ListQuery } from './listing.js';
 import { display, splitRelPath } from './names.js';
@@ -38,6 +46,39 @@ import type {
 export type * from './types.js';
 export { LIST_SORT_KEYS, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT, type ListQuery } from './listing.js';
 
+/** Links whose targets a listing looks up (each a request to the agent). */
+const MAX_LINK_TARGETS = 2000;
+
+/** An upload, checked: where it goes and what is there now. */
+export interface UploadPlan {
+  handle: RootHandle;
+  segments: string[];
+  target: Target;
+  request: UploadRequest;
+}
+
+export interface MkdirPlan {
+  handle: RootHandle;
+  segments: string[];
+  path: string;
+  parents: boolean;
+}
+
+export interface RemovePlan {
+  handle: RootHandle;
+  segments: string[];
+  path: string;
+  type: EntryType;
+  recursive: boolean;
+}
+
+type ItemPlan = TransferPlan & { to: { root: string; segments: string[] }; from: FileLocation };
+
+export interface TransferPlans {
+  verb: 'move' | 'copy';
+  plans: ItemPlan[];
+}
+
 export class FileManager {
   private readonly identities: IdentityCache;
   private readonly rootsHere: FileRoot[];
@@ -50,14 +91,18 @@ export class FileManager {
     this.rootsHere = settings.roots.filter((r) => !r.hosts || r.hosts.includes(host.name));
   }
 
-  roots(): RootList {
+  /** The roots `role` may read here (the others are not even named to it). */
+  roots(role: Role): RootList {
     return {
-      items: this.rootsHere.map((r) => ({
-        name: r.name,
-        path: r.path,
-        writable: r.writable,
-        writeRole: r.writable ? r.writeRole : null,
-      })),
+      items: this.rootsHere
+        .filter((r) => hasRole(role, r.readRole))
+        .map((r) => ({
+          name: r.name,
+          path: r.path,
+          readRole: r.readRole,
+          writable: r.writable,
+          writeRole: r.writable ? r.writeRole : null,
+        })),
       uploadLimitBytes: this.settings.uploadLimitBytes,
       textLimitBytes: this.settings.textLimitBytes,
     };
@@ -73,6 +118,11 @@ export class FileManager {
       );
     }
     return root;
+  }
+
+  /** The role reading in `rootName` needs (and an unknown root refuses here). */
+  readRole(rootName: string): Role {
+    return this.root(rootName).readRole;
   }
 
   /** The role writing in `rootName` needs; a read-only root refuses here. */
@@ -98,8 +148,11 @@ export class FileManager {
     };
     if (found.entry.type !== 'dir') return { kind: 'file', ...located };
 
-    const entries = await describe(this.host.listDirDetailed(found.real), display(handle.name, segments));
-    const targets = await this.linkTargets(found.real, entries);
+    const entries = await describe(
+      this.host.files.list(handle.real, found.real),
+      display(handle.name, segments),
+    );
+    const targets = await this.linkTargets(handle.real, found.real, entries);
     const prefix = segments.length === 0 ? '' : `${segments.join('/')}/`;
     const items = sortEntries(
       entries.map((e) => toFileInfo(e, prefix + e.name, ids, targets.get(e.name))),
@@ -134,8 +187,8 @@ export class FileManager {
         : size > 0
           ? { start: 0, end: size - 1 }
           : {};
-    const stream = await describe(this.host.createReadStream(found.real, bounds), what);
-    return { entry, size, range, stream };
+    const opened = await describe(this.host.files.read(handle.real, found.real, bounds), what);
+    return { entry, size, range, stream: opened.stream };
   }
 
   /** A small UTF-8 text file with its tag, for the editor. */
@@ -146,7 +199,7 @@ export class FileManager {
     assertRegularFile(found.entry, what, 'open in the editor');
     const limit = this.settings.textLimitBytes;
     if (found.entry.size > limit) throw tooLargeForEditor(what, found.entry.size, limit);
-    const bytes = await describe(readBounded(this.host, found.real, limit), what);
+    const bytes = await describe(readBounded(this.host, handle.real, found.real, limit), what);
     if (bytes === undefined) throw tooLargeForEditor(what, found.entry.size, limit);
     const content = decodeText(bytes, what);
     const ids = await this.identities.get();
@@ -169,6 +222,11 @@ export class FileManager {
     body: NodeJS.ReadableStream,
     request: UploadRequest,
   ): Promise<WriteResult> {
+    return this.uploadPlanned(await this.planUpload(location, request), body);
+  }
+
+  /** Every refusal an upload can meet before its body is read (the API makes them before the code). */
+  async planUpload(location: FileLocation, request: UploadRequest): Promise<UploadPlan> {
     this.writeRole(location.root);
     const { handle, segments } = await this.locate(location);
     const what = display(handle.name, segments);
@@ -186,7 +244,8 @@ export class FileManager {
       if (request.ifNoneMatch?.trim() === '*') {
         throw new HyperionError('precondition-failed', `${what} already exists (If-None-Match: *)`);
       }
-      if (request.ifMatch !== undefined) await this.checkIfMatch(existing.real, request.ifMatch, what);
+      if (request.ifMatch !== undefined)
+        await this.checkIfMatch(handle.real, existing.real, request.ifMatch, what);
       else if (!request.overwrite) {
         throw new HyperionError(
           'conflict',
@@ -212,15 +271,21 @@ export class FileManager {
         `the upload (${request.contentLength} bytes) is larger than the limit of ${limit} bytes`,
       );
     }
+    return { handle, segments, target, request };
+  }
 
+  async uploadPlanned(plan: UploadPlan, body: NodeJS.ReadableStream): Promise<WriteResult> {
+    const { handle, segments, target, request } = plan;
+    const existing = target.existing;
+    const what = display(handle.name, segments);
     const final = existing ? existing.real : joinPath(target.base, target.missing);
     // Beside the final file when it exists; otherwise in the deepest directory that exists, so a
     // failed upload does not even leave the parent directories it would have created.
     const dir = existing ? path.posix.dirname(existing.real) : target.base;
     // Never carry set-id bits over to new content.
     const mode = existing ? existing.entry.mode & 0o777 : 0o644;
-    const received = await receive(this.host, body, dir, {
-      limitBytes: limit,
+    const received = await receive(this.host, body, handle.real, dir, {
+      limitBytes: this.settings.uploadLimitBytes,
       idleMs: this.settings.uploadIdleMs,
       mode,
     });
@@ -228,47 +293,58 @@ export class FileManager {
       // What may have changed while the body arrived is checked again (this narrows the race
       // with other writers on the host; it cannot close it).
       if (existing && request.ifMatch !== undefined)
-        await this.checkIfMatch(existing.real, request.ifMatch, what);
-      if (!existing && !request.overwrite && (await this.lstatOrUndefined(final))) {
+        await this.checkIfMatch(handle.real, existing.real, request.ifMatch, what);
+      if (!existing && !request.overwrite && (await this.lstatOrUndefined(handle.real, final))) {
         throw new HyperionError('conflict', `${what} was created by someone else while the upload ran`);
       }
       if (target.missing.length > 1) {
-        await this.host.mkdir(joinPath(target.base, target.missing.slice(0, -1)), { recursive: true });
+        await this.host.files.mkdir(handle.real, joinPath(target.base, target.missing.slice(0, -1)), {
+          parents: true,
+        });
       }
-      await this.host.rename(received.temp, final);
+      await this.host.files.rename(handle.real, received.temp, handle.real, final);
     } catch (error) {
-      await this.host.remove(received.temp).catch(() => undefined);
+      await this.host.files.remove(handle.real, received.temp).catch(() => undefined);
       throw fsError(error, what);
     }
     return {
-      ...(await this.written(handle.name, segments, final)),
+      ...(await this.written(handle, segments, final)),
       created: !existing,
       etag: received.etag,
     };
   }
 
   async mkdir(location: FileLocation, parents: boolean): Promise<WriteResult> {
+    return this.mkdirPlanned(await this.planMkdir(location, parents));
+  }
+
+  async planMkdir(location: FileLocation, parents: boolean): Promise<MkdirPlan> {
     this.writeRole(location.root);
     const { handle, segments } = await this.locate(location);
     const what = display(handle.name, segments);
     if (segments.length === 0) throw new HyperionError('bad-request', 'name the directory to create');
-    let created: string;
     if (parents) {
       const target = await resolveTarget(this.host, handle, segments);
       if (target.existing) throw new HyperionError('conflict', `${what} already exists`);
-      created = joinPath(target.base, target.missing);
-      await describe(this.host.mkdir(created, { recursive: true }), what);
-    } else {
-      const ref = await resolveEntry(this.host, handle, segments);
-      if (ref.entry) throw new HyperionError('conflict', `${what} already exists`);
-      created = ref.path;
-      await describe(this.host.mkdir(created), what);
+      return { handle, segments, path: joinPath(target.base, target.missing), parents };
     }
-    return { ...(await this.written(handle.name, segments, created)), created: true };
+    const ref = await resolveEntry(this.host, handle, segments);
+    if (ref.entry) throw new HyperionError('conflict', `${what} already exists`);
+    return { handle, segments, path: ref.path, parents };
+  }
+
+  async mkdirPlanned(plan: MkdirPlan): Promise<WriteResult> {
+    const what = display(plan.handle.name, plan.segments);
+    await describe(this.host.files.mkdir(plan.handle.real, plan.path, { parents: plan.parents }), what);
+    return { ...(await this.written(plan.handle, plan.segments, plan.path)), created: true };
   }
 
   /** Deletes a file, link or (only with `recursive`) a directory and everything in it. */
   async remove(location: FileLocation, recursive: boolean): Promise<DeleteResult> {
+    return this.removePlanned(await this.planRemove(location, recursive));
+  }
+
+  async planRemove(location: FileLocation, recursive: boolean): Promise<RemovePlan> {
     this.writeRole(location.root);
     const { handle, segments } = await this.locate(location);
     const what = display(handle.name, segments);
@@ -280,24 +356,30 @@ export class FileManager {
         `${what} is a directory: pass recursive=true to delete it and everything in it`,
       );
     }
-    await describe(this.host.remove(ref.path, { recursive }), what);
-    return { root: handle.name, path: segments.join('/'), type: ref.entry.type, deleted: true };
+    return { handle, segments, path: ref.path, type: ref.entry.type, recursive };
   }
 
-  move(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
-    return this.transfer('move', items, overwrite);
+  async removePlanned(plan: RemovePlan): Promise<DeleteResult> {
+    const what = display(plan.handle.name, plan.segments);
+    await describe(this.host.files.remove(plan.handle.real, plan.path, { recursive: plan.recursive }), what);
+    return { root: plan.handle.name, path: plan.segments.join('/'), type: plan.type, deleted: true };
   }
 
-  copy(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
-    return this.transfer('copy', items, overwrite);
+  async move(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
+    return this.transferPlanned(await this.planTransfer('move', items, overwrite));
   }
 
-  private async transfer(
+  async copy(items: readonly TransferItem[], overwrite: boolean): Promise<TransferResult> {
+    return this.transferPlanned(await this.planTransfer('copy', items, overwrite));
+  }
+
+  /** Every item resolved and checked; nothing moved yet. */
+  async planTransfer(
     verb: 'move' | 'copy',
     items: readonly TransferItem[],
     overwrite: boolean,
-  ): Promise<TransferResult> {
-    const plans: (TransferPlan & { to: { root: string; segments: string[] }; from: FileLocation })[] = [];
+  ): Promise<TransferPlans> {
+    const plans: ItemPlan[] = [];
     for (const item of items) {
       if (verb === 'move') this.writeRole(item.from.root);
       this.writeRole(item.to.root);
@@ -327,6 +409,8 @@ export class FileManager {
       }
       const destination = await resolveEntry(this.host, to.handle, to.segments);
       plans.push({
+        sourceRoot: from.handle.real,
+        destinationRoot: to.handle.real,
         source,
         sourceEntry,
         destination,
@@ -337,7 +421,10 @@ export class FileManager {
       });
     }
     checkPlans(plans, overwrite, verb);
+    return { verb, plans };
+  }
 
+  async transferPlanned({ verb, plans }: TransferPlans): Promise<TransferResult> {
     const done: TransferResult['items'] = [];
     for (const plan of plans) {
       try {
@@ -358,7 +445,11 @@ export class FileManager {
         }
         throw described;
       }
-      const written = await this.written(plan.to.root, plan.to.segments, plan.destination.path);
+      const written = await this.written(
+        { name: plan.to.root, real: plan.destinationRoot },
+        plan.to.segments,
+        plan.destination.path,
+      );
       done.push({
         from: plan.from,
         to: { root: plan.to.root, path: plan.to.segments.join('/') },
@@ -379,15 +470,17 @@ export class FileManager {
   }
 
   private async handle(root: FileRoot): Promise<RootHandle> {
+    const what = `the directory ${root.path} of root "${root.name}"`;
     try {
-      return { name: root.name, real: await this.host.realpath(root.path) };
+      return { name: root.name, real: await this.host.files.realpath('/', root.path) };
     } catch (error) {
-      if (errnoOf(error) !== 'ENOENT' || !root.createOnDemand) {
-        throw fsError(error, `the directory ${root.path} of root "${root.name}"`);
-      }
+      if (errnoOf(error) !== 'ENOENT' || !root.createOnDemand) throw fsError(error, what);
     }
-    await describe(this.host.mkdir(root.path, { recursive: true, mode: 0o750 }), `root "${root.name}"`);
-    return { name: root.name, real: await this.host.realpath(root.path) };
+    await describe(
+      this.host.files.mkdir('/', root.path, { parents: true, mode: 0o750 }),
+      `root "${root.name}"`,
+    );
+    return { name: root.name, real: await describe(this.host.files.realpath('/', root.path), what) };
   }
 
   private info(entry: FileEntry, rootName: string, segments: readonly string[], ids: Identities): FileInfo {
@@ -395,24 +488,26 @@ export class FileManager {
     return toFileInfo({ ...entry, name }, segments.join('/'), ids);
   }
 
-  /** What each symlink of a listing leads to, in one batch (one round trip on a remote host). */
+  /**
+   * What each symlink of a listing leads to. A link that leads outside the root, or to what is
+   * never served, shows as broken: even its type is not told.
+   */
   private async linkTargets(
+    root: string,
     dir: string,
     entries: readonly FileEntry[],
   ): Promise<Map<string, EntryType | 'broken'>> {
-    const links = entries.filter((e) => e.type === 'symlink');
+    const links = entries.filter((e) => e.type === 'symlink').slice(0, MAX_LINK_TARGETS);
     const out = new Map<string, EntryType | 'broken'>();
-    if (links.length === 0) return out;
-    const stats = await this.host.statMany(links.map((l) => joinPath(dir, [l.name])));
-    for (const l of links) {
-      const s = stats.get(joinPath(dir, [l.name]));
-      out.set(l.name, s?.ok ? s.stat.type : 'broken');
-    }
+    const stats = await Promise.all(
+      links.map((l) => this.host.files.stat(root, joinPath(dir, [l.name])).catch(() => undefined)),
+    );
+    links.forEach((l, i) => out.set(l.name, stats[i]?.type ?? 'broken'));
     return out;
   }
 
-  private async checkIfMatch(real: string, ifMatch: string, what: string): Promise<void> {
-    const current = await describe(etagOfFile(this.host, real), what);
+  private async checkIfMatch(root: string, real: string, ifMatch: string, what: string): Promise<void> {
+    const current = await describe(etagOfFile(this.host, root, real), what);
     if (!ifMatchSatisfied(ifMatch, current)) {
       throw new HyperionError(
         'precondition-failed',
@@ -424,9 +519,9 @@ export class FileManager {
     }
   }
 
-  private async lstatOrUndefined(p: string): Promise<FileEntry | undefined> {
+  private async lstatOrUndefined(root: string, p: string): Promise<FileEntry | undefined> {
     try {
-      return await this.host.lstat(p);
+      return await this.host.files.lstat(root, p);
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return undefined;
       throw error;
@@ -435,15 +530,15 @@ export class FileManager {
 
   /** The answer after a write: what is now at the path. */
   private async written(
-    rootName: string,
+    root: RootHandle,
     segments: readonly string[],
     real: string,
   ): Promise<Omit<WriteResult, 'created'>> {
-    const entry = await describe(this.host.lstat(real), display(rootName, segments));
+    const entry = await describe(this.host.files.lstat(root.real, real), display(root.name, segments));
     return {
-      root: rootName,
+      root: root.name,
       path: segments.join('/'),
-      entry: this.info(entry, rootName, segments, await this.identities.get()),
+      entry: this.info(entry, root.name, segments, await this.identities.get()),
     };
   }
 }
@@ -476,9 +571,15 @@ function tooLargeForEditor(what: string, size: number, limit: number): HyperionE
   );
 }
 
-/** Reads at most `limit` bytes; undefined when the file turns out longer (kernel files lie about size). */
-async function readBounded(host: Host, real: string, limit: number): Promise<Buffer | undefined> {
-  const stream = await host.createReadStream(real);
+/** Reads at most `limit` bytes; undefined when the file turns out longer than its size said. */
+async function readBounded(
+  host: Host,
+  root: string,
+  real: string,
+  limit: number,
+): Promise<Buffer | undefined> {
+  // One byte more than the limit tells a file that grew past it, without reading it all.
+  const { stream } = await host.files.read(root, real, { start: 0, end: limit });
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of stream) {

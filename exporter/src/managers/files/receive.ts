@@ -78,12 +78,13 @@ class Meter extends Transform {
 export async function receive(
   host: Host,
   source: NodeJS.ReadableStream,
+  root: string,
   dir: string,
   options: ReceiveOptions,
 ): Promise<Received> {
   const temp = joinPath(dir, [`${TEMP_PREFIX}${randomBytes(8).toString('hex')}.part`]);
-  // Opened with O_EXCL: a temporary name can never land on an existing file or link.
-  const sink = await host.createWriteStream(temp, options.mode);
+  // Created with O_EXCL: a temporary name can never land on an existing file or link.
+  const sink = await host.files.create(root, temp, options.mode);
   const meter = new Meter(options.limitBytes, options.idleMs);
   // The source is piped by hand rather than handed to pipeline(): pipeline destroys every
   // stream on failure, and destroying an HTTP request destroys its connection — before the
@@ -101,7 +102,7 @@ export async function receive(
   try {
     await pipeline(meter, sink);
   } catch (error) {
-    await host.remove(temp).catch(() => undefined);
+    await host.files.remove(root, temp).catch(() => undefined);
     if (error instanceof HyperionError) throw error;
     // The file system's own failures (full disk, permissions) say what they are; anything else
     // is the request stream ending early: the client went away or the connection broke.

@@ -1,8 +1,9 @@
 /**
  * The file roots and limits the files manager works with, from the configuration's `files`
- * block. Without configured roots the embedded default applies, safe out of the box: the whole
- * file system to read, and one directory to write — inside the exporter's own data directory,
- * created on first use — so nothing of the host can be changed until an operator says so.
+ * block. Without configured roots the embedded default applies, safe out of the box: one
+ * directory — the exporter's own files directory inside its data directory, created on first
+ * use — that admins may read and write. Nothing of the host is readable until the
+ * configuration names a root and who may read it.
  */
 import path from 'node:path';
 import type { FilesConfig } from './config.js';
@@ -12,6 +13,8 @@ export interface FileRoot {
   name: string;
   /** Absolute directory on the host, as configured (it may itself be a symlink). */
   path: string;
+  /** The least role that may list and read here. */
+  readRole: Role;
   writable: boolean;
   writeRole: Extract<Role, 'operator' | 'admin'>;
   /** Inventory names of the hosts that have this root; undefined means every host. */
@@ -28,9 +31,13 @@ export interface FileSettings {
   uploadIdleMs: number;
 }
 
-export const DEFAULT_READ_ROOT = 'root';
-export const DEFAULT_WRITE_ROOT = 'data';
+export const DEFAULT_ROOT = 'data';
 const UPLOAD_IDLE_MS = 60_000;
+
+/** The exporter's own files directory: the one part of its data directory ever served. */
+export function filesDirectory(storagePath: string): string {
+  return path.join(path.resolve(storagePath), 'files');
+}
 
 export function fileSettings(
   config: FilesConfig,
@@ -41,16 +48,9 @@ export function fileSettings(
     ? config.roots.map((r) => ({ ...r, hosts: r.hosts, createOnDemand: false }))
     : [
         {
-          name: DEFAULT_READ_ROOT,
-          path: '/',
-          writable: false,
-          writeRole: 'admin',
-          hosts: undefined,
-          createOnDemand: false,
-        },
-        {
-          name: DEFAULT_WRITE_ROOT,
-          path: path.join(path.resolve(storagePath), 'files'),
+          name: DEFAULT_ROOT,
+          path: filesDirectory(storagePath),
+          readRole: 'admin',
           writable: true,
           writeRole: 'admin',
           // The data directory is the exporter's own, on the machine it runs on.

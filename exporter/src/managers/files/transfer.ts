@@ -15,6 +15,9 @@ export const COPY_TEMP_PREFIX = '.hyperion-copy-';
 
 /** One item, resolved: where the source is on the host and where it goes. */
 export interface TransferPlan {
+  /** The canonical paths of the source's and the destination's roots. */
+  sourceRoot: string;
+  destinationRoot: string;
   /** The source's path on the host (the link itself when moving a link). */
   source: string;
   sourceEntry: FileEntry;
@@ -58,18 +61,21 @@ export function checkPlans(plans: readonly TransferPlan[], overwrite: boolean, v
 /** Copies `source` to a temporary name beside `destination`, then renames it into place. */
 export async function copyInto(host: Host, plan: TransferPlan): Promise<void> {
   const temp = joinPath(plan.destination.parent, [`${COPY_TEMP_PREFIX}${randomBytes(8).toString('hex')}`]);
+  const files = host.files;
   try {
-    await host.copy(plan.source, temp, { recursive: plan.sourceEntry.type === 'dir' });
-    await host.rename(temp, plan.destination.path);
+    await files.copy(plan.sourceRoot, plan.source, plan.destinationRoot, temp, {
+      recursive: plan.sourceEntry.type === 'dir',
+    });
+    await files.rename(plan.destinationRoot, temp, plan.destinationRoot, plan.destination.path);
   } catch (error) {
-    await host.remove(temp, { recursive: true }).catch(() => undefined);
+    await files.remove(plan.destinationRoot, temp, { recursive: true }).catch(() => undefined);
     throw error;
   }
 }
 
 export async function moveOne(host: Host, plan: TransferPlan): Promise<void> {
   try {
-    await host.rename(plan.source, plan.destination.path);
+    await host.files.rename(plan.sourceRoot, plan.source, plan.destinationRoot, plan.destination.path);
     return;
   } catch (error) {
     if (errnoOf(error) !== 'EXDEV') throw error;
@@ -77,7 +83,7 @@ export async function moveOne(host: Host, plan: TransferPlan): Promise<void> {
   // Another file system: copy whole first, and only then remove the source.
   await describe(copyInto(host, plan), `copying ${plan.fromText} to ${plan.toText}`);
   await describe(
-    host.remove(plan.source, { recursive: plan.sourceEntry.type === 'dir' }),
+    host.files.remove(plan.sourceRoot, plan.source, { recursive: plan.sourceEntry.type === 'dir' }),
     `${plan.fromText} was copied to ${plan.toText} but removing the original`,
   );
 }

@@ -13,6 +13,8 @@ export interface FileLocation {
 export interface RootSummary {
   name: string;
   path: string;
+  /** The least role that may read here. */
+  readRole: 'viewer' | 'operator' | 'admin';
   writable: boolean;
   /** The least role that may write here (null for a read-only root). */
   writeRole: 'operator' | 'admin' | null;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Host } from '../../hosts/host.js';
 import { parseNftTable, type NftTable } from '../../parsers/nft-json.js';
 import { HyperionError, errorMessage, isHyperionError } from '../../util/errors.js';
-import { networksOverlap } from '../../util/ip.js';
+import { networksOverlap, type IpNetwork } from '../../util/ip.js';
 import {
   checkAddressBlock,
   checkPortBlock,
@@ -111,6 +111,12 @@ const NFT_TIMEOUT_MS = 15_000;
 
 type Change = 'none' | 'patched' | 'rebuilt';
 
+/** A block as checked, before it is held. */
+export interface BlockDraft {
+  draft: Omit<Block, 'id' | 'createdAt' | 'expiresAt'>;
+  network: IpNetwork | undefined;
+}
+
 export class FirewallManager {
   private queue: Promise<unknown> = Promise.resolve();
   private lastReconcile: ReconcileReport | null = null;
@@ -126,6 +132,11 @@ export class FirewallManager {
   }
 
   /** The blocks with what the kernel holds; changes nothing. */
+  /** Whether a live block has this id (read from the store, without asking the kernel). */
+  holds(id: string): boolean {
+    return this.live(this.options.store.load()).some((b) => b.id === id);
+  }
+
   async view(): Promise<FirewallView> {
     return this.exclusive(async () => {
       const blocks = this.live(this.options.store.load());
@@ -162,7 +173,12 @@ export class FirewallManager {
     });
   }
 
-  async block(request: BlockRequest, context: BlockContext): Promise<BlockView> {
+  /**
+   * Every refusal a block can meet that does not depend on the blocks already held: the target
+   * itself, the addresses that manage the host (anti-lockout) and the protected ports. The API
+   * asks this before the second factor is verified; block() asks it again.
+   */
+  checkBlock(request: BlockRequest, context: BlockContext): BlockDraft {
     const target = request.target;
     const canonical = canonicalTarget(target);
     const draft: Omit<Block, 'id' | 'createdAt' | 'expiresAt'> =
@@ -189,6 +205,11 @@ export class FirewallManager {
         );
       }
     }
+    return { draft, network };
+  }
+
+  async block(request: BlockRequest, context: BlockContext): Promise<BlockView> {
+    const { draft, network } = this.checkBlock(request, context);
     return this.exclusive(async () => {
       const blocks = this.live(this.options.store.load());
       if (blocks.length >= MAX_BLOCKS) {

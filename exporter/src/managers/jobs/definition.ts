@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { hostName } from '../../api/schemas.js';
+import { secret } from '../../api/secret.js';
 import { neverRunsProblem, scheduleProblem, timeZoneProblem } from './cron.js';
 
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -19,6 +20,21 @@ export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 /** spawn() refuses a NUL byte in any argument, variable or path: refuse it at the edge instead. */
 const noNul = (s: string) => !s.includes('\0');
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** Environment variable names: letters, digits and "_", checked key by key for a clear message. */
+function envNames(env: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const names = Object.keys(env);
+  if (names.length > 64) ctx.addIssue({ code: 'custom', message: 'at most 64 variables' });
+  for (const name of names.filter((n) => !ENV_NAME.test(n))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: `"${name.slice(0, 64)}": variable names are letters, digits and "_", not starting with a digit`,
+    });
+  }
+}
+
+const envValue = z.string().max(4096).refine(noNul, 'a value cannot contain a NUL character');
 
 const commandShape = {
   argv: z
@@ -43,21 +59,18 @@ const commandShape = {
     .optional()
     .describe('Working directory on the job’s host'),
   env: z
-    .record(z.string(), z.string().max(4096).refine(noNul, 'a value cannot contain a NUL character'))
+    .record(z.string(), envValue)
     // Keys are checked here, not by a key schema: zod reports a bad key only as "Invalid key".
-    .superRefine((env, ctx) => {
-      const names = Object.keys(env);
-      if (names.length > 64) ctx.addIssue({ code: 'custom', message: 'at most 64 variables' });
-      for (const name of names.filter((n) => !ENV_NAME.test(n))) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `"${name.slice(0, 64)}": variable names are letters, digits and "_", not starting with a digit`,
-        });
-      }
-    })
+    .superRefine(envNames)
     .optional()
-    .describe('Variables added to the environment the exporter runs with'),
+    .describe('Variables added to the environment the exporter runs with (their values shown to admins)'),
+  secretEnv: z
+    .record(z.string(), secret(envValue))
+    .superRefine(envNames)
+    .optional()
+    .describe(
+      'Variables whose values are secrets (passwords, API keys): write-only — never shown by any answer nor written to the audit log. Absent on a change keeps the current ones',
+    ),
 };
 
 export const commandSchema = z

@@ -123,9 +123,8 @@ async function readCrontabs(host: Host): Promise<CrontabFile[]> {
 async function readTimers(host: Host): Promise<SystemdTimers> {
   const unavailable = (reason: string): SystemdTimers => ({ available: false, reason, timers: [] });
   // sd_booted(3): systemd is the service manager exactly when this directory exists.
-  try {
-    await host.lstat(under(host.paths.rootfs, '/run/systemd/system'));
-  } catch {
+  const booted = under(host.paths.rootfs, '/run/systemd/system');
+  if (!(await host.statMany([booted])).get(booted)?.ok) {
     return unavailable(`systemd is not the service manager on host ${host.name} (no /run/systemd/system)`);
   }
   try {

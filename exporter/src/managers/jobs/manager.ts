@@ -73,7 +73,10 @@ export interface JobView {
   /** The zone the schedule is read in: its own, or the exporter's. */
   effectiveTimezone: string;
   host: string;
-  /** Environment values are shown to admins only: they are where secrets of a job go. */
+  /**
+   * Environment values are shown to admins only; secretEnv values to nobody (their names only,
+   * each value "[secret]").
+   */
   command: JobCommand;
   timeoutSeconds: number;
   overlap: StoredJob['overlap'];
@@ -100,6 +103,9 @@ export interface RunStarted {
 
 export type RunDetail =
   (RunRecord & { state: 'finished' }) | (RunningView & { job: string; state: 'running' });
+
+/** What a job's answer shows for each secret environment value. */
+export const SECRET_VALUE = '[secret]';
 
 /** On stop, how long the runs just killed get to write their record. */
 const STOP_WAIT_MS = 2500;
@@ -173,7 +179,8 @@ export class JobManager {
     return this.view(this.require(name), DETAIL_NEXT_RUNS, showSecrets);
   }
 
-  create(spec: JobCreate, actor: string): JobView {
+  /** The refusals a new job can meet: a name taken, too many jobs, an unknown host. */
+  checkCreate(spec: JobCreate): void {
     if (this.store.get(spec.name)) {
       throw new HyperionError(
         'conflict',
@@ -187,6 +194,10 @@ export class JobManager {
       );
     }
     this.checkHost(spec.host);
+  }
+
+  create(spec: JobCreate, actor: string): JobView {
+    this.checkCreate(spec);
     const now = iso(new Date());
     const { name, ...rest } = spec;
     const job: StoredJob = {
@@ -209,10 +220,13 @@ export class JobManager {
   update(name: string, spec: JobSpec, actor: string): JobView {
     const before = this.require(name);
     this.checkHost(spec.host);
+    // Secret values are never shown, so an editor cannot send them back: absent keeps them.
+    const secretEnv = spec.command.secretEnv ?? before.command.secretEnv;
     const job: StoredJob = {
       id: before.id,
       name,
       ...spec,
+      command: { ...spec.command, ...(secretEnv ? { secretEnv } : {}) },
       createdAt: before.createdAt,
       createdBy: before.createdBy,
       updatedAt: iso(new Date()),
@@ -487,6 +501,9 @@ export class JobManager {
     const command: JobCommand = { ...job.command };
     if (command.env && !showSecrets) {
       command.env = Object.fromEntries(Object.keys(command.env).map((k) => [k, '(hidden)']));
+    }
+    if (command.secretEnv) {
+      command.secretEnv = Object.fromEntries(Object.keys(command.secretEnv).map((k) => [k, SECRET_VALUE]));
     }
     return {
       name: job.name,

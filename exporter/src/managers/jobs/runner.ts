@@ -54,7 +54,9 @@ export async function runJob(host: Host, settings: RunSettings): Promise<Outcome
       signal: settings.signal,
       maxOutputBytes: settings.outputBytes,
       ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
-      ...(command.env === undefined ? {} : { env: command.env }),
+      ...(command.env === undefined && command.secretEnv === undefined
+        ? {}
+        : { env: { ...command.env, ...command.secretEnv } }),
     });
     const timedOut = r.timedOut === true;
     return {

@@ -1,6 +1,7 @@
 /** The `services` block of the configuration file. */
 import { z } from 'zod';
 import { SERVICE_NAME_PATTERN, SERVICE_NAME_RULE } from './names.js';
+import { DEFAULT_OPERATOR_UNITS } from './policy.js';
 
 /**
  * Losing the SSH server or the exporter locks operators out of the host, so acting on them
@@ -15,6 +16,21 @@ export const servicesConfigSchema = z
       .array(z.string().regex(new RegExp(SERVICE_NAME_PATTERN), SERVICE_NAME_RULE))
       .max(1000)
       .default(DEFAULT_PROTECTED_SERVICES),
+    /**
+     * Globs of the units operators may act on ("*.service", "nginx*", "app-*.service"); other
+     * units need admin. Whatever this says, operators never act on systemd's own units, power,
+     * rescue and debug shells, module loading or gettys (policy.ts), nor on protected ones.
+     */
+    operatorUnits: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(255)
+          .regex(/^[A-Za-z0-9:_.@*?-]+$/, 'a unit glob: unit-name characters, "*" and "?"'),
+      )
+      .max(1000)
+      .default([...DEFAULT_OPERATOR_UNITS]),
     /**
      * How long start/stop/restart/reload/enable/disable may take before the answer is a 504.
      * Capped below api.requestTimeoutSeconds at run time, so the API's own timeout never wins.

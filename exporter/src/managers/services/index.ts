@@ -7,6 +7,7 @@ import type { Host } from '../../hosts/host.js';
 import { HyperionError } from '../../util/errors.js';
 import { detectBackend } from './detect.js';
 import { assertServiceName, sameService } from './names.js';
+import { serviceNeedsAdmin, type UnitPolicy } from './policy.js';
 import type { ServiceBackend, ServiceDetail, ServiceInfo, ServiceLogs, ServiceVerb } from './types.js';
 
 export {
@@ -116,14 +117,21 @@ export class ServiceManager {
   }
 
   /**
-   * Why acting on this service needs the admin role, or null when it does not: it is listed as
-   * protected, or it is the unit the exporter itself runs in.
+   * Why acting on this service needs the admin role, or null when an operator may: it is
+   * protected, outside the units operators may act on (policy.ts), or the unit the exporter
+   * itself runs in. A service that does not exist is refused here, before any code is spent.
    */
-  async protection(name: string, protectedNames: readonly string[]): Promise<string | null> {
+  async adminReason(name: string, policy: UnitPolicy): Promise<string | null> {
     const { backend, canonical } = await this.resolve(name);
-    if (protectedNames.some((p) => sameService(p, canonical))) {
-      return `${canonical} is a protected service on host ${this.host.name} (services.protected in the configuration)`;
-    }
+    if (!(await backend.get(canonical))) throw this.notFound(canonical);
+    return this.protection(name, policy);
+  }
+
+  /** adminReason() without asking the service manager whether the service exists. */
+  async protection(name: string, policy: UnitPolicy): Promise<string | null> {
+    const { backend, canonical } = await this.resolve(name);
+    const why = serviceNeedsAdmin(canonical, policy);
+    if (why !== null) return `${why}, on host ${this.host.name}`;
     if (this.options.selfPid !== null) {
       const own = await backend.unitOfPid(this.options.selfPid);
       if (own !== null && sameService(own, canonical)) {
@@ -131,6 +139,16 @@ export class ServiceManager {
       }
     }
     return null;
+  }
+
+  /** The unit the exporter itself runs in on this host (only known on its own host). */
+  async ownUnit(): Promise<string | null> {
+    if (this.options.selfPid === null) return null;
+    try {
+      return await (await this.backend()).unitOfPid(this.options.selfPid);
+    } catch {
+      return null; // no service manager this exporter knows: no unit to protect
+    }
   }
 
   async act(name: string, verb: ServiceVerb, timeoutMs: number): Promise<ServiceActionResult> {

@@ -46,6 +46,55 @@ const LIST_PROPERTIES = [
   'CPUUsageNSec',
   'ControlGroup',
 ];
+/**
+ * What a service's details show, to every role: an allow-list, so that what a unit carries in
+ * its environment or credentials (Environment=, LoadCredential=, SetCredential=…) or in its
+ * command lines never leaves the exporter — it is not even asked for.
+ */
+export const DETAIL_PROPERTIES = [
+  ...LIST_PROPERTIES,
+  'Names',
+  'FragmentPath',
+  'SourcePath',
+  'DropInPaths',
+  'UnitFilePreset',
+  'Type',
+  'Restart',
+  'RestartUSec',
+  'NRestarts',
+  'Result',
+  'StatusText',
+  'ExecMainPID',
+  'ExecMainStartTimestamp',
+  'ExecMainExitTimestamp',
+  'ExecMainCode',
+  'ExecMainStatus',
+  'ActiveEnterTimestamp',
+  'ActiveExitTimestamp',
+  'InactiveEnterTimestamp',
+  'StateChangeTimestamp',
+  'MemoryPeak',
+  'TasksCurrent',
+  'TasksMax',
+  'User',
+  'Group',
+  'DynamicUser',
+  'Slice',
+  'After',
+  'Before',
+  'Wants',
+  'WantedBy',
+  'Requires',
+  'RequiredBy',
+  'TriggeredBy',
+  'Documentation',
+  'TimeoutStartUSec',
+  'TimeoutStopUSec',
+  'WatchdogUSec',
+  'CanStart',
+  'CanStop',
+  'CanReload',
+];
 /** Units per `systemctl show` call: keeps the argument vector well below ARG_MAX. */
 const SHOW_BATCH = 400;
 /** Units `systemctl show` may fail on in one listing before the listing itself fails. */
@@ -280,7 +329,7 @@ export class SystemdBackend implements ServiceBackend {
   async get(name: string): Promise<ServiceDetail | null> {
     assertServiceName(name);
     const unit = systemdUnitName(name);
-    const props = (await this.show([unit], [])).get(unit);
+    const props = (await this.show([unit], DETAIL_PROPERTIES)).get(unit);
     if (!props) return this.getListed(unit);
     if (props.get('LoadState') === 'not-found') return null;
     const cpu = await this.cgroupCpu([props]);

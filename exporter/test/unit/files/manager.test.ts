@@ -19,6 +19,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { defaultConfig } from '../../../src/config/load.js';
+import type { HostFiles } from '../../../src/hosts/host.js';
 import { LocalHost } from '../../../src/hosts/local-host.js';
 import { FileManager, fileSettings, type FileSettings } from '../../../src/managers/files/index.js';
 import { isHyperionError, type HyperionError } from '../../../src/util/errors.js';
@@ -35,6 +36,7 @@ function settings(
     roots: roots.map((r) => ({
       name: r.name,
       path: r.path,
+      readRole: 'viewer',
       writable: r.writable ?? true,
       writeRole: 'admin',
       hosts: undefined,
@@ -64,19 +66,19 @@ async function refusal(promise: Promise<unknown>): Promise<HyperionError> {
 }
 
 describe('the embedded default roots', () => {
-  it('reads the whole file system and writes only in the data directory, created on first use', async () => {
+  it('is only the files directory inside the data directory, for admins, created on first use', async () => {
     const storage = path.join(tree.dir, 'storage');
     const s = fileSettings(defaultConfig().files, storage);
     const local = new FileManager(new LocalHost(), s);
     assert.deepEqual(
-      local.roots().items.map((r) => [r.name, r.path, r.writable, r.writeRole]),
-      [
-        ['root', '/', false, null],
-        ['data', path.join(storage, 'files'), true, 'admin'],
-      ],
+      local.roots('admin').items.map((r) => [r.name, r.path, r.readRole, r.writable, r.writeRole]),
+      [['data', path.join(storage, 'files'), 'admin', true, 'admin']],
     );
+    // Roots a role may not read are not even named to it.
+    assert.deepEqual(local.roots('operator').items, []);
+    assert.deepEqual(local.roots('viewer').items, []);
     assert.equal(s.uploadLimitBytes, 1024 ** 3);
-    assert.throws(() => local.writeRole('root'), /read-only/);
+    assert.equal(local.readRole('data'), 'admin');
     assert.equal(existsSync(path.join(storage, 'files')), false);
     const listing = await local.get({ root: 'data', path: '' });
     assert.equal(listing.kind, 'directory');
@@ -84,8 +86,8 @@ describe('the embedded default roots', () => {
     // The data directory is the exporter's own: a remote host does not have it.
     const remote = new FileManager(new LocalHost({}, 'web1'), s);
     assert.deepEqual(
-      remote.roots().items.map((r) => r.name),
-      ['root'],
+      remote.roots('admin').items.map((r) => r.name),
+      [],
     );
     assert.equal((await refusal(remote.get({ root: 'data', path: '' }))).status, 404);
   });
@@ -202,29 +204,53 @@ describe('streamed uploads that fail', () => {
   });
 });
 
-/** A LocalHost whose rename fails with EXDEV across the two given directories, as across devices. */
-class TwoDevices extends LocalHost {
-  constructor(
-    private readonly a: string,
-    private readonly b: string,
-  ) {
-    super();
-  }
-
-  override async rename(from: string, to: string): Promise<void> {
-    const side = (p: string) => (p.startsWith(this.a) ? 'a' : p.startsWith(this.b) ? 'b' : '?');
-    if (side(from) !== side(to)) throw Object.assign(new Error(`EXDEV: ${from} -> ${to}`), { code: 'EXDEV' });
-    return super.rename(from, to);
-  }
+/** A LocalHost whose file access is the real one but for the operations given. */
+function withFiles(overrides: (real: HostFiles) => Partial<HostFiles>): LocalHost {
+  const host = new LocalHost();
+  const real = host.files;
+  const files: HostFiles = {
+    realpath: (...a) => real.realpath(...a),
+    lstat: (...a) => real.lstat(...a),
+    stat: (...a) => real.stat(...a),
+    list: (...a) => real.list(...a),
+    read: (...a) => real.read(...a),
+    create: (...a) => real.create(...a),
+    mkdir: (...a) => real.mkdir(...a),
+    rename: (...a) => real.rename(...a),
+    copy: (...a) => real.copy(...a),
+    remove: (...a) => real.remove(...a),
+    ...overrides(real),
+  };
+  Object.defineProperty(host, 'files', { value: files });
+  return host;
 }
 
-/** A LocalHost whose copy writes part of the tree and then fails, as a full disk would. */
-class FailingCopy extends LocalHost {
-  override async copy(from: string, to: string): Promise<void> {
-    mkdirSync(to);
-    writeFileSync(path.join(to, 'partial'), 'half');
-    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-  }
+/** rename(2) failing with EXDEV across the two given directories, as across devices. */
+function twoDevices(
+  a: string,
+  b: string,
+  more: (real: HostFiles) => Partial<HostFiles> = () => ({}),
+): LocalHost {
+  const side = (p: string) => (p.startsWith(a) ? 'a' : p.startsWith(b) ? 'b' : '?');
+  return withFiles((real) => ({
+    async rename(fromRoot, from, toRoot, to) {
+      if (side(from) !== side(to))
+        throw Object.assign(new Error(`EXDEV: ${from} -> ${to}`), { code: 'EXDEV' });
+      return real.rename(fromRoot, from, toRoot, to);
+    },
+    ...more(real),
+  }));
+}
+
+/** A copy that writes part of the tree and then fails, as a full disk would. */
+function failingCopy(): LocalHost {
+  return withFiles(() => ({
+    async copy(_fromRoot, _from, _toRoot, to) {
+      mkdirSync(to);
+      writeFileSync(path.join(to, 'partial'), 'half');
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    },
+  }));
 }
 
 describe('moving across file systems and failing copies', () => {
@@ -234,7 +260,7 @@ describe('moving across file systems and failing copies', () => {
     mkdirSync(path.join(a, 'tree', 'deep'), { recursive: true });
     writeFileSync(path.join(a, 'tree', 'deep', 'f'), 'payload');
     const m = new FileManager(
-      new TwoDevices(a, b),
+      twoDevices(a, b),
       settings([
         { name: 'a', path: a },
         { name: 'b', path: b },
@@ -255,7 +281,7 @@ describe('moving across file systems and failing copies', () => {
     mkdirSync(path.join(a, 'src'));
     writeFileSync(path.join(a, 'src', 'f'), 'data');
     const before = snapshot(a);
-    const m = new FileManager(new FailingCopy(), settings([{ name: 'a', path: a }]));
+    const m = new FileManager(failingCopy(), settings([{ name: 'a', path: a }]));
     const e = await refusal(
       m.copy([{ from: { root: 'a', path: 'src' }, to: { root: 'a', path: 'dst' } }], false),
     );
@@ -269,13 +295,13 @@ describe('moving across file systems and failing copies', () => {
     writeFileSync(path.join(a, 'one'), '1');
     mkdirSync(path.join(a, 'two'));
     const b = fresh('z-b');
-    class SecondFails extends TwoDevices {
-      override async copy(): Promise<void> {
+    const secondFails = twoDevices(a, b, () => ({
+      async copy(): Promise<void> {
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-      }
-    }
+      },
+    }));
     const m = new FileManager(
-      new SecondFails(a, b),
+      secondFails,
       settings([
         { name: 'a', path: a },
         { name: 'b', path: b },
@@ -301,22 +327,30 @@ describe('moving across file systems and failing copies', () => {
 });
 
 describe('kernel files and the editor limit', () => {
-  it('reads a procfs file that reports size 0, and refuses one larger than the limit', async () => {
+  it('never serves a kernel file system, even through a root configured on it', async () => {
     const m = new FileManager(
       new LocalHost(),
       settings([{ name: 'self', path: '/proc/self', writable: false }], { textLimitBytes: 64 * 1024 }),
     );
-    const status = await m.readText({ root: 'self', path: 'status' });
-    assert.match(status.content, /^Name:/m);
-    const download = await m.openDownload({ root: 'self', path: 'status' }, 'bytes=0-3');
-    assert.equal(download.range.kind, 'full', 'a size-0 kernel file is sent whole');
-    download.stream!.resume();
-    const small = new FileManager(
-      new LocalHost(),
-      settings([{ name: 'self', path: '/proc/self', writable: false }], { textLimitBytes: 16 }),
-    );
-    const e = await refusal(small.readText({ root: 'self', path: 'status' }));
+    for (const read of [
+      () => m.readText({ root: 'self', path: 'status' }),
+      () => m.openDownload({ root: 'self', path: 'environ' }, undefined),
+      () => m.get({ root: 'self', path: '' }),
+    ]) {
+      const e = await refusal(read());
+      assert.equal(e.status, 403);
+      assert.equal(e.type, 'forbidden');
+    }
+  });
+
+  it('refuses a file larger than the editor limit, and one that grew past it', async () => {
+    const dir = fresh('k-editor');
+    writeFileSync(path.join(dir, 'big'), 'x'.repeat(64));
+    const m = new FileManager(new LocalHost(), settings([{ name: 'r', path: dir }], { textLimitBytes: 16 }));
+    const e = await refusal(m.readText({ root: 'r', path: 'big' }));
     assert.equal(e.status, 409);
     assert.equal(e.extra?.reason, 'too-large');
+    writeFileSync(path.join(dir, 'small'), 'x'.repeat(16));
+    assert.equal((await m.readText({ root: 'r', path: 'small' })).content, 'x'.repeat(16));
   });
 });

@@ -228,19 +228,43 @@ describe('protection', () => {
       const manager = new ServiceManager(host, { selfPid: 4242 });
       assert.equal((await manager.backend()).name, 'systemd');
 
-      const own = await manager.protection('hyperion-prod', []);
+      const policy = (protectedUnits: string[], operatorUnits = ['*.service']) => ({
+        protectedUnits,
+        operatorUnits,
+      });
+      const own = await manager.protection('hyperion-prod', policy([]));
       assert.match(own ?? '', /hyperion-prod\.service is the unit the Hyperion exporter itself runs in/);
       assert.match(
-        (await manager.protection('ssh', ['ssh.service'])) ?? '',
-        /ssh\.service is a protected service on host web1/,
+        (await manager.protection('ssh', policy(['ssh.service']))) ?? '',
+        /ssh\.service is a protected service .*on host web1/,
       );
-      assert.match((await manager.protection('sshd.service', ['sshd'])) ?? '', /protected/);
-      assert.equal(await manager.protection('nginx', ['ssh.service']), null);
+      assert.match((await manager.protection('sshd.service', policy(['sshd']))) ?? '', /protected/);
+      assert.equal(await manager.protection('nginx', policy(['ssh.service'])), null);
+      // Outside services.operatorUnits, and the system's own units whatever it says.
+      assert.match(
+        (await manager.protection('nginx', policy([], ['app-*']))) ?? '',
+        /services\.operatorUnits/,
+      );
+      assert.equal(await manager.protection('app-web', policy([], ['app-*'])), null);
+      for (const unit of [
+        'systemd-journald',
+        'debug-shell',
+        'getty@tty1',
+        'modprobe@loop',
+        'emergency',
+        'dbus',
+      ]) {
+        assert.match(
+          (await manager.protection(unit, policy([], ['*']))) ?? '',
+          /system's own machinery/,
+          unit,
+        );
+      }
       // Remote hosts have no "own" unit: only the configured list applies.
       const remote = new ServiceManager(host, { selfPid: null });
-      assert.equal(await remote.protection('hyperion-prod', []), null);
+      assert.equal(await remote.protection('hyperion-prod', policy([])), null);
       await assert.rejects(
-        manager.protection('-x', []),
+        manager.protection('-x', policy([])),
         (e: unknown) => isHyperionError(e) && e.status === 400,
       );
     } finally {

@@ -1,0 +1,608 @@
+#!/usr/bin/perl
+# hyperion-agent — the host side of Hyperion's file access, one implementation for the exporter's
+# own machine and for every SSH host. It speaks one framed protocol on stdin/stdout and answers
+# typed requests with typed results and errno names; nothing it receives is ever run as code.
+#
+# Only core perl (perl-base on Debian and Ubuntu, perl-interpreter on RHEL): no module outside it,
+# nothing written but what a request asks for.
+#
+# Every decision is made on what was opened, never on a path checked earlier:
+#   - paths are opened below the request's root with openat2(RESOLVE_BENEATH) where the kernel
+#     has it, never following the last symbolic link; and whatever opened, the descriptor's own
+#     path (/proc/self/fd/N) must lie inside the root;
+#   - the file or directory opened must not be one of the denied paths the agent was started
+#     with (the exporter's data directory, its keys), nor the same inode as a file among them
+#     (a hard link), nor lie on a pseudo file system (proc, sysfs, debugfs, cgroup…: decided by
+#     the mount the descriptor is on), and reads need a regular file — never a device, FIFO or
+#     socket (opened without blocking, so a FIFO cannot hang the agent);
+#   - changes are made relative to the opened parent directory (/proc/self/fd/N/NAME), so a
+#     directory swapped for a link after the check changes nothing.
+#
+# Protocol (version 1). Every frame, both ways: a 4-byte big-endian length, then that many bytes.
+#   request   ID \0 VERB \0 ARG \0 ARG …
+#   answer    ID \0 ok \0 FIELD …                  the result
+#             ID \0 err \0 ERRNO \0 MESSAGE        the system call failed (ENOENT, EACCES…)
+#             ID \0 refused \0 REASON \0 MESSAGE   the request is not allowed (outside-root,
+#                                                  secret, pseudo-fs, not-regular, not-directory,
+#                                                  protected, bad-request, unknown-verb)
+#             ID \0 data \0 BYTES                  a piece of a file (read)
+#             ID \0 end                            the last piece was sent (read)
+#   An upload (write) is answered ok, then takes the client's  ID \0 data \0 BYTES  frames and a
+#   final  ID \0 end  (or  ID \0 abort), and answers ok with the entry written.
+#   An entry is 8 fields: NAME TYPE SIZE MODE UID GID MTIME_MS LINK_TARGET, TYPE one of
+#   f d l p s b c (file, directory, link, FIFO, socket, block and character device).
+use strict;
+use warnings;
+use Errno ();
+use Fcntl qw(O_RDONLY O_WRONLY O_CREAT O_EXCL O_NOFOLLOW O_NONBLOCK O_NOCTTY O_DIRECTORY
+  S_ISREG S_ISDIR S_ISLNK S_ISFIFO S_ISSOCK S_ISBLK S_ISCHR);
+use IO::Handle ();
+use POSIX ();
+
+my $PROTOCOL = 1;
+my $MAX_REQUEST = 1 << 20;
+my $CHUNK = 1 << 16;
+my $MAX_LIST = 200_000;
+my $SYS_OPENAT2 = 437;    # the same number on every architecture (new system calls are unified)
+my $RESOLVE_NO_MAGICLINKS = 0x02;
+my $RESOLVE_BENEATH = 0x08;
+
+# File systems the kernel makes up: never served, whatever a root says.
+my %PSEUDO = map { $_ => 1 } qw(proc sysfs debugfs tracefs securityfs cgroup cgroup2 bpf pstore
+  efivarfs configfs devpts devtmpfs mqueue fusectl binfmt_misc selinuxfs smackfs nsfs autofs
+  hugetlbfs rpc_pipefs nfsd);
+
+# --deny PATH: never served nor changed, nor anything below it; --allow PATH: below a denied
+# path, served again (the exporter's own files directory inside its data directory).
+my (@DENY, @ALLOW);
+while (@ARGV) {
+  my $flag = shift @ARGV;
+  my $value = shift @ARGV;
+  last unless defined $value;
+  push @DENY, resolved($value) if $flag eq '--deny';
+  push @ALLOW, resolved($value) if $flag eq '--allow';
+}
+
+# Descriptors name their files by their real paths: a denied path is compared in that form.
+sub resolved {
+  my ($p) = @_;
+  require Cwd;
+  my $real = -e $p ? Cwd::abs_path($p) : undef;
+  return defined($real) ? $real : canonical($p);
+}
+
+# Modification times to the millisecond where Time::HiRes is installed (not in perl-base).
+my $hires = eval { require Time::HiRes; 1 };
+sub lstat_of { return $hires ? Time::HiRes::lstat($_[0]) : lstat($_[0]) }
+sub stat_of { return $hires ? Time::HiRes::stat($_[0]) : stat($_[0]) }
+
+binmode STDIN;
+binmode STDOUT;
+
+# --- framing -------------------------------------------------------------------------------
+
+sub read_exact {
+  my ($n) = @_;
+  my $buf = '';
+  while (length($buf) < $n) {
+    my $got = sysread(STDIN, $buf, $n - length($buf), length($buf));
+    exit 0 if !defined($got) || $got == 0;    # the exporter went away
+  }
+  return $buf;
+}
+
+sub read_frame {
+  my $length = unpack('N', read_exact(4));
+  exit 2 if $length > $MAX_REQUEST;    # not our protocol: stop rather than guess
+  return read_exact($length);
+}
+
+sub send_frame {
+  my ($payload) = @_;
+  my $out = pack('N', length($payload)) . $payload;
+  while (length($out) > 0) {
+    my $n = syswrite(STDOUT, $out);
+    exit 0 unless defined $n;
+    substr($out, 0, $n) = '';
+  }
+}
+
+sub reply { my ($id, @fields) = @_; send_frame(join("\0", $id, @fields)) }
+
+# --- failures ------------------------------------------------------------------------------
+
+sub errno_name {
+  for my $name (keys %!) { return $name if $!{$name} }
+  return 'EIO';
+}
+
+sub fail { my ($what) = @_; die { status => 'err', code => errno_name(), message => "$what: $!" } }
+sub fail_with { my ($code, $message) = @_; die { status => 'err', code => $code, message => $message } }
+sub refuse { my ($reason, $message) = @_; die { status => 'refused', code => $reason, message => $message } }
+
+# --- paths ---------------------------------------------------------------------------------
+
+# Removes "." and empty segments; a ".." is refused outright (the exporter never sends one).
+sub canonical {
+  my ($p) = @_;
+  refuse('bad-request', 'a path is absolute') unless defined($p) && $p =~ m{^/};
+  refuse('bad-request', 'a path has no NUL byte') if index($p, "\0") >= 0;
+  my @parts = grep { $_ ne '' && $_ ne '.' } split m{/}, $p;
+  refuse('bad-request', "a path without \"..\": $p") if grep { $_ eq '..' } @parts;
+  return '/' . join('/', @parts);
+}
+
+sub inside {
+  my ($base, $p) = @_;
+  return 1 if $base eq '/';
+  return $p eq $base || index($p, "$base/") == 0;
+}
+
+sub allowed_again { my ($p) = @_; for my $a (@ALLOW) { return 1 if inside($a, $p) } return 0 }
+
+sub denied_path {
+  my ($p) = @_;
+  for my $d (@DENY) { return 1 if inside($d, $p) && !allowed_again($p) }
+  return 0;
+}
+
+# A directory that holds a denied path below it: moving or removing it would move or remove that.
+sub holds_denied {
+  my ($p) = @_;
+  for my $d (@DENY) { return 1 if $d ne $p && inside($p, $d) }
+  return 0;
+}
+
+# The inodes of the denied files (and of everything below the denied directories but the allowed
+# parts), refreshed every 2 s: the exporter replaces its documents by renaming new ones in.
+my %DENIED_INODE;
+my $denied_at = -1;
+
+sub denied_inodes {
+  return \%DENIED_INODE if $denied_at >= 0 && time() - $denied_at < 2;
+  %DENIED_INODE = ();
+  my $budget = 5000;
+  my @todo = @DENY;
+  while (@todo && $budget-- > 0) {
+    my $p = shift @todo;
+    next if allowed_again($p);
+    my @st = lstat($p);
+    next unless @st;
+    if (S_ISREG($st[2])) { $DENIED_INODE{"$st[0]:$st[1]"} = 1 }
+    elsif (S_ISDIR($st[2]) && opendir(my $dh, $p)) {
+      push @todo, map { $p eq '/' ? "/$_" : "$p/$_" } grep { $_ ne '.' && $_ ne '..' } readdir($dh);
+      closedir($dh);
+    }
+  }
+  $denied_at = time();
+  return \%DENIED_INODE;
+}
+
+# --- opened descriptors --------------------------------------------------------------------
+
+sub fd_path {
+  my ($fh) = @_;
+  my $p = readlink('/proc/self/fd/' . fileno($fh));
+  fail('cannot tell what was opened (is /proc mounted?)') unless defined $p;
+  return $p;
+}
+
+# The file system type of the mount an open descriptor is on: its mnt_id (fdinfo) looked up in
+# mountinfo. The same answer fstatfs(2) gives, without its architecture-specific layout.
+sub fd_fstype {
+  my ($fh) = @_;
+  my $fd = fileno($fh);
+  open(my $info, '<', "/proc/self/fdinfo/$fd") or fail('fdinfo');
+  my ($mnt) = map { /^mnt_id:\s*(\d+)/ ? $1 : () } <$info>;
+  close($info);
+  fail_with('EIO', 'no mnt_id in fdinfo (kernel older than 3.15)') unless defined $mnt;
+  open(my $mounts, '<', '/proc/self/mountinfo') or fail('mountinfo');
+  while (my $line = <$mounts>) {
+    my @f = split / /, $line;
+    next unless $f[0] eq $mnt;
+    for my $i (6 .. $#f) { if ($f[$i] eq '-') { close($mounts); return $f[$i + 1] } }
+  }
+  close($mounts);
+  fail_with('EIO', "mount $mnt not found in mountinfo");
+}
+
+sub type_letter {
+  my ($mode) = @_;
+  return S_ISREG($mode) ? 'f' : S_ISDIR($mode) ? 'd' : S_ISLNK($mode) ? 'l' : S_ISFIFO($mode) ? 'p'
+    : S_ISSOCK($mode) ? 's' : S_ISBLK($mode) ? 'b' : S_ISCHR($mode) ? 'c' : 'o';
+}
+
+sub entry_fields {
+  my ($name, $st, $target) = @_;
+  return ($name, type_letter($st->[2]), $st->[7], $st->[2] & 07777, $st->[4], $st->[5],
+    int($st->[9] * 1000), defined($target) ? $target : '');
+}
+
+# Checks an opened descriptor: inside the root, not denied, not on a pseudo file system, of the
+# kind wanted ('file', 'dir', or '' for any). Returns its stat and its canonical path.
+sub guard {
+  my ($fh, $root, $want) = @_;
+  my @st = stat($fh);
+  # The same times to the millisecond, through the descriptor's own path.
+  if ($hires) { my @hi = Time::HiRes::stat('/proc/self/fd/' . fileno($fh)); @st = @hi if @hi }
+  fail('fstat') unless @st;
+  my $p = fd_path($fh);
+  refuse('outside-root', "$p is outside the root $root") unless inside($root, $p);
+  refuse('secret', "$p is never served: it holds what the exporter keeps secret")
+    if denied_path($p) || (S_ISREG($st[2]) && denied_inodes()->{"$st[0]:$st[1]"});
+  my $fstype = fd_fstype($fh);
+  refuse('pseudo-fs', "$p is on a $fstype file system, which is never served") if $PSEUDO{$fstype};
+  if ($want eq 'file' && !S_ISREG($st[2])) {
+    refuse('not-directory', "$p is a directory") if S_ISDIR($st[2]);
+    refuse('not-regular', "$p is not a regular file (a device, FIFO or socket)");
+  }
+  refuse('not-directory', "$p is not a directory") if $want eq 'dir' && !S_ISDIR($st[2]);
+  return (\@st, $p);
+}
+
+my $openat2 = 1;    # until the kernel says ENOSYS
+
+# Opens $path (absolute, canonical, inside $root) without following its last component.
+sub open_beneath {
+  my ($root, $path, $flags) = @_;
+  $root = canonical($root);
+  $path = canonical($path);
+  refuse('outside-root', "$path is outside the root $root") unless inside($root, $path);
+  $flags |= O_NOFOLLOW | O_NOCTTY;
+  if ($openat2) {
+    sysopen(my $dir, $root, O_RDONLY | O_DIRECTORY) or fail("open $root");
+    my $rel = $path eq $root ? '.' : substr($path, length($root) eq 1 ? 1 : length($root) + 1);
+    my $how = pack('QQQ', $flags, 0, $RESOLVE_BENEATH | $RESOLVE_NO_MAGICLINKS);
+    my $fd = syscall($SYS_OPENAT2, fileno($dir), $rel, $how, length($how));
+    if ($fd >= 0) {
+      open(my $fh, '<&=', $fd) or fail('fdopen');
+      return $fh;
+    }
+    if ($! == Errno::ENOSYS) { $openat2 = 0 }
+    elsif ($! == Errno::EXDEV) { refuse('outside-root', "$path leads outside the root $root") }
+    else { link_or_fail($root, $path) }
+  }
+  sysopen(my $fh, $path, $flags) or link_or_fail($root, $path);
+  return $fh;
+}
+
+# The open failed: when the last component turned out to be a link (ELOOP, or ENOTDIR for a
+# directory), say whether it leads out of the root; otherwise report the failure as it is.
+sub link_or_fail {
+  my ($root, $path) = @_;
+  my $errno = $! + 0;
+  if (($errno == Errno::ELOOP || $errno == Errno::ENOTDIR) && -l $path) {
+    require Cwd;
+    my $real = Cwd::abs_path($path);
+    refuse('outside-root', "$path leads outside the root $root") if !defined($real) || !inside($root, $real);
+  }
+  $! = $errno;
+  fail("open $path");
+}
+
+sub parent_and_name {
+  my ($path) = @_;
+  $path = canonical($path);
+  refuse('bad-request', 'the file system root has no parent') if $path eq '/';
+  my $i = rindex($path, '/');
+  return ($i == 0 ? '/' : substr($path, 0, $i), substr($path, $i + 1));
+}
+
+# The parent directory of $path, opened and checked; returns (handle, "/proc/self/fd/N/NAME", path).
+sub open_parent {
+  my ($root, $path) = @_;
+  my ($parent, $name) = parent_and_name($path);
+  my $dir = open_beneath($root, $parent, O_RDONLY | O_DIRECTORY);
+  my (undef, $real) = guard($dir, $root, 'dir');
+  my $full = $real eq '/' ? "/$name" : "$real/$name";
+  refuse('secret', "$full is never served: it holds what the exporter keeps secret") if denied_path($full);
+  return ($dir, '/proc/self/fd/' . fileno($dir) . "/$name", $full);
+}
+
+# --- verbs ---------------------------------------------------------------------------------
+
+sub v_hello {
+  my ($id) = @_;
+  reply($id, 'ok', 'hyperion-agent', $PROTOCOL, $>);
+}
+
+sub v_realpath {
+  my ($id, $root, $path) = @_;
+  $root = canonical($root);
+  require Cwd;
+  my $real = Cwd::abs_path(canonical($path));
+  fail("realpath $path") unless defined $real;
+  # abs_path accepts a last component that does not exist; realpath(3) does not.
+  fail("realpath $path") unless lstat($real);
+  refuse('outside-root', "$path leads outside the root $root") unless inside($root, $real);
+  refuse('secret', "$real is never served: it holds what the exporter keeps secret") if denied_path($real);
+  reply($id, 'ok', $real);
+}
+
+sub v_lstat {
+  my ($id, $root, $path) = @_;
+  if (canonical($path) eq canonical($root)) {
+    my $fh = open_beneath($root, $path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    my ($st, $real) = guard($fh, canonical($root), 'dir');
+    return reply($id, 'ok', entry_fields($real eq '/' ? '/' : (parent_and_name($real))[1], $st, ''));
+  }
+  my ($dir, $at, $full) = open_parent($root, $path);
+  my @st = lstat_of($at);
+  fail("lstat $full") unless @st;
+  my $target = S_ISLNK($st[2]) ? readlink($at) : '';
+  reply($id, 'ok', entry_fields((parent_and_name($full))[1], \@st, $target));
+}
+
+# stat(2) following links, only to tell what a link inside a root points to (its type).
+sub v_stat {
+  my ($id, $root, $path) = @_;
+  $root = canonical($root);
+  require Cwd;
+  my $real = Cwd::abs_path(canonical($path));
+  fail("stat $path") unless defined $real;
+  refuse('outside-root', "$path leads outside the root $root") unless inside($root, $real);
+  refuse('secret', "$real is never served") if denied_path($real);
+  my @st = stat_of($real);
+  fail("stat $real") unless @st;
+  reply($id, 'ok', entry_fields((parent_and_name($path))[1], \@st, ''));
+}
+
+sub v_list {
+  my ($id, $root, $path) = @_;
+  my $fh = open_beneath($root, $path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  guard($fh, canonical($root), 'dir');
+  my $at = '/proc/self/fd/' . fileno($fh);
+  opendir(my $dh, $at) or fail("list $path");
+  my @fields;
+  my $count = 0;
+  while (defined(my $name = readdir($dh))) {
+    next if $name eq '.' || $name eq '..';
+    refuse('too-large', "$path has more than $MAX_LIST entries") if ++$count > $MAX_LIST;
+    my @st = lstat_of("$at/$name");
+    next unless @st;    # removed meanwhile
+    push @fields, entry_fields($name, \@st, S_ISLNK($st[2]) ? readlink("$at/$name") : '');
+  }
+  closedir($dh);
+  reply($id, 'ok', @fields);
+}
+
+# read ROOT PATH START END: the bytes START..END (inclusive; END empty: to the end of the file).
+sub v_read {
+  my ($id, $root, $path, $start, $end) = @_;
+  refuse('bad-request', 'start is a byte offset') unless defined($start) && $start =~ /^\d{1,15}$/;
+  refuse('bad-request', 'end is a byte offset or empty') unless defined($end) && $end =~ /^\d{0,15}$/;
+  my $fh = open_beneath($root, $path, O_RDONLY | O_NONBLOCK);
+  my ($st) = guard($fh, canonical($root), 'file');
+  reply($id, 'ok', entry_fields((parent_and_name($path))[1], $st, ''));
+  sysseek($fh, $start, 0) or fail("seek $path") if $start > 0;
+  my $left = $end eq '' ? -1 : $end - $start + 1;
+  while ($left != 0) {
+    my $want = $left < 0 || $left > $CHUNK ? $CHUNK : $left;
+    my $n = sysread($fh, my $buf, $want);
+    fail("read $path") unless defined $n;
+    last if $n == 0;
+    send_frame("$id\0data\0$buf");
+    $left -= $n if $left > 0;
+  }
+  reply($id, 'end');
+}
+
+# write ROOT PATH MODE: a new file (never an existing one), its bytes in the frames that follow.
+sub v_write {
+  my ($id, $root, $path, $mode) = @_;
+  refuse('bad-request', 'mode is octal permission bits') unless defined($mode) && $mode =~ /^[0-7]{1,4}$/;
+  my ($dir, $at, $full) = open_parent($root, $path);
+  sysopen(my $fh, $at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, oct($mode) & 0777) or fail("create $full");
+  reply($id, 'ok');
+  my $ok = eval {
+    while (1) {
+      my ($fid, $kind, $bytes) = split(/\0/, read_frame(), 3);
+      next unless defined($fid) && $fid eq $id;
+      if ($kind eq 'data') {
+        my $off = 0;
+        while ($off < length($bytes)) {
+          my $n = syswrite($fh, $bytes, length($bytes) - $off, $off);
+          fail("write $full") unless defined $n;
+          $off += $n;
+        }
+      } elsif ($kind eq 'end') {
+        $fh->sync or fail("fsync $full");
+        close($fh) or fail("close $full");
+        last;
+      } else {
+        fail_with('ECANCELED', "the upload of $full was abandoned");
+      }
+    }
+    1;
+  };
+  unless ($ok) {
+    my $error = $@;
+    close($fh);
+    unlink($at);
+    die $error;
+  }
+  my @st = lstat_of($at);
+  fail("lstat $full") unless @st;
+  reply($id, 'ok', entry_fields((parent_and_name($full))[1], \@st, ''));
+}
+
+# mkdir ROOT PATH MODE PARENTS(0|1)
+sub v_mkdir {
+  my ($id, $root, $path, $mode, $parents) = @_;
+  refuse('bad-request', 'mode is octal permission bits') unless defined($mode) && $mode =~ /^[0-7]{1,4}$/;
+  $root = canonical($root);
+  $path = canonical($path);
+  my @todo = ($path);
+  if ($parents) {
+    # From the deepest directory that exists downwards, each one made in its opened parent.
+    @todo = ();
+    my $p = $path;
+    while ($p ne $root && inside($root, $p) && !lstat($p)) {
+      unshift @todo, $p;
+      ($p) = parent_and_name($p);
+    }
+  }
+  for my $dir (@todo) {
+    my ($parent, $at, $full) = open_parent($root, $dir);
+    mkdir($at, oct($mode) & 07777) or fail("mkdir $full");
+  }
+  reply($id, 'ok');
+}
+
+# rename ROOT FROM ROOT2 TO: rename(2) of the entry itself (a link moves as a link); EXDEV across
+# file systems is the caller's to handle.
+sub v_rename {
+  my ($id, $root, $from, $root2, $to) = @_;
+  my ($d1, $at1, $full1) = open_parent($root, $from);
+  my ($d2, $at2, $full2) = open_parent($root2, $to);
+  refuse('secret', "$full1 holds what the exporter keeps secret") if holds_denied($full1);
+  refuse('secret', "$full2 holds what the exporter keeps secret") if holds_denied($full2);
+  rename($at1, $at2) or fail("rename $full1 to $full2");
+  reply($id, 'ok');
+}
+
+sub remove_tree {
+  my ($at, $full) = @_;
+  my @st = lstat($at);
+  fail("lstat $full") unless @st;
+  unless (S_ISDIR($st[2])) {
+    unlink($at) or fail("unlink $full");
+    return;
+  }
+  sysopen(my $dir, $at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) or fail("open $full");
+  my $here = '/proc/self/fd/' . fileno($dir);
+  opendir(my $dh, $here) or fail("list $full");
+  my @names = grep { $_ ne '.' && $_ ne '..' } readdir($dh);
+  closedir($dh);
+  remove_tree("$here/$_", "$full/$_") for @names;
+  close($dir);
+  rmdir($at) or fail("rmdir $full");
+}
+
+# remove ROOT PATH RECURSIVE(0|1): the entry itself (a link, not its target).
+sub v_remove {
+  my ($id, $root, $path, $recursive) = @_;
+  my ($dir, $at, $full) = open_parent($root, $path);
+  refuse('secret', "$full holds what the exporter keeps secret") if holds_denied($full);
+  my @st = lstat($at);
+  fail("lstat $full") unless @st;
+  if (S_ISDIR($st[2])) {
+    if ($recursive) { remove_tree($at, $full) }
+    else { rmdir($at) or fail("rmdir $full") }
+  } else {
+    unlink($at) or fail("unlink $full");
+  }
+  reply($id, 'ok');
+}
+
+# Copies an opened regular file to the new file $dst, keeping its mode and times.
+sub copy_from_handle {
+  my ($in, $srcfull, $dst, $dstfull) = @_;
+  my @st = stat($in);
+  refuse('secret', "$srcfull is never served") if denied_inodes()->{"$st[0]:$st[1]"};
+  refuse('not-regular', "$srcfull is not a regular file") unless S_ISREG($st[2]);
+  sysopen(my $out, $dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600) or fail("create $dstfull");
+  while (1) {
+    my $n = sysread($in, my $buf, $CHUNK);
+    fail("read $srcfull") unless defined $n;
+    last if $n == 0;
+    my $off = 0;
+    while ($off < $n) {
+      my $w = syswrite($out, $buf, $n - $off, $off);
+      fail("write $dstfull") unless defined $w;
+      $off += $w;
+    }
+  }
+  $out->sync or fail("fsync $dstfull");
+  close($out);
+  chmod($st[2] & 0777, $dst);
+  utime($st[8], $st[9], $dst);
+}
+
+# Copies the entries of an opened directory into the new directory $dst.
+sub copy_dir {
+  my ($dir, $srcfull, $dst, $dstfull) = @_;
+  my @st = stat($dir);
+  refuse('pseudo-fs', "$srcfull is on a pseudo file system") if $PSEUDO{ fd_fstype($dir) };
+  mkdir($dst, 0700) or fail("mkdir $dstfull");
+  sysopen(my $out, $dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) or fail("open $dstfull");
+  my $here = '/proc/self/fd/' . fileno($dir);
+  my $there = '/proc/self/fd/' . fileno($out);
+  opendir(my $dh, $here) or fail("list $srcfull");
+  my @names = grep { $_ ne '.' && $_ ne '..' } readdir($dh);
+  closedir($dh);
+  copy_entry("$here/$_", "$srcfull/$_", "$there/$_", "$dstfull/$_") for @names;
+  chmod($st[2] & 07777, $there);
+  utime($st[8], $st[9], $there);
+}
+
+# One entry inside a copied directory: a link is copied as a link, never followed.
+sub copy_entry {
+  my ($src, $srcfull, $dst, $dstfull) = @_;
+  refuse('secret', "$srcfull is never served") if denied_path($srcfull);
+  my @st = lstat($src);
+  fail("lstat $srcfull") unless @st;
+  if (S_ISLNK($st[2])) {
+    my $target = readlink($src);
+    fail("readlink $srcfull") unless defined $target;
+    symlink($target, $dst) or fail("symlink $dstfull");
+  } elsif (S_ISREG($st[2])) {
+    sysopen(my $in, $src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) or fail("open $srcfull");
+    copy_from_handle($in, $srcfull, $dst, $dstfull);
+  } elsif (S_ISDIR($st[2])) {
+    sysopen(my $dir, $src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) or fail("open $srcfull");
+    copy_dir($dir, $srcfull, $dst, $dstfull);
+  } else {
+    refuse('not-regular', "$srcfull is not a regular file, directory or link");
+  }
+}
+
+# copy ROOT FROM ROOT2 TO RECURSIVE(0|1): what FROM shows (a link inside its root followed) to the
+# new name TO, keeping modes and times; links inside a copied tree are copied as links.
+sub v_copy {
+  my ($id, $root, $from, $root2, $to, $recursive) = @_;
+  $root = canonical($root);
+  my $src = open_beneath($root, $from, O_RDONLY | O_NONBLOCK);
+  my ($st, $real) = guard($src, $root, '');
+  my ($d2, $at2, $full2) = open_parent($root2, $to);
+  fail_with('EEXIST', "$full2 exists") if lstat($at2);
+  if (S_ISREG($st->[2])) { copy_from_handle($src, $real, $at2, $full2) }
+  elsif (S_ISDIR($st->[2])) {
+    fail_with('EISDIR', "$real is a directory (copy it recursively)") unless $recursive;
+    refuse('secret', "$real holds what the exporter keeps secret") if holds_denied($real);
+    copy_dir($src, $real, $at2, $full2);
+  } else {
+    refuse('not-regular', "$real is not a regular file or directory");
+  }
+  reply($id, 'ok');
+}
+
+my %VERBS = (
+  hello => \&v_hello,
+  realpath => \&v_realpath,
+  lstat => \&v_lstat,
+  stat => \&v_stat,
+  list => \&v_list,
+  read => \&v_read,
+  write => \&v_write,
+  mkdir => \&v_mkdir,
+  rename => \&v_rename,
+  remove => \&v_remove,
+  copy => \&v_copy,
+);
+
+$SIG{PIPE} = 'IGNORE';
+while (1) {
+  my ($id, $verb, @args) = split(/\0/, read_frame(), -1);
+  next unless defined($id) && $id =~ /^\d{1,12}$/;
+  my $run = defined($verb) ? $VERBS{$verb} : undef;
+  unless ($run) {
+    reply($id, 'refused', 'unknown-verb', 'the agent has no such verb');
+    next;
+  }
+  my $ok = eval { $run->($id, @args); 1 };
+  next if $ok;
+  my $e = $@;
+  if (ref($e) eq 'HASH') { reply($id, $e->{status}, $e->{code}, $e->{message}) }
+  else { chomp($e); reply($id, 'err', 'EIO', "agent: $e") }
+}

@@ -1,0 +1,123 @@
+/**
+ * File access on a host, through its agents: the typed verbs of the protocol as the files
+ * manager uses them. Every call names the root (its canonical path) the path must stay inside;
+ * the agent checks that, and everything else it refuses, on what it opened.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { EntryType, FileEntry, HostFiles, ReadRange } from '../host.js';
+import type { AgentPool } from './pool.js';
+
+/** Short operations (stat, list, mkdir, rename…) and how long they may take. */
+const CALL_TIMEOUT_MS = 30_000;
+/** Copies and recursive removals walk whole trees. */
+const TREE_TIMEOUT_MS = 10 * 60_000;
+/** A stream that makes no progress for this long ends (and its agent with it). */
+const STREAM_IDLE_MS = 60_000;
+
+const TYPES: Record<string, EntryType> = { f: 'file', d: 'dir', l: 'symlink' };
+const FIELDS_PER_ENTRY = 8;
+
+/** One entry as the agent writes it (8 fields from `at`). */
+export function parseEntry(fields: readonly string[], at = 0): FileEntry {
+  const [name, type, size, mode, uid, gid, mtime, target] = fields.slice(at, at + FIELDS_PER_ENTRY);
+  const entry: FileEntry = {
+    name: name ?? '',
+    type: TYPES[type ?? ''] ?? 'other',
+    size: Number(size),
+    mode: Number(mode),
+    uid: Number(uid),
+    gid: Number(gid),
+    mtimeMs: Number(mtime),
+  };
+  if (entry.type === 'symlink') entry.linkTarget = target ?? '';
+  return entry;
+}
+
+export function parseEntries(fields: readonly string[]): FileEntry[] {
+  const out: FileEntry[] = [];
+  for (let at = 0; at + FIELDS_PER_ENTRY <= fields.length; at += FIELDS_PER_ENTRY)
+    out.push(parseEntry(fields, at));
+  return out;
+}
+
+export class AgentFiles implements HostFiles {
+  constructor(private readonly pool: AgentPool) {}
+
+  private call(verb: string, args: string[], timeoutMs = CALL_TIMEOUT_MS): Promise<string[]> {
+    return this.pool.use((agent) => agent.call(verb, args, timeoutMs));
+  }
+
+  async realpath(root: string, path: string): Promise<string> {
+    return (await this.call('realpath', [root, path]))[0]!;
+  }
+
+  async lstat(root: string, path: string): Promise<FileEntry> {
+    return parseEntry(await this.call('lstat', [root, path]));
+  }
+
+  async stat(root: string, path: string): Promise<FileEntry> {
+    return parseEntry(await this.call('stat', [root, path]));
+  }
+
+  async list(root: string, path: string): Promise<FileEntry[]> {
+    return parseEntries(await this.call('list', [root, path]));
+  }
+
+  async read(
+    root: string,
+    path: string,
+    range: ReadRange = {},
+  ): Promise<{ entry: FileEntry; stream: Readable }> {
+    const held = await this.pool.hold();
+    try {
+      const { fields, stream } = await held.connection.read(
+        [root, path, String(range.start ?? 0), range.end === undefined ? '' : String(range.end)],
+        STREAM_IDLE_MS,
+      );
+      stream.once('close', held.done);
+      return { entry: parseEntry(fields), stream };
+    } catch (error) {
+      held.done();
+      throw error;
+    }
+  }
+
+  async create(root: string, path: string, mode: number): Promise<Writable> {
+    const held = await this.pool.hold();
+    try {
+      const sink = await held.connection.write([root, path, (mode & 0o777).toString(8)], STREAM_IDLE_MS);
+      sink.once('close', held.done);
+      return sink;
+    } catch (error) {
+      held.done();
+      throw error;
+    }
+  }
+
+  async mkdir(root: string, path: string, options: { parents?: boolean; mode?: number } = {}): Promise<void> {
+    const mode = ((options.mode ?? 0o755) & 0o7777).toString(8);
+    await this.call('mkdir', [root, path, mode, options.parents ? '1' : '0']);
+  }
+
+  async rename(fromRoot: string, from: string, toRoot: string, to: string): Promise<void> {
+    await this.call('rename', [fromRoot, from, toRoot, to]);
+  }
+
+  async copy(
+    fromRoot: string,
+    from: string,
+    toRoot: string,
+    to: string,
+    options: { recursive?: boolean } = {},
+  ) {
+    await this.call('copy', [fromRoot, from, toRoot, to, options.recursive ? '1' : '0'], TREE_TIMEOUT_MS);
+  }
+
+  async remove(root: string, path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.call(
+      'remove',
+      [root, path, options.recursive ? '1' : '0'],
+      options.recursive ? TREE_TIMEOUT_MS : CALL_TIMEOUT_MS,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Starting an agent: on the exporter's own machine a perl child process, on an SSH host a perl
+ * started on an exec channel. The same program either way (agent/hyperion-agent.pl), given the
+ * paths it must never serve on its command line: a request cannot change them.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { ClientChannel } from 'ssh2';
+import { HyperionError } from '../../util/errors.js';
+import { shellWords } from '../ssh/quote.js';
+import type { AgentTransport } from './connection.js';
+
+/** The program, beside src/ and dist/ alike (both are three levels below the package). */
+export const AGENT_PATH = fileURLToPath(new URL('../../../agent/hyperion-agent.pl', import.meta.url));
+
+let program: string | undefined;
+/** The agent's text, read once: an SSH host receives it on perl's command line. */
+export function agentProgram(): string {
+  program ??= readFileSync(AGENT_PATH, 'utf8');
+  return program;
+}
+
+/** What no root may serve, on any host: denied paths, and the parts below them served again. */
+export interface SecretPaths {
+  deny: readonly string[];
+  allow: readonly string[];
+}
+
+export function agentArgs(secrets: SecretPaths): string[] {
+  return [...secrets.deny.flatMap((p) => ['--deny', p]), ...secrets.allow.flatMap((p) => ['--allow', p])];
+}
+
+/** The last bytes an agent wrote to stderr, for the error message when it stops. */
+class Tail {
+  private text = '';
+  push(chunk: Buffer): void {
+    this.text = (this.text + chunk.toString('utf8')).slice(-1000);
+  }
+  toString(): string {
+    return this.text.trim();
+  }
+}
+
+export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTransport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('perl', [AGENT_PATH, ...agentArgs(secrets())], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stderr = new Tail();
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdin.on('error', () => undefined); // EPIPE after the agent exited: reported by 'exit'
+    const listeners: ((why: string) => void)[] = [];
+    let gone = false;
+    const done = (why: string) => {
+      if (gone) return;
+      gone = true;
+      for (const l of listeners) l(why);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      done(error.message);
+      reject(
+        error.code === 'ENOENT'
+          ? new HyperionError('unsupported', 'perl is not installed on this machine; the file agent needs it')
+          : error,
+      );
+    });
+    const hold = (busy: boolean) => {
+      // The pipes are sockets: each holds the event loop on its own.
+      const pipes = [child.stdin, child.stdout, child.stderr] as unknown as Socket[];
+      for (const handle of [child, ...pipes]) {
+        if (busy) handle.ref();
+        else handle.unref();
+      }
+    };
+    child.once('spawn', () => {
+      hold(false);
+      resolve({
+        input: child.stdin,
+        output: child.stdout,
+        close: () => child.kill('SIGKILL'),
+        onGone: (listener) => listeners.push(listener),
+        hold,
+      });
+    });
+    child.once('exit', (code, signal) => done(stderr.toString() || `exit ${code ?? signal}`));
+  });
+}
+
+/** An agent on an exec channel of an SSH connection, as the login user. */
+export async function launchSshAgent(
+  exec: (command: string) => Promise<ClientChannel>,
+  secrets: () => SecretPaths,
+): Promise<AgentTransport> {
+  const command = `exec ${shellWords(['perl', '-e', agentProgram(), '--', ...agentArgs(secrets())])}`;
+  const channel = await exec(command);
+  const stderr = new Tail();
+  channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const listeners: ((why: string) => void)[] = [];
+  let gone = false;
+  const done = () => {
+    if (gone) return;
+    gone = true;
+    const why = stderr.toString();
+    for (const l of listeners) l(/not found/.test(why) ? 'perl is not installed on the host' : why);
+  };
+  channel.on('close', done);
+  channel.on('error', done);
+  return {
+    input: channel,
+    output: channel,
+    close: () => channel.close(),
+    onGone: (listener) => listeners.push(listener),
+  };
+}

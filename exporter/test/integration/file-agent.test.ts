@@ -1,0 +1,364 @@
+/**
+ * The file agent's conformance: the same cases against the agent on this machine (a child
+ * process) and over a real sshd (an exec channel), expecting the same results and the same errno
+ * names for every verb — and the same refusals: outside the root (directly, through a link, and
+ * through a directory swapped for a link after the check), a FIFO, a device, a kernel file
+ * system, the exporter's secrets by path and by hard link. Requests go to the agent directly,
+ * with paths no files manager would send: the agent alone must hold the line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { AgentConnection, isAgentRefusal } from '../../src/hosts/agent/connection.js';
+import { launchLocalAgent, type SecretPaths } from '../../src/hosts/agent/launch.js';
+import type { FileEntry, HostFiles } from '../../src/hosts/host.js';
+import { LocalHost } from '../../src/hosts/local-host.js';
+import { SshHost } from '../../src/hosts/ssh-host.js';
+import { DEFAULT_SSH_CONFIG } from '../../src/hosts/ssh/config.js';
+import { fetchHostKey } from '../../src/hosts/ssh/host-key.js';
+import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
+import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
+
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
+const failure = async (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => assert.fail('expected a failure'),
+    (error: unknown) => error,
+  );
+/** The agent's refusal reason, or the errno code of a failed system call. */
+const outcome = async (promise: Promise<unknown>): Promise<string> => {
+  const error = await failure(promise);
+  if (isAgentRefusal(error)) return `refused:${error.reason}`;
+  const c = code(error);
+  if (c) return c;
+  throw error;
+};
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function writeAll(sink: NodeJS.WritableStream, data: Buffer): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    sink.on('error', reject);
+    sink.on('finish', () => resolve());
+    sink.write(data.subarray(0, Math.floor(data.length / 3)));
+    sink.end(data.subarray(Math.floor(data.length / 3)));
+  });
+}
+
+const comparable = (e: FileEntry) => ({ ...e, mtimeMs: Math.floor(e.mtimeMs / 1000) });
+
+describe('the file agent, on this machine and over SSH, with the same answers', () => {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'hyperion-agent-'));
+  const outside = path.join(base, 'outside');
+  const data = path.join(base, 'data');
+  const secrets: SecretPaths = { deny: [data, path.join(base, 'id_key')], allow: [path.join(data, 'files')] };
+  let key: KeyPair;
+  let sshd: RunningSshd;
+  let ssh: SshHost;
+  const local = new LocalHost({}, 'local', { secrets: () => secrets });
+
+  before(async () => {
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'secret.txt'), 'outside');
+    mkdirSync(path.join(data, 'files'), { recursive: true });
+    writeFileSync(path.join(data, 'tokens.json'), '{"tokens":"hashes"}');
+    writeFileSync(path.join(data, 'files', 'shared.txt'), 'shared');
+    writeFileSync(path.join(base, 'id_key'), 'PRIVATE KEY');
+    key = generateKey();
+    sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    const hostKey = await fetchHostKey({ address: '127.0.0.1', port: sshd.port, timeoutMs: 10_000 });
+    ssh = new SshHost(
+      {
+        name: 'agent-ssh',
+        address: '127.0.0.1',
+        port: sshd.port,
+        user: 'root',
+        hostKey,
+        credentials: async () => ({ type: 'key', privateKey: readFileSync(key.privateKeyFile) }),
+      },
+      {
+        connectTimeoutMs: 10_000,
+        keepaliveIntervalMs: 15_000,
+        keepaliveCountMax: 3,
+        backoffInitialMs: 500,
+        backoffMaxMs: 8000,
+        idleCloseMs: 600_000,
+        maxChannels: 8,
+        commandTimeoutMs: 30_000,
+        privilege: 'root',
+        sudoCommands: DEFAULT_SSH_CONFIG.sudoCommands,
+        secrets: () => secrets,
+      },
+      new SshMetrics(new Registry()),
+      pino({ level: 'silent' }),
+    );
+  });
+  after(async () => {
+    ssh?.close();
+    await sshd?.stop();
+    key?.remove();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  /** A fresh directory for one variant's case, with the same content for both. */
+  function tree(variant: string, name: string): string {
+    const dir = path.join(base, `${name}-${variant}`);
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
+    writeFileSync(path.join(dir, 'sub', 'inside'), 'x');
+    symlinkSync('a.txt', path.join(dir, 'link'));
+    symlinkSync('nowhere', path.join(dir, 'dangling'));
+    symlinkSync(outside, path.join(dir, 'out'));
+    return dir;
+  }
+
+  const variants: [string, () => HostFiles][] = [
+    ['local', () => local.files],
+    ['ssh', () => ssh.files],
+  ];
+
+  it('lists, stats and resolves alike on both, links as links', async () => {
+    const answers = [];
+    for (const [variant, files] of variants) {
+      const dir = tree(variant, 'list');
+      const f = files();
+      const entries = (await f.list(dir, dir)).map(comparable).sort((a, b) => a.name.localeCompare(b.name));
+      assert.deepEqual(
+        entries.map((e) => [e.name, e.type]),
+        [
+          ['a.txt', 'file'],
+          ['dangling', 'symlink'],
+          ['link', 'symlink'],
+          ['out', 'symlink'],
+          ['sub', 'dir'],
+        ],
+      );
+      assert.equal(entries.find((e) => e.name === 'link')?.linkTarget, 'a.txt');
+      const lstat = comparable(await f.lstat(dir, path.join(dir, 'link')));
+      const stat = comparable(await f.stat(dir, path.join(dir, 'link')));
+      assert.equal(lstat.type, 'symlink');
+      assert.equal(stat.type, 'file');
+      assert.equal(await f.realpath(dir, path.join(dir, 'link')), path.join(dir, 'a.txt'));
+      answers.push({
+        entries: entries.map(({ name, type, size, mode }) => ({ name, type, size, mode })),
+        realpathMissing: await outcome(f.realpath(dir, path.join(dir, 'dangling'))),
+        listFile: await outcome(f.list(dir, path.join(dir, 'a.txt'))),
+        listLink: await outcome(f.list(dir, path.join(dir, 'link'))),
+        listMissing: await outcome(f.list(dir, path.join(dir, 'missing'))),
+        lstatMissing: await outcome(f.lstat(dir, path.join(dir, 'missing'))),
+      });
+    }
+    assert.deepEqual(answers[0], answers[1]);
+    assert.deepEqual(answers[0]!.realpathMissing, 'ENOENT');
+    assert.deepEqual(answers[0]!.listFile, 'ENOTDIR');
+    assert.deepEqual(answers[0]!.listLink, 'ENOTDIR');
+    assert.deepEqual(answers[0]!.listMissing, 'ENOENT');
+  });
+
+  it('reads what it opened, a range of it, and the same errors', async () => {
+    const answers = [];
+    for (const [variant, files] of variants) {
+      const dir = tree(variant, 'read');
+      const f = files();
+      const big = Buffer.alloc(300_000, 7);
+      big.write('start', 0);
+      writeFileSync(path.join(dir, 'big.bin'), big);
+      const whole = await f.read(dir, path.join(dir, 'big.bin'));
+      assert.equal(whole.entry.size, big.length);
+      assert.deepEqual(await readAll(whole.stream), big);
+      const range = await f.read(dir, path.join(dir, 'big.bin'), { start: 2, end: 4 });
+      assert.equal((await readAll(range.stream)).toString(), 'art');
+      answers.push({
+        missing: await outcome(f.read(dir, path.join(dir, 'missing'))),
+        directory: await outcome(f.read(dir, path.join(dir, 'sub'))),
+        // The last component is never followed: a caller sends canonical paths.
+        link: await outcome(f.read(dir, path.join(dir, 'link'))),
+      });
+    }
+    assert.deepEqual(answers[0], answers[1]);
+    assert.deepEqual(answers[0], { missing: 'ENOENT', directory: 'refused:not-directory', link: 'ELOOP' });
+  });
+
+  it('refuses what is outside the root, secret, a FIFO, a device or a kernel file, on both', async () => {
+    const fifo = path.join(base, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const hardLink = path.join(base, 'hard-link');
+    linkSync(path.join(base, 'id_key'), hardLink);
+    const answers = [];
+    for (const [variant, files] of variants) {
+      const dir = tree(variant, 'refuse');
+      const f = files();
+      const started = Date.now();
+      answers.push({
+        viaLink: await outcome(f.read(dir, path.join(dir, 'out', 'secret.txt'))),
+        direct: await outcome(f.read(dir, path.join(outside, 'secret.txt'))),
+        listOutside: await outcome(f.list(dir, outside)),
+        realpathOutside: await outcome(f.realpath(dir, path.join(dir, 'out'))),
+        fifo: await outcome(f.read('/', fifo)),
+        device: await outcome(f.read('/', '/dev/zero')),
+        proc: await outcome(f.read('/', '/proc/self/environ')),
+        procList: await outcome(f.list('/', '/proc')),
+        sys: await outcome(f.read('/', '/sys/kernel/mm/transparent_hugepage/enabled')),
+        tokens: await outcome(f.read('/', path.join(data, 'tokens.json'))),
+        dataDir: await outcome(f.list('/', data)),
+        key: await outcome(f.read('/', path.join(base, 'id_key'))),
+        hardLink: await outcome(f.read('/', hardLink)),
+        writeIntoData: await outcome(f.create('/', path.join(data, 'planted'), 0o600)),
+        removeData: await outcome(f.remove('/', data, { recursive: true })),
+        moveData: await outcome(f.rename('/', data, '/', path.join(base, 'moved'))),
+        removeParentOfData: await outcome(f.remove('/', base, { recursive: true })),
+        copyData: await outcome(f.copy('/', data, '/', path.join(base, 'copied'), { recursive: true })),
+        parentDots: await outcome(f.read(dir, `${dir}/../outside/secret.txt`)),
+      });
+      assert.ok(Date.now() - started < 20_000, `${variant}: no refusal waits on what it refused`);
+      // The part of the data directory that is served again.
+      const shared = await f.read('/', path.join(data, 'files', 'shared.txt'));
+      assert.equal((await readAll(shared.stream)).toString(), 'shared');
+    }
+    assert.deepEqual(answers[0], answers[1]);
+    assert.deepEqual(answers[0], {
+      viaLink: 'refused:outside-root',
+      direct: 'refused:outside-root',
+      listOutside: 'refused:outside-root',
+      realpathOutside: 'refused:outside-root',
+      fifo: 'refused:not-regular',
+      device: 'refused:pseudo-fs',
+      proc: 'refused:pseudo-fs',
+      procList: 'refused:pseudo-fs',
+      sys: 'refused:pseudo-fs',
+      tokens: 'refused:secret',
+      dataDir: 'refused:secret',
+      key: 'refused:secret',
+      hardLink: 'refused:secret',
+      writeIntoData: 'refused:secret',
+      removeData: 'refused:secret',
+      moveData: 'refused:secret',
+      removeParentOfData: 'refused:secret',
+      copyData: 'refused:secret',
+      parentDots: 'refused:bad-request',
+    });
+    assert.ok(existsSync(path.join(data, 'tokens.json')), 'the data directory is untouched');
+    assert.equal(existsSync(path.join(data, 'planted')), false);
+  });
+
+  it('decides on what it opened: a directory swapped for a link after the check leads nowhere', async () => {
+    for (const [variant, files] of variants) {
+      const dir = tree(variant, 'swap');
+      const f = files();
+      mkdirSync(path.join(dir, 'docs'));
+      writeFileSync(path.join(dir, 'docs', 'secret.txt'), 'inside');
+      // What a files manager resolved and checked: a path inside the root...
+      const checked = await f.realpath(dir, path.join(dir, 'docs', 'secret.txt'));
+      assert.equal(checked, path.join(dir, 'docs', 'secret.txt'));
+      // ...then someone on the host swaps the directory for a link that leads out.
+      renameSync(path.join(dir, 'docs'), path.join(dir, 'docs.old'));
+      symlinkSync(outside, path.join(dir, 'docs'));
+      assert.equal(await outcome(f.read(dir, checked)), 'refused:outside-root', variant);
+      assert.equal(
+        await outcome(f.create(dir, path.join(dir, 'docs', 'new.txt'), 0o644)),
+        'refused:outside-root',
+        variant,
+      );
+      assert.equal(existsSync(path.join(outside, 'new.txt')), false);
+    }
+  });
+
+  it('writes, renames, copies and removes with the same errno names', async () => {
+    const answers = [];
+    for (const [variant, files] of variants) {
+      const dir = tree(variant, 'ops');
+      const f = files();
+      await f.mkdir(dir, path.join(dir, 'made'));
+      await f.mkdir(dir, path.join(dir, 'deep', 'er'), { parents: true, mode: 0o750 });
+      assert.equal(statSync(path.join(dir, 'deep', 'er')).mode & 0o777, 0o750);
+      const big = Buffer.alloc(1_000_000, 3);
+      await writeAll(await f.create(dir, path.join(dir, 'big.bin'), 0o600), big);
+      assert.deepEqual(readFileSync(path.join(dir, 'big.bin')), big);
+      assert.equal(statSync(path.join(dir, 'big.bin')).mode & 0o777, 0o600);
+      await f.rename(dir, path.join(dir, 'big.bin'), dir, path.join(dir, 'renamed.bin'));
+      writeFileSync(path.join(dir, 'deep', 'er', 'f'), 'f');
+      await f.copy(dir, path.join(dir, 'deep'), dir, path.join(dir, 'copy'), { recursive: true });
+      assert.equal(readFileSync(path.join(dir, 'copy', 'er', 'f'), 'utf8'), 'f');
+      assert.equal(statSync(path.join(dir, 'copy', 'er')).mode & 0o777, 0o750, 'modes kept');
+      const answer: Record<string, string> = {
+        mkdirExists: await outcome(f.mkdir(dir, path.join(dir, 'made'))),
+        createExists: await outcome(f.create(dir, path.join(dir, 'renamed.bin'), 0o644)),
+        renameMissing: await outcome(f.rename(dir, path.join(dir, 'gone'), dir, path.join(dir, 'x'))),
+        renameOntoDir: await outcome(
+          f.rename(dir, path.join(dir, 'renamed.bin'), dir, path.join(dir, 'deep')),
+        ),
+        copyDirFlat: await outcome(f.copy(dir, path.join(dir, 'deep'), dir, path.join(dir, 'copy2'))),
+        copyOntoExisting: await outcome(f.copy(dir, path.join(dir, 'a.txt'), dir, path.join(dir, 'copy'))),
+        removeNotEmpty: await outcome(f.remove(dir, path.join(dir, 'copy'))),
+        exdev:
+          existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(dir).dev
+            ? await outcome(
+                f.rename('/', path.join(dir, 'renamed.bin'), '/', `/dev/shm/hyperion-x-${variant}`),
+              )
+            : 'EXDEV',
+      };
+      await f.remove(dir, path.join(dir, 'copy'), { recursive: true });
+      await f.remove(dir, path.join(dir, 'link'));
+      assert.ok(existsSync(path.join(dir, 'a.txt')), 'removing a link leaves its target');
+      answer.removeMissing = await outcome(f.remove(dir, path.join(dir, 'link')));
+      assert.deepEqual(readdirSync(dir).sort(), [
+        'a.txt',
+        'dangling',
+        'deep',
+        'made',
+        'out',
+        'renamed.bin',
+        'sub',
+      ]);
+      answers.push(answer);
+    }
+    assert.deepEqual(answers[0], answers[1]);
+    assert.deepEqual(answers[0], {
+      mkdirExists: 'EEXIST',
+      createExists: 'EEXIST',
+      renameMissing: 'ENOENT',
+      renameOntoDir: 'EISDIR',
+      copyDirFlat: 'EISDIR',
+      copyOntoExisting: 'EEXIST',
+      removeNotEmpty: 'ENOTEMPTY',
+      exdev: 'EXDEV',
+      removeMissing: 'ENOENT',
+    });
+  });
+
+  it('answers only its own verbs, and stops on what is not its protocol', async () => {
+    const agent = new AgentConnection(await launchLocalAgent(() => secrets), 'local');
+    try {
+      assert.deepEqual((await agent.call('hello', [], 10_000)).slice(0, 2), ['hyperion-agent', '1']);
+      for (const verb of ['exec', 'run', 'shell', 'system']) {
+        const error = await failure(agent.call(verb, ['/bin/sh', '-c', 'touch /tmp/pwned'], 10_000));
+        assert.ok(isAgentRefusal(error) && error.reason === 'unknown-verb', verb);
+      }
+      const error = await failure(agent.call('read', ['/', 'relative/path', '0', ''], 10_000));
+      assert.ok(isAgentRefusal(error) && error.reason === 'bad-request');
+    } finally {
+      agent.close();
+    }
+  });
+});
