@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First start of docker-compose.yml, in one command: prepares .env (from .env.example, with a
 # random Grafana admin password) and the secret files, builds the Grafana plugin when needed,
-# starts the exporter, creates the tokens Prometheus and Grafana use, then starts the rest.
+# starts the exporter, creates the tokens Prometheus (a viewer: discovery and /probe) and Grafana
+# use, then starts the rest.
 # Safe to run again: what exists and works is kept.
 #
 #   scripts/compose-setup.sh             everything

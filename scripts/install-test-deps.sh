@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real programs Hyperion's tests run against (see ../shared/MACHINE-NOTES.md):
 # Prometheus and promtool, Alertmanager and amtool, node_exporter, sshd (and sudo, for SSH hosts
-# in privilege mode sudo), nftables, iproute2,
+# in privilege mode sudo), nftables, iproute2, openssl (test certificates), python3-bcrypt,
 # Chromium, wrk, hyperfine, docker-compose, systemd, util-linux. Idempotent: when every program
 # is present it touches nothing and needs no network; otherwise it runs `apt-get update` once and
 # installs only the missing Debian packages. Exits non-zero, saying what is missing, on failure.
@@ -28,7 +28,16 @@ PROGRAMS=(
   unshare:util-linux
   nsenter:util-linux
   df:coreutils
+  openssl:openssl
 )
+
+# Python modules → Debian package, checked with Debian's own interpreter (/usr/bin/python3): a
+# python3 earlier on PATH (pyenv, a virtualenv) does not see Debian's modules. The tests make
+# bcrypt hashes with it, so that the exporter verifies hashes another implementation made.
+PYTHON_MODULES=(
+  bcrypt:python3-bcrypt
+)
+has_module() { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 
 have() {
   local found dir
@@ -51,13 +60,22 @@ for entry in "${PROGRAMS[@]}"; do
     [[ " ${missing_packages[*]-} " == *" $package "* ]] || missing_packages+=("$package")
   fi
 done
+missing_modules=()
+for entry in "${PYTHON_MODULES[@]}"; do
+  module=${entry%%:*}
+  package=${entry#*:}
+  if ! has_module "$module"; then
+    missing_modules+=("$module")
+    [[ " ${missing_packages[*]-} " == *" $package "* ]] || missing_packages+=("$package")
+  fi
+done
 
 if ((${#missing_packages[@]} == 0)); then
-  echo "install-test-deps: all ${#PROGRAMS[@]} programs present"
+  echo "install-test-deps: all ${#PROGRAMS[@]} programs and ${#PYTHON_MODULES[@]} Python modules present"
   exit 0
 fi
 
-echo "install-test-deps: missing ${missing_programs[*]}; installing ${missing_packages[*]}"
+echo "install-test-deps: missing ${missing_programs[*]-} ${missing_modules[*]-}; installing ${missing_packages[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-deps: no apt-get here; install these Debian packages by hand: ${missing_packages[*]}" >&2
   exit 1
@@ -95,8 +113,11 @@ if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing_pack
 fi
 
 still_missing=()
-for program in "${missing_programs[@]}"; do
-  have "$program" || still_missing+=("$program")
+for program in "${missing_programs[@]-}"; do
+  [[ -z $program ]] || have "$program" || still_missing+=("$program")
+done
+for module in "${missing_modules[@]-}"; do
+  [[ -z $module ]] || has_module "$module" || still_missing+=("python3 module $module")
 done
 if ((${#still_missing[@]} > 0)); then
   echo "install-test-deps: still missing after installing: ${still_missing[*]}" >&2

@@ -286,8 +286,9 @@ startup_timeout=${HYPERION_STACK_START_TIMEOUT:-90}
 start exporter "$EXPORTER_URL/" "$startup_timeout" "${TOKEN_CLI[@]}" "${exporter_args[@]}"
 
 # Tokens, after the exporter's first start (which creates the admin token when there is none).
+# Prometheus' viewer token (0600): its discovery of SSH hosts and its /probe scrapes send it.
 ensure_token stack-prometheus viewer plain "$secrets_dir/prometheus/hyperion-token" ||
-  die "no token for Prometheus' discovery of SSH hosts"
+  die "no token for Prometheus' discovery and probes of SSH hosts"
 
 start alertmanager "$alertmanager_url/-/ready" "$startup_timeout" "$alertmanager_bin" \
   --config.file="$config_dir/alertmanager.yml" \

@@ -8,18 +8,19 @@
  * the systemd unit, the Docker image, npm's bin link) run this file itself.
  */
 /** hyperion-exporter: parse flags, assemble the parts, serve until told to stop. */
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
-import { createProgram, exporterOptions, parseListenAddress, type ExporterOptions } from './cli/flags.js';
+import type { Logger } from 'pino';
+import { createProgram, exporterOptions, type ExporterOptions } from './cli/flags.js';
 import { otpCommand } from './cli/otp-command.js';
 import { tokenCommand } from './cli/token-command.js';
 import { ALL_COLLECTORS } from './collectors/index.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { assemble } from './server/assemble.js';
+import { Listeners } from './server/listeners.js';
+import { legacyTlsWebConfig, loadWebConfig, PLAIN_HTTP, type WebConfig } from './server/web-config.js';
+import { WebConfigWatcher } from './server/web-config-watcher.js';
+import { WebGate } from './server/web-gate.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
@@ -32,50 +33,87 @@ import { VERSION } from './version.js';
  */
 v8.setFlagsFromString('--semi-space-growth-factor=1');
 
-function serve(options: ExporterOptions, config: Config): void {
-  const log = createLogger(options.logLevel, options.logFormat);
-  const { handler, collectors, stop: stopBackground } = assemble(options, config, log);
-
-  const server = config.tls
-    ? https.createServer(
-        { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
-        handler,
-      )
-    : http.createServer(handler);
-  // Slow or stalled clients must not hold sockets forever.
-  server.headersTimeout = 15_000;
-  // The client closes idle connections, not the server (Node's default closes them after 5 s):
-  // a server closing one just as the client reuses it fails that request, and Grafana's proxy
-  // (idle connections kept 90 s) retries only idempotent ones — an action would fail with a 502.
-  // Prometheus keeps its scrape connection across intervals the same way.
-  server.keepAliveTimeout = 95_000;
-  server.requestTimeout = (config.api.requestTimeoutSeconds + 30) * 1000;
-
-  const { host: bindHost, port } = parseListenAddress(options.listenAddress);
-  server.listen(port, bindHost ?? '::');
-  server.on('error', (error) => {
-    log.error({ err: error.message, address: options.listenAddress }, 'cannot listen');
-    process.exit(1);
-  });
-  server.on('listening', () => {
-    const address = server.address() as AddressInfo;
-    log.info(
-      {
-        version: VERSION,
-        address: `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
-        port: address.port,
-        tls: config.tls !== undefined,
-        collectors: collectors.enabledNames(),
-        storage: options.storagePath,
-      },
-      'listening',
+/**
+ * The web configuration in force at start: --web.config.file, or the deprecated `tls:` block of
+ * hyperion.yml, never both (which one would win is not obvious, so neither does).
+ */
+function startupWebConfig(options: ExporterOptions, config: Config, log: Logger): WebConfig {
+  if (options.webConfigFile !== undefined) {
+    if (config.tls) {
+      throw new Error(
+        `${options.configFile}: tls: and --web.config.file both configure TLS; move tls.certFile and ` +
+          'tls.keyFile into the web configuration (tls_server_config: {cert_file, key_file}) and remove tls:',
+      );
+    }
+    return loadWebConfig(options.webConfigFile);
+  }
+  if (config.tls) {
+    log.warn(
+      { file: options.configFile },
+      'the tls: block of the configuration file is deprecated: put tls_server_config: {cert_file, key_file} ' +
+        'in a file given with --web.config.file (the exporter-toolkit format, which also re-reads renewed certificates)',
     );
-  });
+    return legacyTlsWebConfig(config.tls.certFile, config.tls.keyFile, `${options.configFile} (tls:)`);
+  }
+  return PLAIN_HTTP;
+}
+
+async function serve(options: ExporterOptions, config: Config): Promise<void> {
+  const log = createLogger(options.logLevel, options.logFormat);
+  const web = startupWebConfig(options, config, log);
+  const { handler, collectors, stop: stopBackground } = assemble(options, config, log);
+  const gate = new WebGate(log, web);
+
+  let listeners: Listeners;
+  try {
+    listeners = await Listeners.start({
+      addresses: options.listenAddresses,
+      handler: gate.wrap(handler),
+      web,
+      log,
+      requestTimeoutMs: (config.api.requestTimeoutSeconds + 30) * 1000,
+    });
+  } catch (error) {
+    log.error({ err: (error as Error).message, addresses: options.listenAddresses }, 'cannot listen');
+    process.exit(1);
+  }
+  const addresses = listeners
+    .addresses()
+    .map((a) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+  log.info(
+    {
+      version: VERSION,
+      address: addresses[0],
+      port: listeners.addresses()[0]!.port,
+      addresses,
+      tls: web.tls !== undefined,
+      clientAuth: web.tls?.policy,
+      basicAuth: web.users.size > 0,
+      webConfig: options.webConfigFile,
+      collectors: collectors.enabledNames(),
+      storage: options.storagePath,
+    },
+    'listening',
+  );
+
+  let watcher: WebConfigWatcher | undefined;
+  if (options.webConfigFile !== undefined) {
+    watcher = new WebConfigWatcher(options.webConfigFile, web, {
+      log,
+      // TLS first: it refuses what needs a restart, and then nothing at all has changed.
+      apply: (next) => {
+        listeners.apply(next);
+        gate.apply(next);
+      },
+    });
+    await watcher.start();
+  }
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    server.close(() => void stopBackground().finally(() => process.exit(0)));
-    server.closeAllConnections();
+    watcher?.stop();
+    void listeners.close().then(() => stopBackground().finally(() => process.exit(0)));
+    listeners.closeAllConnections();
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -90,7 +128,9 @@ program.addCommand(otpCommand());
 program.action(() => {
   try {
     const options = exporterOptions(program, ALL_COLLECTORS);
-    serve(options, loadConfig(options.configFile, options.configFileExplicit));
+    serve(options, loadConfig(options.configFile, options.configFileExplicit)).catch((error: unknown) =>
+      program.error(`error: ${(error as Error).message}`),
+    );
   } catch (error) {
     program.error(`error: ${(error as Error).message}`);
   }

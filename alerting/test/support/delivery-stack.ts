@@ -42,7 +42,19 @@ export interface DeliveryStack {
 /** Test timings: notifications go out a second after an alert arrives or resolves. */
 export const TEST_TIMING = { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' };
 
-export async function startDeliveryStack(): Promise<DeliveryStack> {
+/** The receivers and the derived configuration, without an Alertmanager: for one or a cluster. */
+export interface PreparedDelivery {
+  /** The derived alertmanager.yml, in a temporary directory of its own. */
+  configFile: string;
+  receiver: HttpReceiver;
+  smtp: SmtpSink;
+  secrets: DeliveryStack['secrets'];
+  /** Cleanups run by stop(), newest first; add the Alertmanagers' own. */
+  cleanups: (() => Promise<void>)[];
+  stop(): Promise<void>;
+}
+
+export async function prepareDelivery(): Promise<PreparedDelivery> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-delivery-'));
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -82,26 +94,52 @@ export async function startDeliveryStack(): Promise<DeliveryStack> {
     });
     const configFile = path.join(dir, 'alertmanager.yml');
     writeFileSync(configFile, stringify(config));
-    const alertmanager = await startAlertmanager({ configFile });
-    cleanups.push(() => alertmanager.stop());
-
     return {
-      alertmanager,
+      configFile,
       receiver,
       smtp,
       secrets: { slackUrl, smtpUser, smtpPassword, webhookToken },
-      slack: () =>
-        receiver.requests
-          .filter((r) => r.path.startsWith('/services/'))
-          .map((request) => ({ request, message: request.body as SlackMessage })),
-      webhook: () =>
-        receiver.requests
-          .filter((r) => r.path === '/webhook')
-          .map((request) => ({ request, message: request.body as WebhookMessage })),
+      cleanups,
       stop,
     };
   } catch (error) {
     await stop();
+    throw error;
+  }
+}
+
+/** What arrived at the Slack stand-in, parsed. */
+export function slackMessages(receiver: HttpReceiver): { request: ReceivedRequest; message: SlackMessage }[] {
+  return receiver.requests
+    .filter((r) => r.path.startsWith('/services/'))
+    .map((request) => ({ request, message: request.body as SlackMessage }));
+}
+
+/** What arrived at the generic webhook stand-in, parsed. */
+export function webhookMessages(
+  receiver: HttpReceiver,
+): { request: ReceivedRequest; message: WebhookMessage }[] {
+  return receiver.requests
+    .filter((r) => r.path === '/webhook')
+    .map((request) => ({ request, message: request.body as WebhookMessage }));
+}
+
+export async function startDeliveryStack(): Promise<DeliveryStack> {
+  const prepared = await prepareDelivery();
+  try {
+    const alertmanager = await startAlertmanager({ configFile: prepared.configFile });
+    prepared.cleanups.push(() => alertmanager.stop());
+    return {
+      alertmanager,
+      receiver: prepared.receiver,
+      smtp: prepared.smtp,
+      secrets: prepared.secrets,
+      slack: () => slackMessages(prepared.receiver),
+      webhook: () => webhookMessages(prepared.receiver),
+      stop: prepared.stop,
+    };
+  } catch (error) {
+    await prepared.stop();
     throw error;
   }
 }

@@ -20,7 +20,10 @@ export const DEFAULT_PORT = 8470;
 export const DEFAULT_DISKSTATS_DEVICE_EXCLUDE = '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$';
 
 export interface ExporterOptions {
-  listenAddress: string;
+  /** Every --web.listen-address, in order; each is served with the same handler. */
+  listenAddresses: string[];
+  /** --web.config.file: TLS, basic authentication and headers (exporter-toolkit format). */
+  webConfigFile: string | undefined;
   telemetryPath: string;
   paths: HostPaths;
   storagePath: string;
@@ -54,7 +57,15 @@ function regex(flag: string) {
 /** Adds the exporter's flags to a command; the same set serves `hyperion-exporter` and tests. */
 export function addExporterFlags(command: Command, collectors: readonly Collector[]): Command {
   command
-    .option('--web.listen-address <address>', 'address to listen on, host:port or :port', `:${DEFAULT_PORT}`)
+    .option(
+      '--web.listen-address <address>',
+      `address to listen on, host:port or :port; repeat to listen on several (default: ":${DEFAULT_PORT}")`,
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--web.config.file <path>',
+      'TLS, basic authentication and headers, in the Prometheus exporter-toolkit web configuration format',
+    )
     .option('--web.telemetry-path <path>', 'path under which to expose metrics', '/metrics')
     .option('--path.procfs <path>', 'procfs mount point', '/proc')
     .option('--path.sysfs <path>', 'sysfs mount point', '/sys')
@@ -104,11 +115,15 @@ export function exporterOptions(command: Command, collectors: readonly Collector
   if (!telemetryPath.startsWith('/') || telemetryPath === '/') {
     throw new Error('--web.telemetry-path must start with "/" and not be "/" (the landing page)');
   }
-  parseListenAddress(str('web.listenAddress'));
+  const given = o['web.listenAddress'] as string[] | undefined;
+  const listenAddresses = given && given.length > 0 ? given : [`:${DEFAULT_PORT}`];
+  for (const address of listenAddresses) parseListenAddress(address);
+  const webConfigFile = o['web.config.file'];
   const storagePath = path.resolve(str('storage.path'));
   const configFile = o['config.file'];
   return {
-    listenAddress: str('web.listenAddress'),
+    listenAddresses,
+    webConfigFile: typeof webConfigFile === 'string' ? path.resolve(webConfigFile) : undefined,
     telemetryPath,
     paths: { procfs: str('path.procfs'), sysfs: str('path.sysfs'), rootfs: str('path.rootfs') },
     storagePath,

@@ -28,6 +28,7 @@ import { FirewallService } from '../managers/firewall/service.js';
 import { JobManager } from '../managers/jobs/manager.js';
 import { createRequestListener } from './app.js';
 import { probeHandler } from './probe.js';
+import { basicAuthUser } from './web-gate.js';
 import { createSelfRegistry } from './self-metrics.js';
 
 export const BOOTSTRAP_TOKEN_FILE = 'admin-token';
@@ -121,7 +122,11 @@ export function assemble(options: ExporterOptions, config: Config, log: Logger):
   const probe = probeHandler({
     collectors,
     log,
-    authenticate: (req) => void authenticator.token(req, 'probe'),
+    // A scrape that passed the web configuration's basic auth carries no bearer token as well
+    // (Prometheus sends one Authorization header): it has proven itself already.
+    authenticate: (req) => {
+      if (basicAuthUser(req) === undefined) authenticator.token(req, 'probe');
+    },
     defaultTimeoutSeconds: config.ssh.probeTimeoutSeconds,
     target: (name) => {
       const target = inventory.probeTarget(name);

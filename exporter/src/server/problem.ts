@@ -2,6 +2,7 @@
  * Every error answer is an RFC 9457 problem document. HyperionErrors carry their own status;
  * anything else is a bug, logged with its stack and answered with a bare 500.
  */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { HyperionError, isHyperionError } from '../util/errors.js';
@@ -32,22 +33,39 @@ const TITLES: Record<string, string> = {
   internal: 'Internal error',
 };
 
+/** The RFC 9457 document for an error. */
+function problemDocument(error: HyperionError): string {
+  return JSON.stringify({
+    type: PROBLEM_BASE + error.type,
+    title: TITLES[error.type] ?? error.type,
+    status: error.status,
+    detail: error.message,
+    ...(error.field === undefined ? {} : { field: error.field }),
+    ...error.extra,
+  });
+}
+
 export function sendProblem(res: Response, error: HyperionError): void {
   const retry = error.extra?.retryAfterSeconds;
   if (typeof retry === 'number') res.setHeader('Retry-After', String(Math.ceil(retry)));
-  res
-    .status(error.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: PROBLEM_BASE + error.type,
-        title: TITLES[error.type] ?? error.type,
-        status: error.status,
-        detail: error.message,
-        ...(error.field === undefined ? {} : { field: error.field }),
-        ...error.extra,
-      }),
-    );
+  res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(error));
+}
+
+/** sendProblem() for a plain node:http answer, before express has seen the request. */
+export function writeProblem(
+  res: ServerResponse,
+  error: HyperionError,
+  headers: OutgoingHttpHeaders = {},
+): void {
+  const body = problemDocument(error);
+  const retry = error.extra?.retryAfterSeconds;
+  res.writeHead(error.status, {
+    ...headers,
+    ...(typeof retry === 'number' ? { 'Retry-After': String(Math.ceil(retry)) } : {}),
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }
 
 /** Express' own errors (body parser and friends) carry an HTTP status and an `expose` flag. */

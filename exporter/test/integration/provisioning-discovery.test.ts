@@ -1,16 +1,16 @@
 /**
  * Issue 9, what a real Prometheus and a real Alertmanager do with the shipped configuration:
  * - the /probe job of provisioning/prometheus/prometheus.yml: discovery through the exporter's
- *   /api/v1/targets with the token from its file, and the relabelling to
- *   /probe?target=<host> on the exporter with instance=<host>;
- * - provisioning/scale-out/prometheus-probe-sharding.yml: hashmod sends every host to exactly
- *   one of three exporters, and all three get a share;
+ *   /api/v1/targets and the probes themselves, both with the token from its file, and the
+ *   relabelling to /probe?target=<host> on the exporter with instance=<host>;
+ * - provisioning/scale-out/prometheus-probe-sharding.yml over 30 hosts: hashmod sends every
+ *   host to exactly one of three exporters, all three get a share, each with its own token;
  * - the Alertmanager clustering flags of docs/scaling.md: two members gossip a silence.
  *
  * The exporters here are stand-ins serving /api/v1/targets and /probe (provisioning-support.ts):
- * what is under test is Prometheus' handling of the shipped files, and several exporters with a
- * shared inventory cannot run on one machine. The real exporter's discovery is in
- * provisioning-stack.test.ts.
+ * what is under test is Prometheus' handling of the shipped files, over more hosts than real
+ * sshd processes would make cheap. With real exporters and real SSH hosts:
+ * provisioning-stack.test.ts (discovery) and scale-out-sharding.test.ts (sharding).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,10 +54,10 @@ async function startPrometheusOn(configFile: string, port: number, dataDir: stri
   return daemon;
 }
 
-async function activeTargets(port: number, pool: string): Promise<ActiveTarget[]> {
+async function activeTargets(port: number, pool?: string): Promise<ActiveTarget[]> {
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=active`);
   const body = (await res.json()) as { data: { activeTargets: ActiveTarget[] } };
-  return body.data.activeTargets.filter((t) => t.scrapePool === pool);
+  return body.data.activeTargets.filter((t) => pool === undefined || t.scrapePool === pool);
 }
 
 /** Polls until `done` holds (bounded), then returns the last value. */
@@ -118,6 +118,12 @@ describe('the /probe job of the shipped prometheus.yml, in a real Prometheus', (
       exporter.discoveryAuth.every((a) => a === `Bearer ${token}`),
       exporter.discoveryAuth.join(', '),
     );
+    // Every probe carries the viewer token too: the exporter refuses /probe without one.
+    assert.ok(exporter.probeAuth.length >= hosts.length);
+    assert.ok(
+      exporter.probeAuth.every((a) => a === `Bearer ${token}`),
+      exporter.probeAuth.join(', '),
+    );
     const res = await fetch(
       `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('hyperion_probe_success{job="hyperion-probe"}')}`,
     );
@@ -128,23 +134,23 @@ describe('the /probe job of the shipped prometheus.yml, in a real Prometheus', (
 });
 
 describe('sharding /probe across exporters (scale-out/prometheus-probe-sharding.yml), in a real Prometheus', () => {
-  it('sends every host to exactly one of the three exporters, and each exporter some', async () => {
+  it('sends every host to exactly one of the three exporters, and each exporter some, with its own token', async () => {
     const hosts = Array.from({ length: 30 }, (_, i) => `host-${String(i + 1).padStart(2, '0')}`);
-    const token = 'hyp_0123456789ab_sharding-test-token';
-    const exporters = await Promise.all([0, 1, 2].map(() => startProbeStandIn(hosts, token)));
+    const tokens = ['a', 'b', 'c'].map((x) => `hyp_0123456789ab_sharding-token-${x}`);
+    const exporters = await Promise.all(tokens.map((t) => startProbeStandIn(hosts, t)));
     for (const e of exporters) cleanups.push(() => e.close());
-    const tokenFile = path.join(tmp, 'sharding-token');
-    writeFileSync(tokenFile, token);
-    // The snippet with only its example addresses made local, and a 1 s interval.
+    // The snippet with only its example addresses and token files made local, and a 1 s interval.
     let text = readFileSync(path.join(SCALE_OUT, 'prometheus-probe-sharding.yml'), 'utf8');
     const replace = (from: string, to: string) => {
       assert.ok(text.includes(from), `the snippet names ${from}`);
       text = text.split(from).join(to);
     };
-    replace('/etc/prometheus/secrets/hyperion-token', tokenFile);
-    ['a', 'b', 'c'].forEach((x, i) =>
-      replace(`exporter-${x}.example.com:8470`, `127.0.0.1:${exporters[i]!.port}`),
-    );
+    ['a', 'b', 'c'].forEach((x, i) => {
+      const tokenFile = path.join(tmp, `sharding-token-${x}`);
+      writeFileSync(tokenFile, tokens[i]!);
+      replace(`/etc/prometheus/secrets/hyperion-token-${x}`, tokenFile);
+      replace(`exporter-${x}.example.com:8470`, `127.0.0.1:${exporters[i]!.port}`);
+    });
     const config = path.join(tmp, 'sharding.yml');
     writeFileSync(config, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n${text}`);
     const port = await freePort();
@@ -161,8 +167,12 @@ describe('sharding /probe across exporters (scale-out/prometheus-probe-sharding.
       assert.equal(owners, 1, `${host} is probed by exactly one exporter`);
     }
     for (const [i, s] of shares.entries()) assert.ok(s.size > 0, `exporter ${'abc'[i]} has a share`);
-    // Prometheus' own view agrees: one target per host, named after the host.
-    const targets = await activeTargets(port, 'hyperion-probe');
+    for (const [i, e] of exporters.entries()) {
+      const expected = `Bearer ${tokens[i]}`;
+      assert.ok(e.probeAuth.every((a) => a === expected) && e.discoveryAuth.every((a) => a === expected));
+    }
+    // Prometheus' own view agrees: one target per host, named after the host, all job="hyperion-probe".
+    const targets = (await activeTargets(port)).filter((t) => t.labels.job === 'hyperion-probe');
     assert.deepEqual(targets.map((t) => t.labels.instance).sort(), hosts);
     console.log(`shares of 30 hosts: ${shares.map((s) => s.size).join(' / ')}`);
   });

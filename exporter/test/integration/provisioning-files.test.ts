@@ -151,6 +151,11 @@ describe('Prometheus configuration (provisioning/prometheus/prometheus.yml)', ()
     const sd = list(probe.http_sd_configs).filter(isMap);
     assert.equal(sd.length, 1);
     assert.equal(sd[0]!.url, 'http://host.docker.internal:8470/api/v1/targets');
+    // The viewer token goes with the probes (the exporter refuses /probe without one) and with
+    // the discovery, from the same file.
+    const token = { type: 'Bearer', credentials_file: '/etc/prometheus/secrets/hyperion-token' };
+    assert.deepEqual(probe.authorization, token, 'the /probe scrapes send the token');
+    assert.deepEqual(sd[0]!.authorization, token, 'the discovery sends the token');
     assert.deepEqual(list(probe.relabel_configs), [
       { source_labels: ['__address__'], target_label: '__param_target' },
       { source_labels: ['__param_target'], target_label: 'instance' },
@@ -707,10 +712,50 @@ describe('scaling-out snippets (provisioning/scale-out)', () => {
 
   for (const file of prometheusSnippets) {
     it(`${file} passes promtool check config`, () => {
-      const r = run(['promtool', 'check', 'config', path.join(SCALE_OUT, file)]);
+      // promtool checks that the credential files exist: the snippet with its secrets
+      // directory made local and every file it names there, as scripts/stack.sh does.
+      const secrets = path.join(tmp, `scale-out-secrets-${file}`);
+      mkdirSync(secrets, { recursive: true });
+      const text = readFileSync(path.join(SCALE_OUT, file), 'utf8');
+      for (const [, name] of text.matchAll(/\/etc\/prometheus\/secrets\/([\w.-]+)/g)) {
+        writeFileSync(path.join(secrets, name!), 'hyp_x_y');
+      }
+      const local = path.join(secrets, file);
+      writeFileSync(local, text.split('/etc/prometheus/secrets/').join(`${secrets}/`));
+      const r = run(['promtool', 'check', 'config', local]);
       assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     });
   }
+
+  it('shards /probe with one job per exporter, each with that exporter’s token, every shard kept once', () => {
+    const jobs = list(readYaml(path.join(SCALE_OUT, 'prometheus-probe-sharding.yml')).scrape_configs).filter(
+      isMap,
+    );
+    const shards: string[] = [];
+    for (const [i, job] of jobs.entries()) {
+      const x = 'abc'[i]!;
+      const token = { type: 'Bearer', credentials_file: `/etc/prometheus/secrets/hyperion-token-${x}` };
+      assert.equal(job.metrics_path, '/probe');
+      assert.deepEqual(
+        job.authorization,
+        token,
+        `${String(job.job_name)} sends its exporter's token to /probe`,
+      );
+      const sd = list(job.http_sd_configs).filter(isMap);
+      assert.deepEqual(
+        sd.map((s) => s.url),
+        [`http://exporter-${x}.example.com:8470/api/v1/targets`],
+      );
+      assert.deepEqual(sd[0]!.authorization, token);
+      const relabel = list(job.relabel_configs).filter(isMap);
+      const hashmod = relabel.find((r) => r.action === 'hashmod')!;
+      assert.equal(hashmod.modulus, jobs.length, 'modulus = number of exporters');
+      const keep = relabel.find((r) => r.action === 'keep')!;
+      shards.push(String(keep.regex));
+      assert.deepEqual(relabel.at(-1), { target_label: 'job', replacement: 'hyperion-probe' });
+    }
+    assert.deepEqual(shards.sort(), ['0', '1', '2']);
+  });
 
   it('writes remotely only what Hyperion uses, labelled with its site', () => {
     for (const file of prometheusSnippets.filter((f) => f.includes('remote-write'))) {

@@ -10,13 +10,14 @@
  * - SIGTERM stops every process the command started, and frees their ports.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parse } from 'yaml';
 import { TokenStore } from '../../src/security/tokens.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { ApiClient, Authenticator } from '../support/api.js';
@@ -103,16 +104,11 @@ describe('the local stack (scripts/stack.sh)', () => {
   const startedAt = Date.now();
 
   before(async () => {
-    // Tokens made in the exporter's data directory before it starts, as `token create` would:
-    // Prometheus' discovery token where the stack keeps it, and two admins for the test (each
-    // actor's one-time codes are its own, so two admins act without waiting for the clock).
+    // Two admins for the test, made in the exporter's data directory before it starts, as
+    // `token create` would (each actor's one-time codes are its own, so two admins act without
+    // waiting for the clock). Prometheus' token is the stack's own business: it makes it.
     mkdirSync(storage, { recursive: true });
     const tokens = new TokenStore(new DataDir(storage));
-    mkdirSync(path.join(secretsDir, 'prometheus'), { recursive: true });
-    writeFileSync(
-      path.join(secretsDir, 'prometheus/hyperion-token'),
-      tokens.create('stack-prometheus', 'viewer').secret,
-    );
     const hostsAdmin = new ApiClient('', tokens.create('provisioning-hosts', 'admin').secret);
     const jobsAdmin = new ApiClient('', tokens.create('provisioning-jobs', 'admin').secret);
 
@@ -206,6 +202,44 @@ describe('the local stack (scripts/stack.sh)', () => {
     assert.match(output, new RegExp(`prometheus\\s+${prometheusUrl}/`));
     assert.match(output, new RegExp(`alertmanager\\s+${alertmanagerUrl}/`));
     assert.match(output, /grafana\s+not started/);
+  });
+
+  it('makes Prometheus a viewer token with the exporter’s CLI, in a 0600 file its discovery and /probe jobs read', async () => {
+    const file = path.join(secretsDir, 'prometheus/hyperion-token');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const secret = readFileSync(file, 'utf8');
+    assert.match(secret, /^\S+$/, 'the bare secret, no newline');
+    const listed = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'exporter/src/main.ts'),
+        'token',
+        'list',
+        `--storage.path=${storage}`,
+      ],
+      { cwd: path.join(REPO, 'exporter'), encoding: 'utf8' },
+    );
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^stack-prometheus\tviewer\t/m, listed.stdout);
+    // A viewer: it reads, and nothing more.
+    const viewer = new ApiClient(exporterUrl, secret);
+    assert.equal((await viewer.call('get', '/hosts')).status, 200);
+    const refused = await viewer.call('post', '/tokens', { body: { name: 'escalate', role: 'admin' } });
+    assert.equal(refused.status, 403, refused.text);
+    // Both Prometheus jobs that talk to the exporter's API or /probe read it.
+    const config = parse(readFileSync(path.join(stateDir, 'config/prometheus.yml'), 'utf8')) as {
+      scrape_configs: {
+        job_name: string;
+        authorization?: unknown;
+        http_sd_configs?: { authorization?: unknown }[];
+      }[];
+    };
+    const probe = config.scrape_configs.find((j) => j.job_name === 'hyperion-probe')!;
+    const expected = { type: 'Bearer', credentials_file: file };
+    assert.deepEqual(probe.authorization, expected);
+    assert.deepEqual(probe.http_sd_configs![0]!.authorization, expected);
   });
 
   it('has Prometheus scrape the exporter, with the shipped rules and this Alertmanager', async () => {

@@ -123,12 +123,15 @@ export interface ProbeStandIn {
   probes: string[];
   /** Authorization headers seen on /api/v1/targets. */
   discoveryAuth: string[];
+  /** Authorization headers seen on /probe. */
+  probeAuth: string[];
   close(): Promise<void>;
 }
 
 export async function startProbeStandIn(hosts: string[], token: string | undefined): Promise<ProbeStandIn> {
   const probes: string[] = [];
   const discoveryAuth: string[] = [];
+  const probeAuth: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (url.pathname === '/api/v1/targets') {
@@ -144,6 +147,7 @@ export async function startProbeStandIn(hosts: string[], token: string | undefin
     if (url.pathname === '/probe') {
       const target = url.searchParams.get('target') ?? '';
       probes.push(target);
+      probeAuth.push(req.headers.authorization ?? '');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end('# TYPE hyperion_probe_success gauge\nhyperion_probe_success 1\n');
       return;
@@ -155,6 +159,7 @@ export async function startProbeStandIn(hosts: string[], token: string | undefin
     port: (server.address() as AddressInfo).port,
     probes,
     discoveryAuth,
+    probeAuth,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

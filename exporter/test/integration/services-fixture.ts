@@ -39,6 +39,8 @@ export type {
 export interface ServicesApiOptions extends Omit<ApiFixtureOptions, 'config'> {
   /** Services only an admin may act on (services.protected). */
   protectedServices?: string[];
+  /** Globs of the units operators may act on (services.operatorUnits). */
+  operatorUnits?: string[];
 }
 
 /**
@@ -46,12 +48,15 @@ export interface ServicesApiOptions extends Omit<ApiFixtureOptions, 'config'> {
  * service manager does, and the factor has tests of its own (api-processes, files-otp).
  */
 export async function startServicesApi(options: ServicesApiOptions = {}): Promise<ApiFixture> {
-  const { protectedServices = [], ...rest } = options;
-  const protectedYaml =
-    protectedServices.length === 0
+  const { protectedServices = [], operatorUnits, ...rest } = options;
+  const list = (key: string, items: string[]) => `  ${key}:\n${items.map((s) => `    - '${s}'\n`).join('')}`;
+  const services =
+    protectedServices.length === 0 && operatorUnits === undefined
       ? ''
-      : `services:\n  protected:\n${protectedServices.map((s) => `    - ${s}\n`).join('')}`;
-  return startApi({ ...rest, config: `security:\n  otp: disabled\n${protectedYaml}` });
+      : `services:\n${protectedServices.length > 0 ? list('protected', protectedServices) : ''}${
+          operatorUnits ? list('operatorUnits', operatorUnits) : ''
+        }`;
+  return startApi({ ...rest, config: `security:\n  otp: disabled\n${services}` });
 }
 
 /** POST /hosts/<host>/services/<name>/<verb>: the state it answers is read back by the exporter. */
@@ -194,13 +199,13 @@ exit 0
  * the journal, with a reload that says so too. "$$" is systemd's escape for "$"
  * (systemd.service(5), "Command lines").
  */
-export function systemdTestUnit(description: string): string {
+export function systemdTestUnit(description: string, environment = ''): string {
   return `[Unit]
 Description=${description}
 DefaultDependencies=no
 
 [Service]
-ExecStart=/bin/sh -c 'echo "hyperion-test started as $$$$"; exec sleep 600'
+${environment ? `Environment=${environment}\n` : ''}ExecStart=/bin/sh -c 'echo "hyperion-test started as $$$$"; exec sleep 600'
 ExecReload=/bin/sh -c 'echo "hyperion-test reloaded"'
 
 [Install]

@@ -24,6 +24,10 @@ import {
 
 const UNIT = `hyperion-svc-${TOKEN}.service`;
 const GUARDED = `hyperion-guarded-${TOKEN}.service`;
+/** A unit outside services.operatorUnits (which here covers only "hyperion-*"). */
+const OTHER = `other-${TOKEN}.service`;
+/** What UNIT keeps in its environment: never shown by its details, to anyone. */
+const SECRET = `s3cret-${TOKEN}`;
 /** A byte that is not UTF-8 in ExecStart= makes `systemctl show` fail for this unit. */
 const BROKEN = `hyperion-broken-${TOKEN}.service`;
 const BROKEN_TEXT = `[Unit]
@@ -48,13 +52,15 @@ describe('services on a real systemd', () => {
     ns = await startSystemdNamespace();
     try {
       await ns.installUnits({
-        [UNIT]: systemdTestUnit('Hyperion services test unit'),
+        [UNIT]: systemdTestUnit('Hyperion services test unit', `HYPERION_DB_PASSWORD=${SECRET}`),
         [GUARDED]: systemdTestUnit('Hyperion protected test unit'),
+        [OTHER]: systemdTestUnit('Hyperion unit operators may not touch'),
         [BROKEN]: BROKEN_TEXT,
       });
       api = await startServicesApi({
         wrapper: ns.wrapper,
         protectedServices: [GUARDED],
+        operatorUnits: ['hyperion-*'],
         timeoutMs: 30_000,
       });
     } catch (error) {
@@ -74,7 +80,7 @@ describe('services on a real systemd', () => {
     assert.equal(res.body.backend, 'systemd');
     assert.deepEqual(
       res.body.items.map((s) => s.name),
-      [BROKEN, GUARDED, UNIT],
+      [BROKEN, GUARDED, UNIT, OTHER],
     );
     const unit = res.body.items.find((s) => s.name === UNIT)!;
     assert.equal(unit.description, 'Hyperion services test unit');
@@ -136,6 +142,16 @@ describe('services on a real systemd', () => {
     assert.equal(detail.path, `/run/systemd/system/${UNIT}`);
     assert.equal(detail.properties.ExecMainPID, String(pid));
     assert.equal(detail.mainPid, pid);
+    // What a unit keeps in its environment (or command lines) never leaves, whatever the role.
+    for (const client of [api.viewer, api.admin]) {
+      const res = await client.call('get', `/hosts/local/services/${UNIT}?lines=0`);
+      assert.equal(res.status, 200);
+      assert.ok(!res.text.includes(SECRET), 'the environment value is not in the answer');
+      const props = (res.body as unknown as ServiceDetail).properties;
+      for (const name of ['Environment', 'ExecStart', 'EnvironmentFiles', 'LoadCredential', 'SetCredential'])
+        assert.equal(props[name], undefined, name);
+    }
+    assert.match((await systemdProperties(ns, UNIT, ['Environment'])).Environment ?? '', new RegExp(SECRET));
 
     const one = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${UNIT}?lines=1`);
     assert.equal(one.body.logs.lines.length, 1);
@@ -246,6 +262,54 @@ describe('services on a real systemd', () => {
     assert.equal(stopped.status, 200, stopped.text);
   });
 
+  it(
+    "refuses operators the units outside services.operatorUnits and the system's own, before acting",
+    TEST_TIMEOUT,
+    async () => {
+      for (const unit of [OTHER, 'systemd-journald.service', 'debug-shell.service', 'getty@tty1.service']) {
+        const refused = await act('start', unit);
+        assert.equal(refused.status, 403, `${unit}: ${refused.text}`);
+        assert.equal((refused.body as unknown as { type: string }).type, `${PROBLEM}role`);
+      }
+      assert.match(
+        ((await act('start', OTHER)).body as unknown as { detail: string }).detail,
+        /services\.operatorUnits/,
+      );
+      assert.equal((await systemd(OTHER)).ActiveState, 'inactive', 'nothing was started');
+      assert.equal((await systemd('debug-shell.service')).ActiveState, 'inactive');
+      // A unit that does not exist is a 404 for everyone, said before anything else.
+      assert.equal((await act('start', `missing-${TOKEN}.service`, api.admin)).status, 404);
+      const allowed = await act('start', OTHER, api.admin);
+      assert.equal(allowed.status, 200, allowed.text);
+      assert.equal((await act('stop', OTHER, api.admin)).status, 200);
+    },
+  );
+
+  it(
+    "refuses an operator's signal or renice to a process of a protected unit, found by its cgroup",
+    TEST_TIMEOUT,
+    async () => {
+      assert.equal((await act('start', GUARDED, api.admin)).status, 200);
+      const pid = Number((await systemd(GUARDED)).MainPID);
+      assert.ok(pid > 0);
+      for (const [verb, body] of [
+        ['signal', { signal: 'STOP' }],
+        ['renice', { nice: 5 }],
+      ] as const) {
+        const refused = await api.operator.call('post', `/hosts/local/processes/${pid}/${verb}`, { body });
+        assert.equal(refused.status, 403, refused.text);
+        assert.match((refused.body as { detail: string }).detail, new RegExp(GUARDED.replace(/\./g, '\\.')));
+      }
+      const state = await ns.run(['cat', `/proc/${pid}/stat`]);
+      assert.match(state.stdout, /^\d+ \([^)]*\) S /, 'not stopped');
+      const allowed = await api.admin.call('post', `/hosts/local/processes/${pid}/renice`, {
+        body: { nice: 5 },
+      });
+      assert.equal(allowed.status, 200, allowed.text);
+      assert.equal((await act('stop', GUARDED, api.admin)).status, 200);
+    },
+  );
+
   it('still lists and acts on a unit whose properties systemctl show cannot read', TEST_TIMEOUT, async () => {
     const show = await ns.run(['systemctl', 'show', '--', BROKEN]);
     assert.notEqual(show.code, 0, 'the premise: systemctl show fails for this unit');
@@ -261,7 +325,7 @@ describe('services on a real systemd', () => {
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(
       list.body.items.map((s) => `${s.name} ${s.activeState}`),
-      [`${BROKEN} active`, `${GUARDED} inactive`, `${UNIT} inactive`],
+      [`${BROKEN} active`, `${GUARDED} inactive`, `${UNIT} inactive`, `${OTHER} inactive`],
     );
     // Units shown after the broken one still come from systemctl show: UnitFileState is only there.
     assert.equal(list.body.items.find((s) => s.name === UNIT)?.enabledState, 'disabled');

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { Registry } from 'prom-client';
+import { SecondFactor } from '../../src/security/second-factor.js';
 import { TokenStore } from '../../src/security/tokens.js';
 import type { Role } from '../../src/security/roles.js';
 import { DataDir } from '../../src/storage/data-dir.js';
@@ -117,8 +119,13 @@ export interface ApiFixture {
   anonymous: ApiClient;
   /** Creates another token (before or after start) and returns its client. */
   client(name: string, role: Role, grafana?: boolean): ApiClient;
-  /** Enrols the client's actor and returns its authenticator (the first code is spent on confirmation). */
+  /**
+   * Enrols the client's actor (with an enrolment code issued on the exporter's host when it needs
+   * one) and returns its authenticator (the first code is spent on confirmation).
+   */
   enrol(client: ApiClient, headers?: Record<string, string>): Promise<Authenticator>;
+  /** An enrolment code for an actor key, issued as the CLI does on the exporter's host. */
+  issueEnrolmentCode(key: string, name?: string): string;
   /** The audit log as the exporter wrote it. */
   auditLines(): Record<string, unknown>[];
   stop(): Promise<void>;
@@ -145,6 +152,16 @@ export async function startApi(options: ApiFixtureOptions = {}): Promise<ApiFixt
   const viewerSecret = make('test-viewer', 'viewer');
   const exporter = await startExporter({ ...options, storagePath });
   const url = exporter.url;
+  const issueEnrolmentCode = (key: string, name = key): string => {
+    // As `hyperion-exporter otp code` does on the exporter's host: the running exporter reads
+    // the changed file on its next request.
+    const factor = new SecondFactor(
+      dir,
+      { policy: 'required', issuer: 'Hyperion', elevationSeconds: 0, enrolmentCodeTtlSeconds: 3600 },
+      new Registry(),
+    );
+    return factor.issueEnrolmentCode(key, name, 'test').code;
+  };
   return {
     exporter,
     admin: new ApiClient(url, adminSecret),
@@ -152,8 +169,21 @@ export async function startApi(options: ApiFixtureOptions = {}): Promise<ApiFixt
     viewer: new ApiClient(url, viewerSecret),
     anonymous: new ApiClient(url, undefined),
     client: (name, role, grafana = false) => new ApiClient(url, make(name, role, grafana)),
+    issueEnrolmentCode,
     async enrol(client, headers = {}) {
-      const started = await client.call<{ secret: string }>('post', '/auth/otp/enrol', { headers });
+      const who = await client.call<{ key: string; otp: { enrolmentCodeRequired: boolean } }>(
+        'get',
+        '/auth/whoami',
+        { headers },
+      );
+      if (who.status !== 200) throw new Error(`whoami failed: ${who.status} ${who.text}`);
+      const body = who.body.otp.enrolmentCodeRequired
+        ? { enrolmentCode: issueEnrolmentCode(who.body.key) }
+        : undefined;
+      const started = await client.call<{ secret: string }>('post', '/auth/otp/enrol', {
+        headers,
+        ...(body ? { body } : {}),
+      });
       if (started.status !== 200) throw new Error(`enrol failed: ${started.status} ${started.text}`);
       const auth = new Authenticator(started.body.secret);
       const confirmed = await client.call('post', '/auth/otp/confirm', {

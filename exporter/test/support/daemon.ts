@@ -15,6 +15,11 @@ export interface DaemonOptions {
   args: string[];
   /** Polled with GET until it answers 200. */
   readyUrl: string;
+  /**
+   * Polled instead of fetching readyUrl, for a daemon fetch() cannot reach as it is (TLS with a
+   * test CA, client certificates, basic auth): true once it is ready.
+   */
+  ready?: () => Promise<boolean>;
   timeoutMs?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -114,9 +119,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       throw new DaemonStartError(`${options.name} was not ready within ${timeoutMs} ms`, logTail());
     }
     try {
-      const res = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
+      if (options.ready) {
+        if (await options.ready()) break;
+      } else {
+        const res = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 200) break;
+      }
     } catch {
       // not listening yet: poll again
     }

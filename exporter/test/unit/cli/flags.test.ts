@@ -44,10 +44,24 @@ describe('parseListenAddress', () => {
 });
 
 describe('exporterOptions', () => {
+  it('takes --web.listen-address more than once, in order, and checks each one', () => {
+    const o = options(['--web.listen-address=127.0.0.1:9100', '--web.listen-address', '[::1]:9100']);
+    assert.deepEqual(o.listenAddresses, ['127.0.0.1:9100', '[::1]:9100']);
+    assert.throws(
+      () => options(['--web.listen-address=127.0.0.1:9100', '--web.listen-address=9100']),
+      /--web\.listen-address: "9100" is not host:port/,
+    );
+  });
+
+  it('resolves --web.config.file to an absolute path', () => {
+    assert.equal(options(['--web.config.file=web.yml']).webConfigFile, `${process.cwd()}/web.yml`);
+  });
+
   it('enables every default collector and uses node_exporter-like defaults', () => {
     const o = options([]);
     assert.deepEqual([...o.enabledCollectors].sort(), ALL);
-    assert.equal(o.listenAddress, ':8470');
+    assert.deepEqual(o.listenAddresses, [':8470']);
+    assert.equal(o.webConfigFile, undefined);
     assert.equal(o.telemetryPath, '/metrics');
     assert.deepEqual(o.paths, { procfs: '/proc', sysfs: '/sys', rootfs: '/' });
     assert.equal(o.logLevel, 'info');
@@ -99,7 +113,7 @@ describe('exporterOptions', () => {
       '--collector.diskstats.device-exclude=^sd',
     ]);
     assert.deepEqual(o.paths, { procfs: '/host/proc', sysfs: '/host/sys', rootfs: '/host' });
-    assert.equal(o.listenAddress, '127.0.0.1:0');
+    assert.deepEqual(o.listenAddresses, ['127.0.0.1:0']);
     assert.equal(o.telemetryPath, '/m');
     assert.equal(o.logLevel, 'debug');
     assert.equal(o.logFormat, 'logfmt');
