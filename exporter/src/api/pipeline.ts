@@ -21,6 +21,7 @@ import { HyperionError, errorMessage, isHyperionError } from '../util/errors.js'
 import type { ApiDeps } from './deps.js';
 import type { ApiMetrics } from './metrics.js';
 import { wildcardParams, type Route } from './route.js';
+import { hostName as hostNameSchema } from './schemas.js';
 import { redactSecrets } from './secret.js';
 
 export const OTP_HEADER = 'x-hyperion-otp';
@@ -100,6 +101,10 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
 
     try {
       const token = deps.authenticator.token(req, 'api');
+      // The host is named in the record even when the request is refused before validation, but
+      // only a well-formed name: a raw parameter could be anything a client sends.
+      const rawHost = (req.params as Record<string, unknown>).host;
+      if (hostNameSchema.safeParse(rawHost).success) hostName = rawHost as string;
       const who = resolveActor(token, req.headers);
       actor = who;
       if (!hasRole(who.role, route.role)) {

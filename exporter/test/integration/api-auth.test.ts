@@ -17,7 +17,8 @@ describe('control API security', () => {
   let adminOtp: Authenticator;
 
   before(async () => {
-    api = await startApi();
+    // One code per action here (elevation has tests of its own in test/security/).
+    api = await startApi({ config: 'security:\n  otpElevationSeconds: 0\n' });
   });
   after(async () => {
     await api?.stop();
@@ -148,7 +149,7 @@ describe('control API security', () => {
   });
 
   it('trusts X-Grafana-Context only on Grafana tokens', async () => {
-    const context = JSON.stringify({ Login: 'alice', OrgRole: 'Editor' });
+    const context = JSON.stringify({ UserID: 7, OrgID: 1, Login: 'alice', OrgRole: 'Editor' });
     const grafana = api.client('grafana-operator', 'operator', true);
     const direct = api.client('plain-operator', 'operator', false);
     const viaGrafana = await grafana.call<{ actor: string; viaGrafana: boolean }>('get', '/auth/whoami', {
@@ -156,6 +157,7 @@ describe('control API security', () => {
     });
     assert.equal(viaGrafana.body.actor, 'alice');
     assert.equal(viaGrafana.body.viaGrafana, true);
+    assert.equal((viaGrafana.body as unknown as { key: string }).key, 'grafana:1:7');
     const spoofed = await direct.call<{ actor: string }>('get', '/auth/whoami', {
       headers: { 'x-grafana-context': context },
     });

@@ -30,8 +30,10 @@ type Operation = {
 
 /** A valid body per route: each variant below breaks exactly one thing of it. */
 const VALID_BODIES: Record<string, Record<string, unknown>> = {
+  'post /auth/otp/enrol': { enrolmentCode: 'ABCD-EFGH-IJKL-MNOP' },
   'post /auth/otp/confirm': { code: '123456' },
-  'post /auth/otp/reset': { actor: 'nobody-at-all', grafana: false },
+  'post /auth/otp/reset': { actor: 'token:nobody-at-all' },
+  'post /auth/enrolment-codes': { actor: 'token:nobody-at-all', name: 'nobody' },
   'post /tokens': { name: 'fuzz-token', role: 'viewer', grafana: false },
   'post /hosts/{host}/processes/{pid}/signal': { signal: 'CONT' },
   'post /hosts/{host}/processes/{pid}/renice': { nice: 5 },

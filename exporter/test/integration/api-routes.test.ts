@@ -1,16 +1,19 @@
 /**
  * Walks every operation of the published OpenAPI document and proves the protection each
- * mutating one must have: a viewer is refused for its role, and a caller with the right role
- * but no one-time code is refused for the second factor. A route added without protection
- * fails here, whoever adds it.
+ * mutating one must have: no token is refused (and never audited), a viewer is refused for its
+ * role, and a caller with the right role but no one-time code never gets an action through —
+ * it is refused for the code, or earlier, for what is wrong with the request. A route added
+ * without protection fails here, whoever adds it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startApi, type ApiFixture } from '../support/api.js';
 
 const PROBLEM = 'urn:hyperion:problem:';
-/** The only mutating routes exempt from the code: the ones that set the code up. */
-const OTP_EXEMPT = new Set(['post /auth/otp/enrol', 'post /auth/otp/confirm']);
+/** The only mutating routes exempt from the code: the ones that set the code up, or drop it. */
+const OTP_EXEMPT = new Set(['post /auth/otp/enrol', 'post /auth/otp/confirm', 'post /auth/elevation/drop']);
+/** What a refusal before the code may be about: the request itself, or its target. */
+const BEFORE_THE_CODE = ['validation', 'bad-request', 'not-found', 'conflict', 'unsupported-media-type'];
 
 interface Operation {
   method: string;
@@ -42,7 +45,7 @@ describe('every route in the OpenAPI document', () => {
   let ops: Operation[];
 
   before(async () => {
-    api = await startApi();
+    api = await startApi({ config: 'security:\n  otpElevationSeconds: 0\n' });
     const res = await fetch(`${api.exporter.url}/api/v1/openapi.json`);
     assert.equal(res.status, 200);
     const doc = (await res.json()) as {
@@ -73,7 +76,12 @@ describe('every route in the OpenAPI document', () => {
   });
 
   it('refuses every mutating operation to a viewer (403 role)', async () => {
-    const mutating = ops.filter((op) => op.mutating);
+    const mutating = ops.filter((op) => op.mutating && op.role !== 'viewer');
+    assert.deepEqual(
+      ops.filter((op) => op.mutating && op.role === 'viewer').map((op) => op.path),
+      ['/auth/elevation/drop'],
+      'a viewer may only drop its own elevation',
+    );
     for (const op of mutating) {
       const res = await api.viewer.call(op.method, concrete(op.path), { body: {} });
       assert.equal(res.status, 403, `${op.method} ${op.path}: ${res.text}`);
@@ -81,21 +89,37 @@ describe('every route in the OpenAPI document', () => {
     }
   });
 
-  it('refuses every mutating operation without a one-time code (403 otp-required)', async () => {
-    for (const op of ops.filter((o) => o.mutating && !OTP_EXEMPT.has(`${o.method} ${o.path}`))) {
+  it('lets no mutating operation through without a one-time code', async () => {
+    const protectedOps = ops.filter((o) => o.mutating && !OTP_EXEMPT.has(`${o.method} ${o.path}`));
+    for (const op of protectedOps) {
+      assert.equal(op.otp, true, `${op.method} ${op.path} is documented as needing the code`);
       const res = await api.admin.call(op.method, concrete(op.path), { body: {} });
-      assert.equal(res.status, 403, `${op.method} ${op.path}: ${res.text}`);
-      assert.equal((res.body as { type: string }).type, `${PROBLEM}otp-required`, `${op.method} ${op.path}`);
+      const type = (res.body as { type: string }).type?.replace(PROBLEM, '');
+      assert.ok(res.status >= 400 && res.status < 500, `${op.method} ${op.path}: ${res.status} ${res.text}`);
+      assert.ok(
+        type === 'otp-required' || BEFORE_THE_CODE.includes(type),
+        `${op.method} ${op.path}: refused for ${type}`,
+      );
     }
+    // A request that is otherwise right meets the code: a token that does not exist yet.
+    const valid = await api.admin.call<{ type: string }>('post', '/tokens', {
+      body: { name: 'no-code', role: 'viewer' },
+    });
+    assert.equal(valid.status, 403);
+    assert.equal(valid.body.type, `${PROBLEM}otp-required`);
   });
 
-  it('audited every refused mutating attempt above', () => {
-    const mutating = ops.filter((o) => o.mutating).length;
+  it('audited every refused mutating attempt by a token holder, and none without a token', () => {
+    const mutating = ops.filter((o) => o.mutating && o.role !== 'viewer').length;
     const refused = api.auditLines().filter((l) => l.result === 'refused');
-    // anonymous + viewer for each mutating route, + admin without a code for the protected ones
+    // viewer for each mutating route, + admin without a code for the protected ones
     assert.ok(
-      refused.length >= mutating * 2 + (mutating - OTP_EXEMPT.size),
+      refused.length >= mutating + (mutating - OTP_EXEMPT.size + 1),
       `${refused.length} refusals audited`,
+    );
+    assert.ok(
+      refused.every((l) => typeof l.actor === 'string' && typeof l.tokenName === 'string'),
+      'no anonymous request reached the audit log',
     );
   });
 });

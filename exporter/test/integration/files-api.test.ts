@@ -99,6 +99,7 @@ describe('files through the control API', () => {
         { name: 'ops', path: ops, writable: true, writeRole: 'operator' },
         { name: 'ro', path: ro },
         { name: 'shm', path: shm.dir, writable: true },
+        { name: 'private', path: data, readRole: 'operator' },
       ]),
     });
   });
@@ -108,20 +109,27 @@ describe('files through the control API', () => {
     shm.remove();
   });
 
-  it('lists the roots of a host with who may write in each', async () => {
+  it('lists the roots of a host a role may read, with who may read and write in each', async () => {
     const res = await api.viewer.call<{
-      items: { name: string; writable: boolean; writeRole: string | null }[];
+      items: { name: string; readRole: string; writable: boolean; writeRole: string | null }[];
     }>('get', '/hosts/local/files');
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(
-      res.body.items.map((r) => [r.name, r.writable, r.writeRole]),
+      res.body.items.map((r) => [r.name, r.readRole, r.writable, r.writeRole]),
       [
-        ['data', true, 'admin'],
-        ['ops', true, 'operator'],
-        ['ro', false, null],
-        ['shm', true, 'admin'],
+        ['data', 'viewer', true, 'admin'],
+        ['ops', 'viewer', true, 'operator'],
+        ['ro', 'viewer', false, null],
+        ['shm', 'viewer', true, 'admin'],
       ],
     );
+    // A root with readRole operator is not even named to a viewer, and refuses it.
+    const operator = await api.operator.call<{ items: { name: string }[] }>('get', '/hosts/local/files');
+    assert.ok(operator.body.items.some((r) => r.name === 'private'));
+    const refused = await api.viewer.call<{ type: string }>('get', '/hosts/local/files/private/');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.type, `${PROBLEM}role`);
+    assert.equal((await api.operator.call('get', '/hosts/local/files/private/')).status, 200);
     const unknown = await api.viewer.call('get', '/hosts/elsewhere/files');
     assert.equal(unknown.status, 404);
   });

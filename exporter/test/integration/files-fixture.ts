@@ -107,17 +107,24 @@ export function sha256(data: Buffer | string): string {
 
 /** YAML for the files block with the given roots (written into hyperion.yml). */
 export function filesConfig(
-  roots: { name: string; path: string; writable?: boolean; writeRole?: string }[],
+  roots: { name: string; path: string; writable?: boolean; writeRole?: string; readRole?: string }[],
   extra: { uploadLimitBytes?: number; textLimitBytes?: number; otp?: boolean } = {},
 ): string {
   const lines = [];
+  // One code per action where the second factor is on: the tests count the codes they use.
   if (extra.otp !== true) lines.push('security:', '  otp: disabled');
+  else lines.push('security:', '  otpElevationSeconds: 0');
   lines.push('files:');
   if (extra.uploadLimitBytes !== undefined) lines.push(`  uploadLimitBytes: ${extra.uploadLimitBytes}`);
   if (extra.textLimitBytes !== undefined) lines.push(`  textLimitBytes: ${extra.textLimitBytes}`);
   lines.push('  roots:');
   for (const r of roots) {
-    lines.push(`    - name: ${r.name}`, `      path: ${JSON.stringify(r.path)}`);
+    // Viewers may read unless the test says otherwise (the embedded default is admin).
+    lines.push(
+      `    - name: ${r.name}`,
+      `      path: ${JSON.stringify(r.path)}`,
+      `      readRole: ${r.readRole ?? 'viewer'}`,
+    );
     if (r.writable !== undefined) lines.push(`      writable: ${r.writable}`);
     if (r.writeRole !== undefined) lines.push(`      writeRole: ${r.writeRole}`);
   }

@@ -267,7 +267,11 @@ describe('firewall in two namespaces through the control API', () => {
     try {
       await addApprovedHost(admin, { name: 'neighbour', sshd, address: ADDR.b, keyFile: key.privateKeyFile });
       const probe = async () => {
-        const text = await (await fetch(metricsUrl.replace(/\/metrics$/, '/probe?target=neighbour'))).text();
+        const text = await (
+          await fetch(metricsUrl.replace(/\/metrics$/, '/probe?target=neighbour'), {
+            headers: { authorization: `Bearer ${viewer.token}` },
+          })
+        ).text();
         return /^hyperion_probe_success 1$/m.test(text);
       };
       assert.ok(await probe(), 'the exporter reaches the SSH host');

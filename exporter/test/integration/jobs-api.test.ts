@@ -4,6 +4,7 @@
  * roles and metrics. The second factor is off here: its own tests cover it on every route.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,7 +83,11 @@ describe('recurring jobs through the control API', () => {
     assert.ok(Date.parse(runs[0]!.scheduledFor!) > Date.parse(runs[1]!.scheduledFor!));
     assert.ok(runs[0]!.id > runs[1]!.id);
 
-    const detail = await api.viewer.call<RunView>('get', `/jobs/tick/runs/${runs[1]!.id}`);
+    // A run's output often echoes what the job knows: operators and admins read it, viewers not.
+    const hidden = await api.viewer.call('get', `/jobs/tick/runs/${runs[1]!.id}`);
+    assert.equal(hidden.status, 403);
+    assert.ok(!hidden.text.includes('to-stdout'));
+    const detail = await api.operator.call<RunView>('get', `/jobs/tick/runs/${runs[1]!.id}`);
     assert.equal(detail.status, 200);
     assert.equal(detail.body.state, 'finished');
     assert.equal(detail.body.stdout, 'to-stdout\n');
@@ -350,13 +355,35 @@ describe('recurring jobs through the control API', () => {
   });
 
   it('gives each role its part: definitions for admins, run-now for operators, reading for viewers', async () => {
+    // The script checks the secret by its hash: the script itself is shown to viewers.
+    const digest = createHash('sha256').update('pa55-w0rd-s3cret').digest('hex').slice(0, 16);
+    const check = `test "$(printf %s "$PASSWORD" | sha256sum | cut -c1-16)" = ${digest}`;
     const secret = await create({
       name: 'secretive',
       schedule: YEARLY,
-      command: { shell: 'test -n "$TOKEN"', env: { TOKEN: 's3cret' } },
+      command: {
+        shell: `test -n "$TOKEN" && ${check}`,
+        env: { TOKEN: 's3cret' },
+        secretEnv: { PASSWORD: 'pa55-w0rd-s3cret' },
+      },
     });
     assert.equal(secret.status, 201);
     assert.equal(secret.body.command.env?.TOKEN, 's3cret', 'the admin sees what it set');
+    // A secret value is write-only: no answer carries it, to anyone, nor the audit log.
+    assert.deepEqual(secret.body.command.secretEnv, { PASSWORD: '[secret]' });
+    for (const client of [api.admin, api.operator, api.viewer]) {
+      for (const url of ['/jobs', '/jobs/secretive']) {
+        const res = await client.call('get', url);
+        assert.equal(res.status, 200);
+        assert.ok(!res.text.includes('pa55-w0rd'), `${url} leaked the secret`);
+      }
+    }
+    const recorded = api.auditLines().find((l) => l.action === 'job.create' && l.target === 'secretive')!;
+    assert.deepEqual(
+      (recorded.args as { body: { command: { secretEnv: unknown } } }).body.command.secretEnv,
+      { PASSWORD: '[redacted]' },
+    );
+    assert.ok(!JSON.stringify(api.auditLines()).includes('pa55-w0rd'));
     const asViewer = await api.viewer.call<JobView>('get', '/jobs/secretive');
     assert.deepEqual(asViewer.body.command.env, { TOKEN: '(hidden)' });
     const listed = await api.operator.call<{ items: JobView[] }>('get', '/jobs');
@@ -374,8 +401,19 @@ describe('recurring jobs through the control API', () => {
 
     const run = await api.operator.call<{ id: number }>('post', '/jobs/secretive/run');
     assert.equal(run.status, 202);
-    const done = await finishedRun(api.viewer, 'secretive', run.body.id);
-    assert.equal(done.result, 'success', 'the variable reached the run');
+    const done = await finishedRun(api.operator, 'secretive', run.body.id);
+    assert.equal(done.result, 'success', 'the variables, the secret one too, reached the run');
+    // A change that does not send the secret keeps it (an editor never sees it to send it back).
+    const changed = await api.admin.call<JobView>('put', '/jobs/secretive', {
+      body: {
+        schedule: YEARLY,
+        command: { shell: check, env: { TOKEN: 's3cret' } },
+      },
+    });
+    assert.equal(changed.status, 200, changed.text);
+    assert.deepEqual(changed.body.command.secretEnv, { PASSWORD: '[secret]' });
+    const again = await api.operator.call<{ id: number }>('post', '/jobs/secretive/run');
+    assert.equal((await finishedRun(api.operator, 'secretive', again.body.id)).result, 'success');
     assert.equal(done.actor, 'test-operator');
 
     // The shell script is in the audit record of its creation; the run-now names its operator.
@@ -385,7 +423,7 @@ describe('recurring jobs through the control API', () => {
     );
     assert.equal(
       (created?.args as { body: { command: { shell: string } } }).body.command.shell,
-      'test -n "$TOKEN"',
+      `test -n "$TOKEN" && ${check}`,
     );
     assert.ok(audit.some((l) => l.action === 'job.run' && l.actor === 'test-operator' && l.status === 202));
     assert.ok(

@@ -32,7 +32,13 @@ export interface JobView {
   timezone: string | null;
   effectiveTimezone: string;
   host: string;
-  command: { argv?: string[]; shell?: string; cwd?: string; env?: Record<string, string> };
+  command: {
+    argv?: string[];
+    shell?: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    secretEnv?: Record<string, string>;
+  };
   timeoutSeconds: number;
   overlap: string;
   enabled: boolean;

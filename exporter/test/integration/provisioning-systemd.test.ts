@@ -16,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Registry } from 'prom-client';
+import { SecondFactor } from '../../src/security/second-factor.js';
 import { TokenStore } from '../../src/security/tokens.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { ApiClient, Authenticator } from '../support/api.js';
@@ -158,7 +160,15 @@ describe('the shipped systemd unit, run by a real systemd', () => {
     assert.equal(run.code, 0, run.stderr);
     const victim = Number(await systemctl('show', '-P', 'MainPID', 'hyperion-unit-victim.service'));
     assert.ok(victim > 1);
-    const enrol = await operator.call<{ secret: string }>('post', '/auth/otp/enrol');
+    // The enrolment code an admin issues on the exporter's host (as `hyperion-exporter otp code`).
+    const enrolmentCode = new SecondFactor(
+      new DataDir(path.join(varLib, 'hyperion')),
+      { policy: 'required', issuer: 'Hyperion', elevationSeconds: 0, enrolmentCodeTtlSeconds: 600 },
+      new Registry(),
+    ).issueEnrolmentCode('token:unit-operator', 'unit operator', 'test').code;
+    const enrol = await operator.call<{ secret: string }>('post', '/auth/otp/enrol', {
+      body: { enrolmentCode },
+    });
     assert.equal(enrol.status, 200, enrol.text);
     const auth = new Authenticator(enrol.body.secret);
     const confirmed = await operator.call('post', '/auth/otp/confirm', { body: { code: await auth.next() } });

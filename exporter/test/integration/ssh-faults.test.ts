@@ -16,12 +16,15 @@ interface HostView {
 }
 
 async function probe(
-  url: string,
+  api: ApiFixture,
   timeoutSeconds: number,
 ): Promise<{ ms: number; success: number | undefined }> {
   const started = performance.now();
-  const res = await fetch(`${url}/probe?target=flaky`, {
-    headers: { 'x-prometheus-scrape-timeout-seconds': String(timeoutSeconds) },
+  const res = await fetch(`${api.exporter.url}/probe?target=flaky`, {
+    headers: {
+      'x-prometheus-scrape-timeout-seconds': String(timeoutSeconds),
+      authorization: `Bearer ${api.viewer.token}`,
+    },
     signal: AbortSignal.timeout(60_000),
   });
   assert.equal(res.status, 200);
@@ -56,9 +59,9 @@ describe('SSH faults: a host that hangs, dies mid-probe and comes back', () => {
   });
 
   it('answers success 0 within the scrape timeout when the host hangs, and keeps serving', async () => {
-    assert.equal((await probe(api.exporter.url, 10)).success, 1, 'healthy first');
+    assert.equal((await probe(api, 10)).success, 1, 'healthy first');
     sshd.pause();
-    const hung = probe(api.exporter.url, 3);
+    const hung = probe(api, 3);
     // Everything else stays available meanwhile.
     await delay(300);
     const metricsStarted = performance.now();
@@ -74,7 +77,7 @@ describe('SSH faults: a host that hangs, dies mid-probe and comes back', () => {
 
   it('answers success 0 at once when sshd dies in the middle of a probe', async () => {
     // Still stopped: this probe is under way, waiting on the host, when the server is killed.
-    const pending = probe(api.exporter.url, 20);
+    const pending = probe(api, 20);
     await delay(500);
     await sshd.kill();
     const result = await pending;
@@ -89,7 +92,7 @@ describe('SSH faults: a host that hangs, dies mid-probe and comes back', () => {
     assert.equal(up, 0);
 
     // Down: a probe fails fast, the API says why, the exporter serves on.
-    const down = await probe(api.exporter.url, 10);
+    const down = await probe(api, 10);
     assert.equal(down.success, 0);
     assert.ok(down.ms < 5000, `${down.ms} ms`);
     const view = (await api.viewer.call<HostView>('get', '/hosts/flaky')).body;
@@ -106,7 +109,7 @@ describe('SSH faults: a host that hangs, dies mid-probe and comes back', () => {
     const wait = (view.connection.retryAt ?? 0) - Date.now();
     assert.ok(wait < 8500, `back-off of ${wait} ms`);
     if (wait > 0) await delay(wait + 100);
-    const back = await probe(api.exporter.url, 10);
+    const back = await probe(api, 10);
     assert.equal(back.success, 1);
     assert.equal(await sshMetric(api.exporter.url, /^hyperion_ssh_up\{host="flaky"\}/), 1);
     assert.ok(

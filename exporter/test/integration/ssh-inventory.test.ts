@@ -41,9 +41,9 @@ async function metric(
   )?.value;
 }
 
-async function probe(url: string, target: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${url}/probe?target=${target}`, {
-    headers: { 'x-prometheus-scrape-timeout-seconds': '10' },
+async function probe(api: ApiFixture, target: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${api.exporter.url}/probe?target=${target}`, {
+    headers: { 'x-prometheus-scrape-timeout-seconds': '10', authorization: `Bearer ${api.viewer.token}` },
     signal: AbortSignal.timeout(30_000),
   });
   return { status: res.status, text: await res.text() };
@@ -104,7 +104,7 @@ describe('SSH host inventory: key pinning and approval', () => {
     const processes = await api.viewer.call('get', '/hosts/alpha/processes?limit=1');
     assert.equal(processes.status, 409, processes.text);
     assert.match(processes.text, /approves its host key/);
-    assert.equal((await probe(api.exporter.url, 'alpha')).status, 400);
+    assert.equal((await probe(api, 'alpha')).status, 400);
     assert.deepEqual((await api.viewer.call('get', '/targets')).body, []);
 
     // Approving a fingerprint other than the one presented approves nothing.
@@ -119,7 +119,7 @@ describe('SSH host inventory: key pinning and approval', () => {
     assert.equal(approved.body.approvedBy, 'inventory-admin-2');
 
     // Usable now: a probe logs in with the key and reads the host.
-    const probed = await probe(api.exporter.url, 'alpha');
+    const probed = await probe(api, 'alpha');
     assert.equal(probed.status, 200);
     assert.match(probed.text, /^hyperion_probe_success 1$/m);
     assert.match(probed.text, /^hyperion_memory_total_bytes \d+/m);
@@ -150,7 +150,8 @@ describe('SSH host inventory: key pinning and approval', () => {
       audit.map((l) => [l.action, l.target, l.result, l.otpUsed]),
       [
         ['host.add', 'alpha', 'ok', true],
-        ['host.approve', 'alpha', 'refused', true],
+        // A wrong fingerprint is refused before the second factor: no code is spent on it.
+        ['host.approve', 'alpha', 'refused', false],
         ['host.approve', 'alpha', 'ok', true],
       ],
     );
@@ -241,7 +242,7 @@ describe('SSH host inventory: key pinning and approval', () => {
     await sshdA.stop();
     const impostor = await startSshd({ authorizedKeys: [client.publicKey], port });
     extra.push(impostor);
-    const probed = await probe(api.exporter.url, 'alpha');
+    const probed = await probe(api, 'alpha');
     assert.equal(probed.status, 200);
     assert.match(probed.text, /^hyperion_probe_success 0$/m);
     assert.equal(await metric(api.exporter.url, 'hyperion_ssh_host_key_mismatch', { host: 'alpha' }), 1);
@@ -274,7 +275,7 @@ describe('SSH host inventory: key pinning and approval', () => {
     const approved = await call('post', '/hosts/alpha/approve', { fingerprint: impostor.fingerprint });
     assert.equal(approved.status, 200, approved.text);
     await delay(50);
-    const again = await probe(api.exporter.url, 'alpha');
+    const again = await probe(api, 'alpha');
     assert.match(again.text, /^hyperion_probe_success 1$/m);
     assert.equal(await metric(api.exporter.url, 'hyperion_ssh_host_key_mismatch', { host: 'alpha' }), 0);
   });
@@ -290,13 +291,13 @@ describe('SSH host inventory: key pinning and approval', () => {
     assert.equal(moved.status, 200, moved.text);
     assert.equal(moved.body.approved, false);
     assert.equal(moved.body.pendingHostKey?.fingerprint, sshdB.fingerprint);
-    assert.equal((await probe(api.exporter.url, 'alpha')).status, 400);
+    assert.equal((await probe(api, 'alpha')).status, 400);
 
     const removed = await call('delete', '/hosts/alpha');
     assert.equal(removed.status, 200, removed.text);
     assert.equal((await api.viewer.call('get', '/hosts/alpha')).status, 404);
     assert.equal((await api.viewer.call('get', '/hosts/alpha/processes')).status, 404);
-    assert.equal((await probe(api.exporter.url, 'alpha')).status, 400);
+    assert.equal((await probe(api, 'alpha')).status, 400);
     assert.equal(
       await metric(api.exporter.url, 'hyperion_ssh_up', { host: 'alpha' }),
       undefined,

@@ -23,6 +23,7 @@ interface Job {
   scrape_interval?: string;
   scrape_timeout?: string;
   http_sd_configs: { url: string; refresh_interval?: string; authorization: { credentials_file: string } }[];
+  authorization?: { credentials_file: string };
 }
 
 describe('Prometheus discovers SSH hosts through /api/v1/targets', () => {
@@ -58,6 +59,7 @@ describe('Prometheus discovers SSH hosts through /api/v1/targets', () => {
     job.scrape_timeout = '2s';
     job.http_sd_configs[0]!.refresh_interval = '1s';
     job.http_sd_configs[0]!.authorization.credentials_file = tokenFile;
+    job.authorization!.credentials_file = tokenFile;
     const configYaml = stringify(config);
     const configFile = path.join(dir, 'prometheus.yml');
     writeFileSync(configFile, configYaml);

@@ -9,7 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +45,10 @@ describe('files with the embedded default configuration', () => {
       assert.equal(data.status, 403);
       assert.equal(data.body.type, `${PROBLEM}role`);
     }
-    const admin = await api.admin.call<{ items: { name: string; path: string }[] }>('get', '/hosts/local/files');
+    const admin = await api.admin.call<{ items: { name: string; path: string }[] }>(
+      'get',
+      '/hosts/local/files',
+    );
     assert.deepEqual(
       admin.body.items.map((r) => [r.name, r.path]),
       [['data', path.join(api.exporter.storagePath, 'files')]],
@@ -91,8 +102,11 @@ describe('files under a configured root of "/", on this machine and on an SSH ho
     spawnSync('mkfifo', [fifo]);
     forbidden = [
       JSON.parse(readFileSync(path.join(data, 'tokens.json'), 'utf8')).tokens[0].hash as string,
-      (JSON.parse(readFileSync(path.join(data, 'otp.json'), 'utf8')) as { actors: Record<string, { secret: string }> })
-        .actors['token:test-admin']!.secret,
+      (
+        JSON.parse(readFileSync(path.join(data, 'otp.json'), 'utf8')) as {
+          actors: Record<string, { secret: string }>;
+        }
+      ).actors['token:test-admin']!.secret,
       'hyp_planted_admin_token',
       readFileSync(key.privateKeyFile, 'utf8').split('\n')[1]!,
     ];
@@ -125,7 +139,10 @@ describe('files under a configured root of "/", on this machine and on an SSH ho
     for (const host of ['local', 'sec-ssh']) {
       for (const target of targets) {
         for (const mode of ['text', 'download']) {
-          const res = await api.viewer.call<Problem>('get', `/hosts/${host}/files/all/${rel(target)}?${mode}`);
+          const res = await api.viewer.call<Problem>(
+            'get',
+            `/hosts/${host}/files/all/${rel(target)}?${mode}`,
+          );
           attempts += 1;
           assert.equal(res.status, 403, `${host} ${target} ${mode}: ${res.text}`);
           assert.equal(res.body.type, `${PROBLEM}forbidden`);
@@ -145,7 +162,9 @@ describe('files under a configured root of "/", on this machine and on an SSH ho
     assert.equal(refused.length, attempts, 'each refused read is in the audit log');
     assert.ok(refused.every((r) => r.result === 'refused' && r.actor === 'test-viewer' && r.status === 403));
     assert.equal(
-      (refused.find((r) => r.host === 'sec-ssh') as { target?: string } | undefined)?.target?.startsWith('all:/'),
+      (refused.find((r) => r.host === 'sec-ssh') as { target?: string } | undefined)?.target?.startsWith(
+        'all:/',
+      ),
       true,
     );
   });
@@ -204,17 +223,31 @@ describe('files under a configured root of "/", on this machine and on an SSH ho
       api.operator.call('delete', `/hosts/local/files/all/${rel(data)}/tokens.json`),
       api.operator.call('delete', `/hosts/local/files/all/${rel(data)}?recursive=true`),
       api.operator.call('post', '/hosts/local/file-operations/move', {
-        body: { items: [{ from: { root: 'all', path: rel(data) }, to: { root: 'all', path: rel(`${planted}/moved`) } }] },
-      }),
-      api.operator.call('post', '/hosts/local/file-operations/copy', {
         body: {
           items: [
-            { from: { root: 'all', path: rel(path.join(data, 'otp.json')) }, to: { root: 'all', path: rel(`${planted}/otp`) } },
+            { from: { root: 'all', path: rel(data) }, to: { root: 'all', path: rel(`${planted}/moved`) } },
           ],
         },
       }),
       api.operator.call('post', '/hosts/local/file-operations/copy', {
-        body: { items: [{ from: { root: 'all', path: rel(`${planted}/tokens-hard`) }, to: { root: 'all', path: rel(`${planted}/t2`) } }] },
+        body: {
+          items: [
+            {
+              from: { root: 'all', path: rel(path.join(data, 'otp.json')) },
+              to: { root: 'all', path: rel(`${planted}/otp`) },
+            },
+          ],
+        },
+      }),
+      api.operator.call('post', '/hosts/local/file-operations/copy', {
+        body: {
+          items: [
+            {
+              from: { root: 'all', path: rel(`${planted}/tokens-hard`) },
+              to: { root: 'all', path: rel(`${planted}/t2`) },
+            },
+          ],
+        },
       }),
     ];
     for (const res of await Promise.all(attempts)) {
@@ -235,7 +268,10 @@ describe('files under a configured root of "/", on this machine and on an SSH ho
 
   it('still serves an ordinary file, and its read is audited with who read what', async () => {
     const before = api.auditLines().length;
-    const res = await api.viewer.call<{ content: string }>('get', '/hosts/sec-ssh/files/all/etc/hostname?text');
+    const res = await api.viewer.call<{ content: string }>(
+      'get',
+      '/hosts/sec-ssh/files/all/etc/hostname?text',
+    );
     assert.equal(res.status, 200, res.text);
     const records = api.auditLines().slice(before);
     assert.equal(records.length, 1);

@@ -59,7 +59,9 @@ describe('identity through Grafana, and enrolment with an admin’s consent', ()
 
   it('keys a Grafana actor on its user id: a forged new identity can neither enrol nor act', async () => {
     const forged = grafana(9001, 'mallory');
-    const who = await grafanaOperator.call<{ key: string; actor: string }>('get', '/auth/whoami', { headers: forged });
+    const who = await grafanaOperator.call<{ key: string; actor: string }>('get', '/auth/whoami', {
+      headers: forged,
+    });
     assert.deepEqual([who.body.key, who.body.actor], ['grafana:1:9001', 'mallory']);
     const enrol = await grafanaOperator.call<Problem>('post', '/auth/otp/enrol', { headers: forged });
     assert.equal(enrol.status, 403);
@@ -86,10 +88,14 @@ describe('identity through Grafana, and enrolment with an admin’s consent', ()
 
   it('enrols a Grafana user with the code an admin issued in the app; a renamed login stays the same actor', async () => {
     const alice = grafana(42, 'alice');
-    const issued = await api.admin.call<{ code: string; expiresAt: string }>('post', '/auth/enrolment-codes', {
-      body: { actor: 'grafana:1:42', name: 'alice' },
-      otp: await adminOtp.next(),
-    });
+    const issued = await api.admin.call<{ code: string; expiresAt: string }>(
+      'post',
+      '/auth/enrolment-codes',
+      {
+        body: { actor: 'grafana:1:42', name: 'alice' },
+        otp: await adminOtp.next(),
+      },
+    );
     assert.equal(issued.status, 201, issued.text);
     assert.ok(Date.parse(issued.body.expiresAt) > Date.now());
     const issuedRecord = api.auditLines().at(-1)!;
@@ -108,7 +114,10 @@ describe('identity through Grafana, and enrolment with an admin’s consent', ()
     assert.equal(confirmed.status, 200, confirmed.text);
     assert.equal(confirmed.body.recoveryCodes.length, 10);
     // Single-use: the same code cannot start another enrolment for anyone.
-    await api.admin.call('post', '/auth/otp/reset', { body: { actor: 'grafana:1:77' }, otp: await adminOtp.next() });
+    await api.admin.call('post', '/auth/otp/reset', {
+      body: { actor: 'grafana:1:77' },
+      otp: await adminOtp.next(),
+    });
     const reuse = await grafanaOperator.call<Problem>('post', '/auth/otp/enrol', {
       headers: grafana(77, 'bob'),
       body: { enrolmentCode: issued.body.code },
@@ -116,9 +125,13 @@ describe('identity through Grafana, and enrolment with an admin’s consent', ()
     assert.equal(reuse.status, 403);
     // Alice renamed herself in Grafana: same id, same enrolment, and her code works.
     const renamed = grafana(42, 'alice.smith');
-    const who = await grafanaOperator.call<{ otp: { confirmed: boolean }; actor: string }>('get', '/auth/whoami', {
-      headers: renamed,
-    });
+    const who = await grafanaOperator.call<{ otp: { confirmed: boolean }; actor: string }>(
+      'get',
+      '/auth/whoami',
+      {
+        headers: renamed,
+      },
+    );
     assert.equal(who.body.otp.confirmed, true);
     assert.equal(who.body.actor, 'alice.smith');
     const sleeperProcess = sleeper();
@@ -131,11 +144,15 @@ describe('identity through Grafana, and enrolment with an admin’s consent', ()
       assert.equal(ok.status, 200, ok.text);
       // A recovery code stands in for the phone, once.
       const recovery = confirmed.body.recoveryCodes[0]!;
-      const byRecovery = await grafanaOperator.call('post', `/hosts/local/processes/${sleeperProcess.pid}/renice`, {
-        headers: renamed,
-        body: { nice: 4 },
-        otp: recovery,
-      });
+      const byRecovery = await grafanaOperator.call(
+        'post',
+        `/hosts/local/processes/${sleeperProcess.pid}/renice`,
+        {
+          headers: renamed,
+          body: { nice: 4 },
+          otp: recovery,
+        },
+      );
       assert.equal(byRecovery.status, 200, byRecovery.text);
       assert.equal((api.auditLines().at(-1)!.secondFactor as { method: string }).method, 'recovery');
       const again = await grafanaOperator.call<Problem>(
@@ -250,7 +267,9 @@ describe('elevation: one code, then a window without codes for that actor on tha
     assert.equal((await renice(api.operator, 1)).status, 403, 'not elevated yet');
     assert.equal((await renice(api.operator, 2, await operatorOtp.next())).status, 200);
     const who = await api.operator.call<{ elevation: { secondsLeft: number } | null }>('get', '/auth/whoami');
-    assert.ok(who.body.elevation && who.body.elevation.secondsLeft > 0 && who.body.elevation.secondsLeft <= 4);
+    assert.ok(
+      who.body.elevation && who.body.elevation.secondsLeft > 0 && who.body.elevation.secondsLeft <= 4,
+    );
     const within = await renice(api.operator, 3);
     assert.equal(within.status, 200, within.text);
     const record = api.auditLines().at(-1)!;

@@ -130,8 +130,8 @@ export class ServiceManager {
   /** adminReason() without asking the service manager whether the service exists. */
   async protection(name: string, policy: UnitPolicy): Promise<string | null> {
     const { backend, canonical } = await this.resolve(name);
-    const why = serviceNeedsAdmin(canonical, policy);
-    if (why !== null) return `${why}, on host ${this.host.name}`;
+    const why = serviceNeedsAdmin(canonical, policy, this.host.name);
+    if (why !== null) return why;
     if (this.options.selfPid !== null) {
       const own = await backend.unitOfPid(this.options.selfPid);
       if (own !== null && sameService(own, canonical)) {

@@ -73,16 +73,16 @@ function matchesAny(unit: string, globs: readonly string[]): boolean {
   return globs.some((g) => globToRegExp(g).test(full) || globToRegExp(g).test(bareName(full)));
 }
 
-/** Why acting on this unit's service needs admin, or null when an operator may. */
-export function serviceNeedsAdmin(unit: string, policy: UnitPolicy): string | null {
+/** Why acting on this unit's service on `host` needs admin, or null when an operator may. */
+export function serviceNeedsAdmin(unit: string, policy: UnitPolicy, host: string): string | null {
   if (policy.protectedUnits.some((p) => sameService(p, unit))) {
-    return `${unit} is a protected service (services.protected in the configuration)`;
+    return `${unit} is a protected service on host ${host} (services.protected in the configuration)`;
   }
   if (matchesAny(unit, NEVER_FOR_OPERATORS)) {
-    return `${unit} is part of the system's own machinery (power, rescue shells, logins, modules, systemd itself), which only admins act on`;
+    return `${unit} on host ${host} is part of the system's own machinery (power, rescue shells, logins, modules, systemd itself), which only admins act on`;
   }
   if (!matchesAny(unit, policy.operatorUnits)) {
-    return `${unit} is not among the units operators may act on (services.operatorUnits)`;
+    return `${unit} on host ${host} is not among the units operators may act on (services.operatorUnits)`;
   }
   return null;
 }
