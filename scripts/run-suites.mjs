@@ -41,7 +41,7 @@ const CHECKS = [
 const SUITES = [
   // The counting below, checked on real node:test runs.
   nodeTestSuite('scripts', 'scripts'),
-  nodeTestSuite('exporter', 'exporter', { concurrency: 2 }),
+  nodeTestSuite('exporter', 'exporter', { concurrency: 2, timeoutMs: 25 * 60_000 }),
   // Alerting tests drive one Prometheus and one Alertmanager each: one file at a time.
   nodeTestSuite('alerting', 'alerting', { concurrency: 1 }),
   jestSuite('grafana-plugin', 'grafana-plugin'),

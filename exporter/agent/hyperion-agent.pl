@@ -219,17 +219,20 @@ sub entry_fields {
 }
 
 # Checks an opened descriptor: inside the root, not denied, not on a pseudo file system, of the
-# kind wanted ('file', 'dir', or '' for any). Returns its stat and its canonical path.
+# kind wanted ('file', 'dir', or '' for any). Returns its stat and its canonical path. $for names
+# the entry a parent directory was opened for: a denied directory may be opened only to reach a
+# part of it that is served again (the exporter's files directory in its data directory).
 sub guard {
-  my ($fh, $root, $want) = @_;
+  my ($fh, $root, $want, $for) = @_;
   my @st = stat($fh);
   # The same times to the millisecond, through the descriptor's own path.
   if ($hires) { my @hi = Time::HiRes::stat('/proc/self/fd/' . fileno($fh)); @st = @hi if @hi }
   fail('fstat') unless @st;
   my $p = fd_path($fh);
   refuse('outside-root', "$p is outside the root $root") unless inside($root, $p);
+  my $through = defined($for) && allowed_again($for) && S_ISDIR($st[2]);
   refuse('secret', "$p is never served: it holds what the exporter keeps secret")
-    if denied_path($p) || (S_ISREG($st[2]) && denied_inodes()->{"$st[0]:$st[1]"});
+    if (denied_path($p) && !$through) || (S_ISREG($st[2]) && denied_inodes()->{"$st[0]:$st[1]"});
   my $fstype = fd_fstype($fh);
   refuse('pseudo-fs', "$p is on a $fstype file system, which is never served") if $PSEUDO{$fstype};
   if ($want eq 'file' && !S_ISREG($st[2])) {
@@ -293,7 +296,7 @@ sub open_parent {
   my ($root, $path) = @_;
   my ($parent, $name) = parent_and_name($path);
   my $dir = open_beneath($root, $parent, O_RDONLY | O_DIRECTORY);
-  my (undef, $real) = guard($dir, $root, 'dir');
+  my (undef, $real) = guard($dir, canonical($root), 'dir', canonical($path));
   my $full = $real eq '/' ? "/$name" : "$real/$name";
   refuse('secret', "$full is never served: it holds what the exporter keeps secret") if denied_path($full);
   return ($dir, '/proc/self/fd/' . fileno($dir) . "/$name", $full);

@@ -14,7 +14,7 @@
  *   test/fixtures/constructed/sys (written from the kernel's sysfs ABI documentation; this VM has
  *   no sensors) and the temperature panels are evaluated against that instance;
  * - a firing alert: a test-only rule that always fires, for the "firing alerts" counts;
- * - API traffic and a refused action, for the exporter dashboard's request, latency and action
+ * - API traffic and a viewer's refused action, for the exporter dashboard's request, latency and action
  *   panels.
  * - sockets: the sockets collector, off by default, is turned on.
  * Only the /probe and SSH series and the firewall's block counts remain without data
@@ -543,11 +543,12 @@ describe('the dashboards shipped with the Grafana plugin', { timeout: 180_000 },
         })().catch((error: unknown) => void backgroundErrors.push(`filling: ${String(error)}`)),
       );
       // Control API traffic (200s and 401s) for the request, latency and status panels, and one
-      // refused action (no token: refused before anything happens) for the action panels.
-      const refused = await api.anonymous.call('post', '/hosts/local/processes/1/signal', {
+      // refused action for the action panels: a viewer's (a request without a token is refused
+      // before it is an action at all, and only counted as unauthenticated).
+      const refused = await api.viewer.call('post', '/hosts/local/processes/1/signal', {
         body: { signal: 'TERM' },
       });
-      assert.equal(refused.status, 401);
+      assert.equal(refused.status, 403);
       const traffic = async (client: ApiClient, expected: number) => {
         for (let i = 0; i < 240 && !stopBackground; i++) {
           const res = await client.call('get', '/auth/whoami');
