@@ -9,13 +9,17 @@
  *   # anything else              a comment
  *   name{label="value",…} value [timestamp]
  *
- * Names are [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]* (not __name__), label
- * values escape `\\`, `\"` and `\n`. Values are decimal or hexadecimal floats, ±Inf or NaN. A
+ * Names are [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]* (not starting __), label
+ * values escape `\\`, `\"` and `\n`. Values are decimal floats, ±Inf or NaN (expfmt refuses
+ * hexadecimal floats, whose exponent is a p, and digit separators). A
  * summary's samples are NAME{quantile="…"}, NAME_sum and NAME_count; a histogram's NAME_bucket
  * {le="…"}, NAME_sum and NAME_count. A name without a TYPE is an untyped family of its own.
  *
  * Anything else is an error naming the line: the textfile collector then drops the whole file,
- * never half of it. A timestamp is parsed and reported, so the caller can refuse the file as
+ * never half of it. Where expfmt lets a mistake through and produces a meaningless family — a
+ * summary sample without a quantile, a histogram bucket without le or a histogram sample without
+ * a suffix (node_exporter then serves an empty summary or histogram), the same series twice (the
+ * registry drops one) — this parser refuses it, so the error series tells the file's author. A timestamp is parsed and reported, so the caller can refuse the file as
  * node_exporter does (a sample's time is the scrape's).
  */
 import type { Labels } from '../collectors/collector.js';
@@ -53,7 +57,6 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set<PromType>(['counter', 'gauge', 'untyped', 'summary', 'histogram']);
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
 const INTEGER = /^[+-]?\d+$/;
 
 /** A float as Go's strconv.ParseFloat reads it (what expfmt uses); undefined when it is not one. */
@@ -61,13 +64,6 @@ export function parseFloatToken(token: string): number | undefined {
   if (DECIMAL.test(token)) return Number(token);
   if (/^[+-]?inf(inity)?$/i.test(token)) return token.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(token)) return NaN;
-  const hex = HEX.exec(token);
-  if (hex && (hex[2] !== '' || (hex[3] ?? '') !== '')) {
-    const digits = `${hex[2]}${hex[3] ?? ''}`;
-    const mantissa = digits.split('').reduce((n, d) => n * 16 + parseInt(d, 16), 0);
-    const value = mantissa * 2 ** (Number(hex[4]) - 4 * (hex[3] ?? '').length);
-    return hex[1] === '-' ? -value : value;
-  }
   return undefined;
 }
 
@@ -172,7 +168,9 @@ function readLabels(cursor: Cursor): Labels {
     }
     const name = cursor.labelName();
     if (!LABEL_NAME.test(name)) cursor.fail(`invalid label name "${name}${cursor.peek()}"`);
-    if (name === '__name__') cursor.fail('label name "__name__" is reserved');
+    // expfmt refuses __name__; client_golang refuses every __ name, and node_exporter 1.5 crashes
+    // on one in a textfile (a panic, the whole exporter down): refused here, with the line.
+    if (name.startsWith('__')) cursor.fail(`label name "${name}" is reserved (names starting with __ are)`);
     if (name in labels) cursor.fail(`duplicate label name "${name}"`);
     cursor.skipBlanks();
     if (cursor.peek() !== '=') cursor.fail(`expected "=" after label name "${name}"`);
