@@ -150,7 +150,7 @@ function textfileDirectory(value: string): string {
   if (value === '') return '';
   if (!path.isAbsolute(value))
     throw new Error(`--collector.textfile.directory must be an absolute path, not "${value}"`);
-  return path.posix.normalize(value);
+  return path.posix.resolve(value);
 }
 
 /** ":8470" → all interfaces; "127.0.0.1:8470", "[::1]:8470", "localhost:0". */
