@@ -1,3 +1,4 @@
+import type { Host } from '../hosts/host.js';
 import { fields } from '../parsers/skip.js';
 import { isNotFound } from '../util/errors.js';
 import { under } from '../util/paths.js';
@@ -9,19 +10,41 @@ import { FamilyBuilder, sample, type Collector } from './collector.js';
  * to `hpet` or `acpi_pm` (the kernel found the TSC unstable) is a known cause of clock drift
  * and of slow time reads. The clock itself is hyperion_time_seconds (the system collector).
  */
+/**
+ * The kernel registers its clocksource device (one, clocksource0) at boot and never removes it:
+ * the directory is listed once per host, not on every scrape.
+ */
+const devicesOf = new WeakMap<Host, Promise<string[]>>();
+
+function clocksourceDevices(host: Host, root: string): Promise<string[]> {
+  let devices = devicesOf.get(host);
+  if (!devices) {
+    devices = host
+      .listDir(root)
+      .then((entries) =>
+        entries
+          .map((d) => d.name)
+          .filter((n) => /^clocksource\d+$/.test(n))
+          .sort(),
+      )
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return [];
+        devicesOf.delete(host); // not kept: another failure may pass (a remote host's connection)
+        throw error;
+      });
+    devicesOf.set(host, devices);
+  }
+  return devices;
+}
+
 export const timeCollector: Collector = {
   name: 'time',
   description: 'Clock sources available and in use, from /sys/devices/system/clocksource',
   defaultEnabled: true,
   async collect({ host }) {
     const root = under(host.paths.sysfs, 'devices/system/clocksource');
-    let devices: string[];
-    try {
-      devices = (await host.listDir(root)).map((d) => d.name).filter((n) => /^clocksource\d+$/.test(n));
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+    const devices = await clocksourceDevices(host, root);
+    if (devices.length === 0) return [];
     const files = await host.readFiles(
       devices.flatMap((d) => [
         under(root, d, 'available_clocksource'),
@@ -37,7 +60,7 @@ export const timeCollector: Collector = {
       'hyperion_time_clocksource_current_info',
       'The clock source the kernel uses; always 1.',
     );
-    for (const dir of devices.sort()) {
+    for (const dir of devices) {
       const device = dir.slice('clocksource'.length);
       const list = files.get(under(root, dir, 'available_clocksource'));
       const now = files.get(under(root, dir, 'current_clocksource'));

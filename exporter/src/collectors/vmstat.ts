@@ -13,10 +13,13 @@ export const vmstatCollector: Collector = {
   description: 'Paging, swapping, page faults and OOM kills from /proc/vmstat (--collector.vmstat.fields)',
   defaultEnabled: true,
   async collect({ host, settings, skipped }) {
-    const stats = parseVmstat(await host.readFile(under(host.paths.procfs, 'vmstat')), skipped('vmstat'));
+    const stats = parseVmstat(
+      await host.readFile(under(host.paths.procfs, 'vmstat')),
+      skipped('vmstat'),
+      (name) => settings.vmstatFields.test(name),
+    );
     const m = new FamilyBuilder();
     for (const [name, value] of stats) {
-      if (!settings.vmstatFields.test(name)) continue;
       // Event counts since boot are counters (named …_total, so rate() reads right); the few
       // levels a wider --collector.vmstat.fields can select (nr_dirty…) are gauges.
       const family = isVmstatGauge(name)

@@ -1,17 +1,26 @@
 /** /proc/vmstat: one "name value" pair a line, names in the kernel's mm/vmstat.c order. */
-import { fields, ignoreSkipped, toNumber, type SkipReporter } from './skip.js';
+import { ignoreSkipped, toNumber, type SkipReporter } from './skip.js';
 
-export function parseVmstat(text: string, skipped: SkipReporter = ignoreSkipped): Map<string, number> {
+const LINE = /^([a-z0-9_]+) (-?\d+)$/;
+
+/**
+ * Every field, or those whose name `wanted` accepts: the collector exports a handful of the
+ * kernel's ~190 lines, and converting only those keeps the scrape cheap.
+ */
+export function parseVmstat(
+  text: string,
+  skipped: SkipReporter = ignoreSkipped,
+  wanted: (name: string) => boolean = () => true,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const parts = fields(line);
-    const value = toNumber(parts[1]);
-    if (parts.length !== 2 || !/^[a-z0-9_]+$/.test(parts[0]!) || Number.isNaN(value)) {
+    const match = LINE.exec(line);
+    if (!match) {
       skipped(line, 'not a "name value" line');
       continue;
     }
-    out.set(parts[0]!, value);
+    if (wanted(match[1]!)) out.set(match[1]!, toNumber(match[2]));
   }
   return out;
 }
