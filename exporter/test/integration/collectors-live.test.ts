@@ -24,7 +24,6 @@ import { bondingCollector } from '../../src/collectors/bonding.js';
 import type { Collector } from '../../src/collectors/collector.js';
 import { hwmonCollector } from '../../src/collectors/hwmon.js';
 import { mdadmCollector } from '../../src/collectors/mdadm.js';
-import { DEFAULT_VMSTAT_FIELDS } from '../../src/collectors/vmstat.js';
 import type { HostPaths } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { renderFamilies } from '../../src/server/exposition.js';
@@ -32,6 +31,7 @@ import { EXPORTER_DIR, startExporter, type RunningExporter } from '../support/ex
 import { parseExposition, select, valueOf, type ParsedSample } from '../support/exposition.js';
 import { ADDR, Agent, createNetnsPair, inNamespace, type NetnsPair } from '../support/netns.js';
 import { checkMetrics } from '../support/promtool.js';
+import { defaultSettings } from '../unit/helpers.js';
 
 const FIXTURES = path.join(EXPORTER_DIR, 'test/fixtures');
 const COLLECT_HERE = path.join(EXPORTER_DIR, 'test/support/collect-here.ts');
@@ -260,14 +260,7 @@ describe('the new collectors on this machine', { timeout: 180_000 }, () => {
       const families = await collector.collect({
         host: new LocalHost(paths),
         log: pino({ level: 'silent' }),
-        settings: {
-          filesystemFsTypesExclude: /(?!)/,
-          filesystemMountPointsExclude: /(?!)/,
-          diskstatsDeviceExclude: /(?!)/,
-          statfsTimeoutMs: 5000,
-          vmstatFields: new RegExp(DEFAULT_VMSTAT_FIELDS),
-          textfileDirectory: '',
-        },
+        settings: defaultSettings(),
         skipped: () => () => undefined,
       });
       assert.ok(families.length > 0, `${what}: something to check`);

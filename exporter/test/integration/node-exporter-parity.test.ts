@@ -20,19 +20,20 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { bondingCollector } from '../../src/collectors/bonding.js';
-import type { Collector, CollectorSettings } from '../../src/collectors/collector.js';
+import type { Collector } from '../../src/collectors/collector.js';
 import { conntrackCollector } from '../../src/collectors/conntrack.js';
 import { filefdCollector } from '../../src/collectors/filefd.js';
 import { hwmonCollector } from '../../src/collectors/hwmon.js';
 import { mdadmCollector } from '../../src/collectors/mdadm.js';
 import { timeCollector } from '../../src/collectors/time.js';
-import { DEFAULT_VMSTAT_FIELDS, vmstatCollector } from '../../src/collectors/vmstat.js';
+import { vmstatCollector } from '../../src/collectors/vmstat.js';
 import type { HostPaths } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { renderFamilies } from '../../src/server/exposition.js';
 import { EXPORTER_DIR, startExporter, type RunningExporter } from '../support/exporter.js';
 import { parseExposition, type ParsedSample } from '../support/exposition.js';
 import { startNodeExporter, type RunningNodeExporter } from '../support/node-exporter.js';
+import { defaultSettings } from '../unit/helpers.js';
 
 const FIXTURES = path.join(EXPORTER_DIR, 'test/fixtures');
 const LIVE = ['filefd', 'conntrack', 'vmstat', 'timex', 'time', 'textfile', 'mdadm', 'bonding'];
@@ -101,18 +102,10 @@ function assertSameSeries(hyperion: Map<string, number>, node: Map<string, numbe
 
 /** Runs one of Hyperion's collectors in this process on a tree and reads its exposition back. */
 async function hyperionOn(collector: Collector, paths: Partial<HostPaths>): Promise<ParsedSample[]> {
-  const settings: CollectorSettings = {
-    filesystemFsTypesExclude: /(?!)/,
-    filesystemMountPointsExclude: /(?!)/,
-    diskstatsDeviceExclude: /(?!)/,
-    statfsTimeoutMs: 5000,
-    vmstatFields: new RegExp(DEFAULT_VMSTAT_FIELDS),
-    textfileDirectory: '',
-  };
   const families = await collector.collect({
     host: new LocalHost(paths),
     log: pino({ level: 'silent' }),
-    settings,
+    settings: defaultSettings(),
     skipped: () => () => undefined,
   });
   return parseExposition(renderFamilies(families)).samples;
@@ -191,7 +184,11 @@ describe('values agree with node_exporter', { timeout: 120_000 }, () => {
     it('filefd: the same limit, and allocated handles as the machine had them', () => {
       assert.equal(value(h1, 'hyperion_filefd_maximum'), value(n, 'node_filefd_maximum'));
       // Other programs open and close files meanwhile: a few hundred either way on a busy machine.
-      between('hyperion_filefd_allocated', 'node_filefd_allocated', 300);
+      const allocated = Math.max(
+        value(h1, 'hyperion_filefd_allocated')!,
+        value(h2, 'hyperion_filefd_allocated')!,
+      );
+      between('hyperion_filefd_allocated', 'node_filefd_allocated', Math.max(300, 0.2 * allocated));
     });
 
     it('conntrack: the same table size and limit, counters in between', () => {

@@ -7,22 +7,15 @@
 import pino from 'pino';
 import { ALL_COLLECTORS } from '../../src/collectors/index.js';
 import { CollectorRegistry } from '../../src/collectors/registry.js';
-import { DEFAULT_VMSTAT_FIELDS } from '../../src/collectors/vmstat.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { renderFamilies } from '../../src/server/exposition.js';
+import { defaultSettings } from '../unit/helpers.js';
 
 const names = process.argv.slice(2);
 const registry = new CollectorRegistry(
   ALL_COLLECTORS,
   new Set(names),
-  {
-    filesystemFsTypesExclude: /(?!)/,
-    filesystemMountPointsExclude: /(?!)/,
-    diskstatsDeviceExclude: /(?!)/,
-    statfsTimeoutMs: 5000,
-    vmstatFields: new RegExp(DEFAULT_VMSTAT_FIELDS),
-    textfileDirectory: '',
-  },
+  defaultSettings(),
   pino({ level: 'silent' }),
 );
 process.stdout.write(renderFamilies(await registry.collect(new LocalHost(), names)));
