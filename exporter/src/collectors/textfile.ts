@@ -1,5 +1,5 @@
 import { parsePromText, type PromFamily } from '../parsers/prom-text.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, isNotFound } from '../util/errors.js';
 import { under } from '../util/paths.js';
 import type { Collector, Labels, MetricFamily, Sample } from './collector.js';
 
@@ -62,7 +62,11 @@ export const textfileCollector: Collector = {
         .filter((n) => n.endsWith('.prom'))
         .sort();
     } catch (error) {
-      fail(dir, `cannot list the directory: ${errorMessage(error)}`);
+      // On the exporter's own host a missing directory is a mistake in the flag (node_exporter
+      // says so too). A /probe target without it is a host whose jobs write no textfiles: the
+      // flag names one directory for every host, and an alert for each such host would be noise.
+      if (!(isNotFound(error) && host.name !== 'local'))
+        fail(dir, `cannot list the directory: ${errorMessage(error)}`);
     }
     const files = names.map((n) => under(dir, n));
     const texts = await host.readFiles(files);

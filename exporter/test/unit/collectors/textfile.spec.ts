@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { textfileCollector } from '../../../src/collectors/textfile.js';
 import { renderFamilies } from '../../../src/server/exposition.js';
-import { FIXTURES, collect, defaultSettings, family, tempDir, value } from '../helpers.js';
+import { LocalHost } from '../../../src/hosts/local-host.js';
+import { FIXTURES, collect, defaultSettings, family, silentLog, tempDir, value } from '../helpers.js';
 
 /** A copy of a fixture directory with known modification times (git keeps none). */
 function copy(name: string): { dir: string; cleanup: () => void; mtime: (file: string) => number } {
@@ -124,6 +125,33 @@ describe('textfile collector', () => {
         missing.families.map((f) => [f.name, f.samples[0]!.value]),
         [['hyperion_textfile_scrape_error', 1]],
       );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('takes a /probe host without the directory for a host without textfiles, not an error', async () => {
+    const t = copy('good');
+    try {
+      const settings = { ...defaultSettings(), textfileDirectory: path.join(t.dir, 'absent') };
+      const remote = await textfileCollector.collect({
+        host: new LocalHost({}, 'far'),
+        log: silentLog,
+        settings,
+        skipped: () => () => undefined,
+      });
+      assert.deepEqual(
+        remote.map((f) => [f.name, f.samples[0]!.value]),
+        [['hyperion_textfile_scrape_error', 0]],
+      );
+      // a directory that exists is read on any host
+      const found = await textfileCollector.collect({
+        host: new LocalHost({}, 'far'),
+        log: silentLog,
+        settings: { ...settings, textfileDirectory: t.dir },
+        skipped: () => () => undefined,
+      });
+      assert.equal(value(found, 'queue_length', { queue: 'outgoing' }), 3);
     } finally {
       t.cleanup();
     }
