@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Host } from '../hosts/host.js';
 import { isNotFound } from '../util/errors.js';
 import { under } from '../util/paths.js';
@@ -46,14 +47,26 @@ export function chipLabel(
   return name !== '' ? name : cleanChipName(dir);
 }
 
-/** Where each chip's `device` link leads; undefined for a chip without one. */
-async function devicePaths(
-  host: Host,
-  root: string,
-  chips: readonly string[],
-): Promise<(string | undefined)[]> {
-  // All at once: on a remote host they share one round trip with the other reads.
-  return Promise.all(chips.map((chip) => host.realpath(under(root, chip, 'device')).catch(() => undefined)));
+/** A symbolic link's target as a path, resolved against the directory that holds the link. */
+async function follow(host: Host, link: string): Promise<string> {
+  return path.posix.resolve(path.posix.dirname(link), await host.readLink(link));
+}
+
+/**
+ * The directory of a chip under devices/: class/hwmon/hwmonN is a link into it. (A kernel with
+ * the old sysfs layout has a directory, not a link, in class/hwmon: it is its own place.)
+ */
+function chipDirectory(host: Host, root: string, chip: string): Promise<string> {
+  return follow(host, under(root, chip)).catch(() => under(root, chip));
+}
+
+/**
+ * Where a chip's `device` link leads. The link is relative to the chip's directory under
+ * devices/, whose parents are real directories, so the resolved path is the device's own.
+ * Undefined for a chip without the link.
+ */
+function devicePath(host: Host, chipDir: string): Promise<string | undefined> {
+  return follow(host, under(chipDir, 'device')).catch(() => undefined);
 }
 
 export const hwmonCollector: Collector = {
@@ -69,9 +82,10 @@ export const hwmonCollector: Collector = {
       if (isNotFound(error)) return []; // a machine without sensors (most VMs)
       throw error;
     }
-    const [listings, devices] = await Promise.all([
+    // Each step's requests at once: on a remote host, one round trip per step.
+    const [listings, chipDirs] = await Promise.all([
       Promise.all(chips.map((chip) => host.listDir(under(root, chip)).catch(() => [] as { name: string }[]))),
-      devicePaths(host, root, chips),
+      Promise.all(chips.map((chip) => chipDirectory(host, root, chip))),
     ]);
     // One batch read for every name and sensor file: a single round trip on remote hosts.
     const wanted: string[] = [];
@@ -87,7 +101,10 @@ export const hwmonCollector: Collector = {
           wanted.push(under(root, chip, `${sensor}_${suffix}`));
       }
     });
-    const files = await host.readFiles(wanted);
+    const [files, devices] = await Promise.all([
+      host.readFiles(wanted),
+      Promise.all(chipDirs.map((dir) => devicePath(host, dir))),
+    ]);
     const text = (...parts: string[]): string | undefined => {
       const r = files.get(under(root, ...parts));
       return r?.ok ? r.text.trim() : undefined;
