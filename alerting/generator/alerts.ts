@@ -117,6 +117,19 @@ export const DEFINITIONS: Definition<EntryName>[] = [
     }),
   }),
 
+  define({
+    alert: 'HyperionTextfileError',
+    group: 'hyperion.targets',
+    entry: 'textfile_error',
+    texts: () => ({
+      expr: 'hyperion_textfile_scrape_error == 1',
+      summary: 'A textfile of {{ $labels.instance }} cannot be used',
+      description:
+        "The exporter {{ $labels.instance }} left a *.prom file of its textfile directory (or a family in one) out of its last scrape: the file cannot be read or parsed, has timestamps, or contradicts another. The exporter's log names the file and the reason; that file's metrics are missing meanwhile.",
+      condition: '`hyperion_textfile_scrape_error == 1`',
+    }),
+  }),
+
   // ── Host resources ───────────────────────────────────────────────────────────────────────────
   define({
     alert: 'HyperionCpuBusy',
@@ -191,6 +204,65 @@ export const DEFINITIONS: Definition<EntryName>[] = [
     }),
   }),
 
+  define({
+    alert: 'HyperionClockSkew',
+    group: 'hyperion.host',
+    entry: 'clock_skew',
+    texts: (level) => ({
+      // node-mixin's NodeClockSkewDetected: off by more than the threshold and not getting
+      // closer (the offset and its trend have the same sign), so a clock being corrected is quiet.
+      expr: `abs(hyperion_timex_offset_seconds) > ${level.offset_above}\nand hyperion_timex_offset_seconds * deriv(hyperion_timex_offset_seconds[5m]) >= 0`,
+      summary: 'Clock of {{ $labels.instance }} is off',
+      description: `The clock of {{ $labels.instance }} is {{ $value | printf "%.3f" }} s off its time source and not converging (threshold ${level.offset_above} s): logs, certificates and anything that compares times across hosts go wrong.`,
+      condition: `clock offset beyond ±${level.offset_above} s and not shrinking`,
+    }),
+  }),
+  define({
+    alert: 'HyperionClockNotSynchronising',
+    group: 'hyperion.host',
+    entry: 'clock_not_synchronising',
+    texts: (level) => ({
+      // node-mixin's NodeClockNotSynchronising, the maximum error first so that it is the value.
+      expr: `hyperion_timex_maxerror_seconds >= ${level.maxerror_at_least}\nand min_over_time(hyperion_timex_sync_status[5m]) == 0`,
+      summary: 'Clock of {{ $labels.instance }} is not synchronising',
+      description: `The kernel of {{ $labels.instance }} has not had its clock synchronised for 5 minutes or more and estimates it may be {{ $value | printf "%.0f" }} s off (threshold ${level.maxerror_at_least} s): is an NTP client running and reaching its servers?`,
+      condition: `not synchronised for 5 minutes and maximum error ≥ ${level.maxerror_at_least} s`,
+    }),
+  }),
+  define({
+    alert: 'HyperionFileDescriptorsRunningOut',
+    group: 'hyperion.host',
+    entry: 'file_descriptors_used',
+    texts: (level, severity) => ({
+      expr: `hyperion_filefd_allocated / hyperion_filefd_maximum > ${level.above}`,
+      summary: 'File handles of {{ $labels.instance }} are running out',
+      description: `{{ $value | humanizePercentage }} of the system-wide file handle limit of {{ $labels.instance }} is allocated (${severity} threshold ${percent(level.above)}): at the limit, every open() and socket() fails.`,
+      condition: `file handles allocated > ${percent(level.above)} of fs.file-max`,
+    }),
+  }),
+  define({
+    alert: 'HyperionMajorPageFaults',
+    group: 'hyperion.host',
+    entry: 'major_page_faults',
+    texts: (level) => ({
+      expr: `rate(hyperion_vmstat_pgmajfault_total[5m]) > ${level.above}`,
+      summary: 'Memory of {{ $labels.instance }} is being read back from disk',
+      description: `{{ $labels.instance }} takes {{ $value | printf "%.0f" }} major page faults per second (threshold ${level.above}): memory pages are read from disk as they are touched, the sign of a host short of memory.`,
+      condition: `major page faults > ${level.above} per second`,
+    }),
+  }),
+  define({
+    alert: 'HyperionOomKill',
+    group: 'hyperion.host',
+    entry: 'oom_kills',
+    texts: (level, _s, t) => ({
+      expr: `increase(hyperion_vmstat_oom_kill_total[${t.oom_kills.window}]) > ${level.above}`,
+      summary: 'The kernel of {{ $labels.instance }} killed processes for memory',
+      description: `The kernel's OOM killer on {{ $labels.instance }} killed about {{ $value | printf "%.0f" }} process(es) in the last ${t.oom_kills.window}: the host ran out of memory.`,
+      condition: `more than ${level.above} OOM kills within ${t.oom_kills.window}`,
+    }),
+  }),
+
   // ── Storage and network ──────────────────────────────────────────────────────────────────────
   define({
     alert: 'HyperionFilesystemAlmostFull',
@@ -246,6 +318,54 @@ export const DEFINITIONS: Definition<EntryName>[] = [
       summary: 'Interface {{ $labels.device }} on {{ $labels.instance }} has transmit errors',
       description: `{{ $value | humanizePercentage }} of the packets {{ $labels.device }} on {{ $labels.instance }} sent over 5 minutes failed (threshold ${percent(level.above)}).`,
       condition: `transmit errors > ${percent(level.above)} of packets`,
+    }),
+  }),
+
+  define({
+    alert: 'HyperionRaidDegraded',
+    group: 'hyperion.storage',
+    entry: 'raid_degraded',
+    texts: () => ({
+      expr: 'hyperion_md_disks_required - ignoring (state) hyperion_md_disks{state="active"} > 0',
+      summary: 'RAID array {{ $labels.device }} on {{ $labels.instance }} is degraded',
+      description:
+        'The software RAID array {{ $labels.device }} on {{ $labels.instance }} runs without {{ $value | printf "%.0f" }} of its disks: one more failure may lose its data.',
+      condition: 'an md array has fewer active disks than it needs',
+    }),
+  }),
+  define({
+    alert: 'HyperionRaidDiskFailed',
+    group: 'hyperion.storage',
+    entry: 'raid_disk_failed',
+    texts: () => ({
+      expr: 'hyperion_md_disks{state="failed"} > 0',
+      summary: 'A disk of RAID array {{ $labels.device }} on {{ $labels.instance }} failed',
+      description:
+        'The software RAID array {{ $labels.device }} on {{ $labels.instance }} has {{ $value | printf "%.0f" }} disk(s) marked failed: replace them.',
+      condition: 'an md array has a disk marked failed',
+    }),
+  }),
+  define({
+    alert: 'HyperionBondingDegraded',
+    group: 'hyperion.network',
+    entry: 'bonding_degraded',
+    texts: () => ({
+      expr: 'hyperion_bonding_slaves - hyperion_bonding_active > 0',
+      summary: 'Bond {{ $labels.master }} on {{ $labels.instance }} is degraded',
+      description:
+        'The bonded interface {{ $labels.master }} on {{ $labels.instance }} has {{ $value | printf "%.0f" }} slave(s) with the link down: it runs without its redundancy.',
+      condition: 'a bond has a slave whose link is down',
+    }),
+  }),
+  define({
+    alert: 'HyperionConntrackTableFilling',
+    group: 'hyperion.network',
+    entry: 'conntrack_used',
+    texts: (level, severity) => ({
+      expr: `hyperion_nf_conntrack_entries / hyperion_nf_conntrack_entries_limit > ${level.above}`,
+      summary: 'Connection tracking table of {{ $labels.instance }} is filling up',
+      description: `{{ $value | humanizePercentage }} of the connection-tracking table of {{ $labels.instance }} is in use (${severity} threshold ${percent(level.above)}): when it is full, the kernel drops new connections.`,
+      condition: `conntrack table > ${percent(level.above)} full`,
     }),
   }),
 

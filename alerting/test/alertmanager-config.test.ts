@@ -290,13 +290,13 @@ describe('amtool template render', () => {
         alertname: 'HyperionTemperatureHigh',
         severity: 'warning',
         instance: 'web1:8470',
-        chip: 'nvme',
+        chip: 'nvme_nvme0',
         sensor: 'temp1',
       },
     };
     assert.match(
       await render('hyperion.slack.text', dataOf([sensor])),
-      /\*Where:\* host web1:8470, sensor nvme\/temp1\n/,
+      /\*Where:\* host web1:8470, sensor nvme_nvme0\/temp1\n/,
     );
     const ssh = {
       ...firingFs,

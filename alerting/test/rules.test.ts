@@ -187,6 +187,7 @@ describe('alert annotations', () => {
       'HyperionHostUnreachable',
       'HyperionSshHostKeyMismatch',
       'HyperionCollectorFailing',
+      'HyperionTextfileError',
     ]);
     for (const rule of alertRules.filter((r) => !stateAlerts.has(r.alert!)))
       assert.match(

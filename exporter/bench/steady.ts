@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Scraper } from './lib/http.js';
-import { cpuSeconds, memory } from './lib/procfs.js';
+import { memory, treeCpuSeconds } from './lib/procfs.js';
 import { fixed, heading, mib, table } from './lib/report.js';
 import { startHyperion, startNodeExporter } from './lib/servers.js';
 import type { BenchPart } from './part.js';
@@ -39,7 +39,7 @@ export const steadyPart: BenchPart = {
     for (let i = 0; i < WARMUP_SCRAPES; i++) await scrapeBoth();
     await delay(SETTLE_MS, undefined, { signal: ctx.signal });
 
-    const before = servers.map((s) => cpuSeconds(s.process.pid));
+    const before = servers.map((s) => treeCpuSeconds(s.process.pid));
     let intervals = 0;
     while (intervals < INTERVALS && Date.now() + INTERVAL_MS < ctx.deadline && !ctx.signal.aborted) {
       await scrapeBoth();
@@ -47,7 +47,9 @@ export const steadyPart: BenchPart = {
       intervals += 1;
     }
     if (intervals === 0) throw new Error('no interval fitted before --max-seconds');
-    const perInterval = servers.map((s, i) => ((cpuSeconds(s.process.pid) - before[i]!) * 1000) / intervals);
+    const perInterval = servers.map(
+      (s, i) => ((treeCpuSeconds(s.process.pid) - before[i]!) * 1000) / intervals,
+    );
     const [h, n] = perInterval as [number, number];
     heading(
       `steady: ${intervals} intervals of ${INTERVAL_MS / 1000} s, one scrape each (CPU clock ticks: ±10 ms per run)`,

@@ -24,6 +24,37 @@ export function cpuSeconds(pid: number): number {
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * The live children of a process, from /proc/<pid>/task/<tid>/children (every thread's). For
+ * Hyperion that is its kept helper (the perl process that answers adjtimex): its work is the
+ * exporter's work, so CPU and memory are counted with it.
+ */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text !== '') out.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** utime + stime of a process and of its live children (a child's own, not its waited-for ones). */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const child of childPids(pid)) {
+    try {
+      total += cpuSeconds(child);
+    } catch {
+      // it exited between the listing and the read
+    }
+  }
+  return total;
+}
+
 export interface Memory {
   /** VmRSS: what the issue's target is about. */
   rss: number;
@@ -31,6 +62,17 @@ export interface Memory {
   anon: number;
   /** RssFile: pages of the executable and libraries mapped in (shared with other processes). */
   file: number;
+}
+
+/** Resident memory of a process's children, summed (their RSS; shared pages counted in each). */
+export function childrenRss(pid: number): number {
+  return childPids(pid).reduce((sum, child) => {
+    try {
+      return sum + memory(child).rss;
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
 
 /** Resident memory of a process from /proc/<pid>/status, in bytes. */

@@ -68,7 +68,15 @@ export async function startHyperion(cleanup: Cleanup, options: HyperionOptions):
   return { name: 'hyperion', url: `http://127.0.0.1:${port}`, process };
 }
 
-export async function startNodeExporter(cleanup: Cleanup): Promise<RunningServer> {
+/**
+ * node_exporter with its own defaults, or with `collectors` alone (--collector.disable-defaults
+ * and one --collector.NAME each): the collectors that do the work Hyperion's default set does.
+ */
+export async function startNodeExporter(
+  cleanup: Cleanup,
+  collectors?: readonly string[],
+  name = 'node_exporter',
+): Promise<RunningServer> {
   if (!existsSync(NODE_EXPORTER)) {
     throw new Error(`${NODE_EXPORTER} is missing: apt-get install prometheus-node-exporter`);
   }
@@ -78,11 +86,16 @@ export async function startNodeExporter(cleanup: Cleanup): Promise<RunningServer
       const { process } = await startProcess(cleanup, {
         label: 'node_exporter',
         command: NODE_EXPORTER,
-        args: [`--web.listen-address=127.0.0.1:${port}`],
+        args: [
+          `--web.listen-address=127.0.0.1:${port}`,
+          ...(collectors
+            ? ['--collector.disable-defaults', ...collectors.map((c) => `--collector.${c}`)]
+            : []),
+        ],
         ready: (line) => (line.includes('msg="Listening on"') ? true : undefined),
         timeoutMs: START_TIMEOUT_MS,
       });
-      return { name: 'node_exporter', url: `http://127.0.0.1:${port}`, process };
+      return { name, url: `http://127.0.0.1:${port}`, process };
     } catch (error) {
       if (attempt >= BIND_ATTEMPTS || !isAddressInUse((error as Error).message)) throw error;
     }

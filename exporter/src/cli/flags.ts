@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Collector, CollectorSettings } from '../collectors/collector.js';
 import { DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE } from '../collectors/filesystem.js';
+import { DEFAULT_VMSTAT_FIELDS } from '../collectors/vmstat.js';
 import type { HostPaths } from '../hosts/host.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
 import { VERSION } from '../version.js';
@@ -93,6 +94,12 @@ export function addExporterFlags(command: Command, collectors: readonly Collecto
       '--collector.diskstats.device-exclude <regex>',
       'block devices to ignore',
       DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
+    )
+    .option('--collector.vmstat.fields <regex>', '/proc/vmstat fields to export', DEFAULT_VMSTAT_FIELDS)
+    .option(
+      '--collector.textfile.directory <dir>',
+      'directory of *.prom files whose metrics are added to each scrape (none by default)',
+      '',
     );
   for (const c of collectors) {
     command.option(`--collector.${c.name}`, `enable the ${c.name} collector: ${c.description}`);
@@ -144,8 +151,21 @@ export function exporterOptions(command: Command, collectors: readonly Collector
         str('collector.diskstats.deviceExclude'),
       ),
       statfsTimeoutMs: 5000,
+      vmstatFields: regex('--collector.vmstat.fields')(str('collector.vmstat.fields')),
+      textfileDirectory: textfileDirectory(str('collector.textfile.directory')),
     },
   };
+}
+
+/**
+ * The textfile directory as an absolute path: it is read on every host a scrape reaches (over
+ * SSH too), where a relative path would mean the login directory. '' turns the reading off.
+ */
+function textfileDirectory(value: string): string {
+  if (value === '') return '';
+  if (!path.isAbsolute(value))
+    throw new Error(`--collector.textfile.directory must be an absolute path, not "${value}"`);
+  return path.posix.resolve(value);
 }
 
 /** ":8470" → all interfaces; "127.0.0.1:8470", "[::1]:8470", "localhost:0". */

@@ -7,12 +7,18 @@ import type { Logger } from 'pino';
 import type { Host } from '../hosts/host.js';
 import type { SkipReporter } from '../parsers/skip.js';
 
-export type MetricKind = 'counter' | 'gauge';
+/** Collectors make counters and gauges; the other types come only from textfiles. */
+export type MetricKind = 'counter' | 'gauge' | 'untyped' | 'summary' | 'histogram';
 export type Labels = Record<string, string>;
 
 export interface Sample {
   labels: Labels;
   value: number;
+  /**
+   * What follows the family's name in this sample's name: _bucket, _sum or _count for the
+   * samples of a summary or histogram (read from a textfile); absent for the rest.
+   */
+  suffix?: string;
 }
 
 export interface MetricFamily {
@@ -31,6 +37,10 @@ export interface CollectorSettings {
   diskstatsDeviceExclude: RegExp;
   /** How long one statfs may take before that mount is reported as failed. */
   statfsTimeoutMs: number;
+  /** Regular expression of the /proc/vmstat fields the vmstat collector exports. */
+  vmstatFields: RegExp;
+  /** Directory of *.prom files the textfile collector reads; '' reads none. */
+  textfileDirectory: string;
 }
 
 export interface CollectContext {

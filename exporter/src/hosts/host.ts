@@ -154,6 +154,13 @@ export interface Host {
    */
   now?(): Promise<number>;
 
+  /**
+   * adjtimex(2) in read-only mode: the kernel's clock discipline (offset, frequency, maximum
+   * error, sync status), which no file in /proc or /sys publishes. The answer is the line of
+   * hosts/adjtimex-program.ts, parsed by parsers/adjtimex.ts. Absent where a host cannot answer.
+   */
+  adjtimex?(): Promise<string>;
+
   /** Read a whole (small) text file. Rejects with an errno-style error (ENOENT...) when absent. */
   readFile(path: string): Promise<string>;
   /**

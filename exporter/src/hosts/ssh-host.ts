@@ -245,6 +245,11 @@ export class SshHost implements Host {
     return boot + seconds;
   }
 
+  /** adjtimex(2) read-only, asked of the perl reader with the scrape's other reads. */
+  adjtimex(): Promise<string> {
+    return this.batcher.adjtimex();
+  }
+
   async readFile(path: string): Promise<string> {
     const result = await this.batcher.read(path);
     if (!result.ok) throw result.error;

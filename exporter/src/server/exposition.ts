@@ -58,7 +58,8 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
     if (out !== '') out += '\n\n';
     out += `# HELP ${name} ${escapeText(family.help)}\n# TYPE ${name} ${family.type}`;
     for (const sample of family.samples) {
-      out += `\n${name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`;
+      const suffix = sample.suffix ?? '';
+      out += `\n${name}${suffix}${formatLabels(sample.labels)} ${formatValue(sample.value)}`;
     }
   }
   return `${out}\n`;

@@ -133,6 +133,10 @@ describe('every manager on a remote host over SSH', () => {
     assert.equal(rootSize(remote), rootSize(local));
     const info = (list: ParsedSample[]) => list.find((s) => s.name === 'hyperion_host_info')!.labels;
     assert.deepEqual(info(remote), info(local));
+    // The kernel's clock state, asked of the host's perl reader (adjtimex has no file): the same
+    // kernel as the local scrape's, so the same state.
+    for (const name of ['hyperion_timex_sync_status', 'hyperion_timex_status', 'hyperion_timex_tick_seconds'])
+      assert.equal(value(remote, name), value(local, name), name);
     // CPU counters only grow: the probe's, read just after, are at or above and close to them.
     for (const mode of ['user', 'system', 'idle']) {
       const before = value(local, 'hyperion_cpu_seconds_total', { cpu: '0', mode });

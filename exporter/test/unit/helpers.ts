@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { Collector, CollectorSettings, Labels, MetricFamily } from '../../src/collectors/collector.js';
 import { DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/collectors/filesystem.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE } from '../../src/cli/flags.js';
+import { DEFAULT_VMSTAT_FIELDS } from '../../src/collectors/vmstat.js';
 import type { HostPaths } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 
@@ -32,6 +33,8 @@ export function defaultSettings(): CollectorSettings {
     filesystemMountPointsExclude: new RegExp(DEFAULT_MOUNT_POINTS_EXCLUDE),
     diskstatsDeviceExclude: new RegExp(DEFAULT_DISKSTATS_DEVICE_EXCLUDE),
     statfsTimeoutMs: 5000,
+    vmstatFields: new RegExp(DEFAULT_VMSTAT_FIELDS),
+    textfileDirectory: '',
   };
 }
 

@@ -120,7 +120,7 @@ type OpKey = string;
 
 interface Op {
   key: OpKey;
-  kind: 'read' | 'head' | 'find' | 'realpath' | 'clock';
+  kind: 'read' | 'head' | 'find' | 'realpath' | 'clock' | 'adjtimex';
   path: string;
   maxBytes: number;
   find?: FindKind;
@@ -162,7 +162,18 @@ function fastOf(op: Op): FastOp | undefined {
   if (op.kind === 'read') return { kind: 'r', maxBytes: 0, path: op.path };
   if (op.kind === 'head') return { kind: 'h', maxBytes: op.maxBytes, path: op.path };
   if (op.kind === 'find' && op.find === 'names') return { kind: 'l', maxBytes: 0, path: op.path };
+  if (op.kind === 'adjtimex') return { kind: 't', maxBytes: 0, path: '' };
   return undefined;
+}
+
+/** Only the perl reader can make a system call: without it, adjtimex fails (no program per scrape). */
+function withoutPerl(ops: Op[], hostName: string): Op[] {
+  const error = new HyperionError(
+    'unsupported',
+    `host ${hostName} has no perl: reading its kernel clock state (adjtimex) needs it`,
+  );
+  for (const op of ops) if (op.kind === 'adjtimex') rejectAll(op, error);
+  return ops.filter((op) => op.kind !== 'adjtimex');
 }
 
 export class Batcher {
@@ -197,6 +208,11 @@ export class Batcher {
 
   realpath(path: string): Promise<string> {
     return this.enqueue({ kind: 'realpath', path, maxBytes: 0 }) as Promise<string>;
+  }
+
+  /** adjtimex(2) read-only, by the perl reader, in the same round trip as other reads. */
+  adjtimex(): Promise<string> {
+    return this.enqueue({ kind: 'adjtimex', path: '', maxBytes: 0 }) as Promise<string>;
   }
 
   /** The host's clock in seconds since the epoch, read in the same round trip as other reads. */
@@ -256,7 +272,7 @@ export class Batcher {
     const fast = this.fast ? ops.filter((op) => fastOf(op) !== undefined) : [];
     const slow = fast.length > 0 ? ops.filter((op) => fastOf(op) === undefined) : ops;
     if (fast.length > 0) void this.executeFast(fast);
-    for (const group of plan(slow)) void this.execute(group);
+    for (const group of plan(withoutPerl(slow, this.hostName))) void this.execute(group);
   }
 
   private async executeFast(ops: Op[]): Promise<void> {
@@ -268,7 +284,7 @@ export class Batcher {
       return;
     }
     if (!answers) {
-      for (const group of plan(ops)) void this.execute(group);
+      for (const group of plan(withoutPerl(ops, this.hostName))) void this.execute(group);
       return;
     }
     ops.forEach((op, i) => answerFast(op, answers[i]!, this.hostName));
@@ -461,6 +477,11 @@ function settle(
 }
 
 function answerFast(op: Op, answer: FastAnswer, hostName: string): void {
+  if (op.kind === 'adjtimex') {
+    if (answer.ok) resolveAll(op, answer.data.toString('utf8'));
+    else rejectAll(op, errnoError(answer.code, `${answer.code}: adjtimex on host ${hostName}`, ''));
+    return;
+  }
   if (op.kind === 'find') {
     if (!answer.ok) {
       rejectAll(op, errnoError(answer.code, `${answer.code}: ${op.path} on host ${hostName}`, op.path));

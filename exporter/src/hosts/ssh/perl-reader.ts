@@ -7,12 +7,14 @@
  *
  * The protocol is length-framed, so no content can be mistaken for framing:
  *   request   COUNT \0 (KIND \0 MAX \0 PATH \0){COUNT}     KIND r (whole file), h (one read of
- *                                                         at most MAX bytes), l (directory)
+ *                                                         at most MAX bytes), l (directory),
+ *                                                         t (adjtimex(2), no path: its answer line)
  *   response  (STATUS \0 LENGTH \0 BYTES){COUNT} end \0    STATUS "ok" or an errno name
  * A listing's bytes are one entry per NUL-terminated item: a type letter (f d l o) and the name.
  */
 import type { ClientChannel } from 'ssh2';
 import { HyperionError } from '../../util/errors.js';
+import { PERL_ADJTIMEX_SUB } from '../adjtimex-program.js';
 import { shellQuote } from './quote.js';
 
 /** Only core perl (perl-base): no module outside it, nothing written to disk. */
@@ -37,12 +39,14 @@ sub listing {
   closedir($dh);
   return "ok\\0" . length($body) . "\\0" . $body;
 }
+${PERL_ADJTIMEX_SUB}
 while (1) {
   my $count = field();
   my $out = '';
   for (1 .. $count) {
     my ($kind, $max, $path) = (field(), field(), field());
     if ($kind eq 'l') { $out .= listing($path); next }
+    if ($kind eq 't') { my $t = adjtimex_answer(); $out .= "ok\\0" . length($t) . "\\0" . $t; next }
     my $fh;
     unless (open($fh, '<:raw', $path)) { $out .= failed(); next }
     my $buf = ''; my $ok = 0;
@@ -64,7 +68,7 @@ while (1) {
 /** The command that starts the reader on the host (through the login shell, once). */
 export const PERL_READER_COMMAND = `exec perl -e ${shellQuote(PERL_READER_PROGRAM)}`;
 
-export type FastKind = 'r' | 'h' | 'l';
+export type FastKind = 'r' | 'h' | 'l' | 't';
 
 const END = Buffer.from('end\0');
 

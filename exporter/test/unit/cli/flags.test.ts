@@ -127,6 +127,7 @@ describe('exporterOptions', () => {
       '--collector.filesystem.fs-types-exclude',
       '--collector.filesystem.mount-points-exclude',
       '--collector.diskstats.device-exclude',
+      '--collector.vmstat.fields',
     ]) {
       assert.throws(
         () => options([`${flag}=(unclosed`]),
@@ -134,6 +135,24 @@ describe('exporterOptions', () => {
         flag,
       );
     }
+  });
+
+  it('reads the vmstat fields and the textfile directory, which must be absolute (it is read on SSH hosts too)', () => {
+    const defaults = options([]).collectorSettings;
+    assert.equal(defaults.textfileDirectory, '');
+    assert.ok(defaults.vmstatFields.test('pgmajfault') && defaults.vmstatFields.test('oom_kill'));
+    assert.ok(!defaults.vmstatFields.test('nr_free_pages'));
+    const o = options([
+      '--collector.textfile.directory=/var/lib/hyperion/textfile/',
+      '--collector.vmstat.fields=^nr_dirty$',
+    ]);
+    assert.equal(o.collectorSettings.textfileDirectory, '/var/lib/hyperion/textfile');
+    assert.ok(o.collectorSettings.vmstatFields.test('nr_dirty'));
+    assert.ok(!o.collectorSettings.vmstatFields.test('pgfault'));
+    assert.throws(
+      () => options(['--collector.textfile.directory=textfile']),
+      /--collector\.textfile\.directory must be an absolute path, not "textfile"/,
+    );
   });
 
   it('refuses a telemetry path that is "/" or relative, and a bad listen address', () => {

@@ -102,7 +102,7 @@ describe('CollectorRegistry', () => {
     const r = registry(ALL_COLLECTORS);
     await assert.rejects(
       async () => r.collect(host, ['cpu', 'nope']),
-      isBadRequest(/collector "nope" does not exist; enabled: cpu, diskstats, .*thermal/),
+      isBadRequest(/collector "nope" does not exist; enabled: bonding, conntrack, cpu, .*thermal, .*vmstat$/),
     );
   });
 

@@ -4,12 +4,18 @@
  * so the specs stay small files of their own and are loaded from here. Run one alone with
  * `node --import tsx --test test/unit/parsers/<name>.spec.ts`.
  */
+import './adjtimex.spec.js';
 import './diskstats.spec.js';
+import './file-nr.spec.js';
 import './loadavg.spec.js';
+import './mdstat.spec.js';
 import './meminfo.spec.js';
 import './mounts.spec.js';
 import './net-dev.spec.js';
+import './nf-conntrack.spec.js';
 import './os-release.spec.js';
 import './pid-stat.spec.js';
 import './pressure.spec.js';
 import './proc-stat.spec.js';
+import './prom-text.spec.js';
+import './vmstat.spec.js';

@@ -115,6 +115,25 @@ describe('batches run by a real local shell', () => {
     }
   });
 
+  it('refuses adjtimex on a host without perl, clearly, and still answers the reads sent with it', async () => {
+    const requests = { count: 0 };
+    for (const batcher of [
+      new Batcher(localSend(requests), 'bare'), // fast reads turned off
+      new Batcher(localSend(requests), 'bare', undefined, () => Promise.resolve(undefined)), // no perl found
+    ]) {
+      const [timex, file] = await Promise.allSettled([
+        batcher.adjtimex(),
+        batcher.read(path.join(dir, 'one')),
+      ]);
+      assert.equal(timex.status, 'rejected');
+      assert.match(
+        String((timex as PromiseRejectedResult).reason),
+        /host bare has no perl: reading its kernel clock state/,
+      );
+      assert.deepEqual(file, { status: 'fulfilled', value: { ok: true, text: '1\n' } });
+    }
+  });
+
   it('cannot be fooled by contents that imitate its marks', async () => {
     const requests = { count: 0 };
     const batcher = new Batcher(localSend(requests), 'test');

@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { PERL_ADJTIMEX_PROGRAM } from '../../../src/hosts/adjtimex-program.js';
 import { PERL_READER_PROGRAM, parseFastResponse, type FastOp } from '../../../src/hosts/ssh/perl-reader.js';
+import { parseAdjtimex } from '../../../src/parsers/adjtimex.js';
 
 function ask(ops: FastOp[]) {
   const request = `${ops.length}\0${ops.map((o) => `${o.kind}\0${o.maxBytes}\0${o.path}\0`).join('')}`;
@@ -69,6 +71,25 @@ describe('the perl reader', () => {
     assert.equal(code(7), 'ENOTDIR');
     assert.equal(code(8), 'ENOENT');
     assert.match(data(9).toString(), /^\d+ \(perl\) /);
+  });
+
+  it('answers adjtimex (kind t) with the same clock state as the local helper, between file reads', () => {
+    const answers = ask([
+      { kind: 'r', maxBytes: 0, path: '/proc/sys/kernel/ostype' },
+      { kind: 't', maxBytes: 0, path: '' },
+      { kind: 'r', maxBytes: 0, path: '/proc/sys/kernel/ostype' },
+    ]);
+    assert.ok(answers.every((a) => a.ok));
+    const line = (answers[1] as { data: Buffer }).data.toString();
+    const timex = parseAdjtimex(line);
+    const local = parseAdjtimex(
+      spawnSync('perl', ['-e', PERL_ADJTIMEX_PROGRAM], { input: '\n', timeout: 20_000 }).stdout.toString(),
+    );
+    assert.deepEqual(
+      [timex.clockState, timex.status, timex.tick],
+      [local.clockState, local.status, local.tick],
+    );
+    assert.equal((answers[2] as { data: Buffer }).data.toString(), 'Linux\n', 'the stream goes on after it');
   });
 
   it('parses only complete answers and refuses malformed ones', () => {
