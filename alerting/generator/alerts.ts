@@ -130,6 +130,19 @@ export const DEFINITIONS: Definition<EntryName>[] = [
     }),
   }),
 
+  // ── The exporter's own security ──────────────────────────────────────────────────────────────
+  define({
+    alert: 'HyperionSecondFactorLockout',
+    group: 'hyperion.targets',
+    entry: 'second_factor_lockouts',
+    texts: (level, _s, t) => ({
+      expr: `increase(hyperion_otp_lockouts_total[${t.second_factor_lockouts.window}]) > ${level.above}`,
+      summary: 'Someone was locked out of the second factor on exporter {{ $labels.instance }}',
+      description: `The exporter {{ $labels.instance }} locked an actor out for wrong one-time codes (about {{ $value | printf "%.0f" }} lockout(s) in the last ${t.second_factor_lockouts.window}). Its audit log (action and result "refused", reason wrong) says who: a person whose authenticator's clock is off, or someone guessing codes with a stolen session or token.`,
+      condition: `more than ${level.above} second-factor lockouts within ${t.second_factor_lockouts.window}`,
+    }),
+  }),
+
   // ── Host resources ───────────────────────────────────────────────────────────────────────────
   define({
     alert: 'HyperionCpuBusy',

@@ -48,6 +48,7 @@ export const SCHEMA = {
   raid_disk_failed: { level: {} },
   bonding_degraded: { level: {} },
   textfile_error: { level: {} },
+  second_factor_lockouts: { level: { above: 'number' }, shared: { window: 'duration' } },
   filesystem_space_forecast: {
     level: { full_within: 'duration', used_above: 'ratio' },
     shared: { window: 'duration' },

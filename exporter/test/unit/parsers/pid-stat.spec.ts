@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePidStat } from '../../../src/parsers/pid-stat.js';
+import { isKernelThread, parsePidStat } from '../../../src/parsers/pid-stat.js';
 import { readFixture } from '../helpers.js';
 
 const stat = (pid: string, tree = 'captured'): ReturnType<typeof parsePidStat> =>
@@ -17,6 +17,7 @@ describe('parsePidStat', () => {
       pgrp: 15152,
       session: 8343,
       tty: 0,
+      flags: 4194304,
       utime: 0,
       stime: 0,
       priority: 20,
@@ -27,6 +28,14 @@ describe('parsePidStat', () => {
       rssPages: 411,
       processor: 0,
     });
+  });
+
+  it('tells kernel threads (PF_KTHREAD, kthreadd and its children) from processes', () => {
+    assert.equal(isKernelThread(stat('2')), true, 'kthreadd');
+    assert.equal(isKernelThread(stat('4')), true, 'a kworker');
+    assert.equal(isKernelThread(stat('15242')), false, 'node');
+    // The flag alone decides, whatever the parent says.
+    assert.equal(isKernelThread({ ...stat('15242'), flags: 0x00200000 }), true);
   });
 
   it('reads each captured state', () => {
