@@ -60,8 +60,14 @@ function startupWebConfig(options: ExporterOptions, config: Config, log: Logger)
 
 async function serve(options: ExporterOptions, config: Config): Promise<void> {
   const log = createLogger(options.logLevel, options.logFormat);
-  const web = startupWebConfig(options, config, log);
-  const { handler, collectors, stop: stopBackground } = assemble(options, config, log);
+  let web = startupWebConfig(options, config, log);
+  const {
+    handler,
+    collectors,
+    stop: stopBackground,
+  } = assemble(options, config, log, {
+    webConfigFiles: () => web.files,
+  });
   const gate = new WebGate(log, web);
 
   let listeners: Listeners;
@@ -104,6 +110,7 @@ async function serve(options: ExporterOptions, config: Config): Promise<void> {
       apply: (next) => {
         listeners.apply(next);
         gate.apply(next);
+        web = next;
       },
     });
     await watcher.start();

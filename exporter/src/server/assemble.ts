@@ -56,12 +56,28 @@ function bootstrapAdminToken(tokens: TokenStore, dir: DataDir, log: Logger): voi
   );
 }
 
-export function assemble(options: ExporterOptions, config: Config, log: Logger): Assembled {
+export interface AssembleExtras {
+  /** Files of the web configuration (it, its TLS key…): never served by the files API. */
+  webConfigFiles?: () => readonly string[];
+}
+
+export function assemble(
+  options: ExporterOptions,
+  config: Config,
+  log: Logger,
+  extras: AssembleExtras = {},
+): Assembled {
   const dir = new DataDir(options.storagePath);
   // What no file root serves on any host, whatever the configuration says: the data directory
-  // (but its files directory), the keys the exporter logs in to hosts with, its TLS key.
+  // (but its files directory), the keys the exporter logs in to hosts with, its TLS key and web
+  // configuration (which holds password hashes).
   const secrets = (): SecretPaths => ({
-    deny: [dir.root, ...inventory.secretFiles(), ...(config.tls ? [config.tls.keyFile] : [])],
+    deny: [
+      dir.root,
+      ...inventory.secretFiles(),
+      ...(config.tls ? [config.tls.keyFile] : []),
+      ...(extras.webConfigFiles?.() ?? []),
+    ],
     allow: [filesDirectory(options.storagePath)],
   });
   const host = new LocalHost(options.paths, 'local', { secrets });

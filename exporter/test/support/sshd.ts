@@ -168,7 +168,8 @@ function bannerInNamespace(ns: string, address: string, port: number): Promise<b
     execFile(
       'ip',
       ['netns', 'exec', ns, 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && head -c 4 <&3', address, String(port)],
-      { timeout: 2000 },
+      // Starting a shell in a namespace takes seconds on a loaded machine: room for that.
+      { timeout: 5000 },
       (error, stdout) => resolve(error === null && stdout === 'SSH-'),
     );
   });
@@ -257,7 +258,7 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
           : () => bannerInNamespace(netns, listenAddress, port),
         `${listenAddress} port ${port}${netns === undefined ? '' : ` in ${netns}`}`,
         child,
-        15_000,
+        30_000,
       );
     } catch (error) {
       child.kill('SIGKILL');
