@@ -16,6 +16,8 @@ export interface PidStat {
   pgrp: number;
   session: number;
   tty: number;
+  /** The kernel's per-task flags (PF_* in include/linux/sched.h). */
+  flags: number;
   /** CPU time in USER_HZ ticks. */
   utime: number;
   stime: number;
@@ -36,6 +38,7 @@ const NUMERIC_FIELDS = {
   5: 'pgrp',
   6: 'session',
   7: 'tty',
+  9: 'flags',
   14: 'utime',
   15: 'stime',
   18: 'priority',
@@ -47,6 +50,14 @@ const NUMERIC_FIELDS = {
   39: 'processor',
 } as const satisfies Record<number, keyof PidStat>;
 const LAST_FIELD = 39;
+
+/** PF_KTHREAD: the task is a kernel thread (no user space: signals and nice do nothing useful). */
+const PF_KTHREAD = 0x00200000;
+
+export function isKernelThread(stat: Pick<PidStat, 'flags'>): boolean {
+  // The flags are a 32-bit field; bitwise & on the number keeps that width.
+  return Number.isFinite(stat.flags) && (stat.flags & PF_KTHREAD) !== 0;
+}
 
 /**
  * One pass over the fields after the command name, converting only the fields kept. Why not

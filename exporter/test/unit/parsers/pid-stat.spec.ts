@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePidStat } from '../../../src/parsers/pid-stat.js';
+import { isKernelThread, parsePidStat } from '../../../src/parsers/pid-stat.js';
 import { readFixture } from '../helpers.js';
 
 const stat = (pid: string, tree = 'captured'): ReturnType<typeof parsePidStat> =>
@@ -17,6 +17,7 @@ describe('parsePidStat', () => {
       pgrp: 15152,
       session: 8343,
       tty: 0,
+      flags: 4194304,
       utime: 0,
       stime: 0,
       priority: 20,
@@ -42,6 +43,13 @@ describe('parsePidStat', () => {
       '15244': 'Z',
       '15287': 'R',
     });
+  });
+
+  it('tells kernel threads (PF_KTHREAD) from user processes', () => {
+    const kernel = ['2', '4'].map((pid) => isKernelThread(stat(pid)));
+    const user = ['15239', '15240', '15242', '15244', '15287'].map((pid) => isKernelThread(stat(pid)));
+    assert.deepEqual(kernel, [true, true]);
+    assert.deepEqual(user, [false, false, false, false, false]);
   });
 
   it('reads threads, CPU time and memory of a multi-threaded process', () => {
