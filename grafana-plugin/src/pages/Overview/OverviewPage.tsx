@@ -192,8 +192,6 @@ export function OverviewPage() {
               rows={rows}
               columns={columns}
               rowKey={(r) => r.host ?? `instance:${r.instance}`}
-              rowHeight={40}
-              height={Math.min(640, 36 + rows.length * 40)}
               rowProps={(r) => ({ 'data-testid': `overview-${r.host ?? r.instance}` })}
             />
           );
