@@ -134,7 +134,7 @@ export function harnessConfig(/** @type {{ outputPath: string, cachePath?: strin
     context: HERE,
     target: 'web',
     devtool: false,
-    entry: { harness: './harness/entry.tsx' },
+    entry: { harness: './harness/entry.tsx', 'amd-host': './harness/amd-host.tsx' },
     output: { path: options.outputPath, filename: '[name].js', publicPath: '/harness-assets/', clean: true },
     resolve: {
       extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs'],

@@ -53,7 +53,12 @@ export function ProcessesPage() {
   const [tree, setTree] = useSearchParam('tree', 'false');
   const [pidParam, setPidParam] = useSearchParam('pid');
   const [interval, setInterval] = useState('5s');
-  const [sort, setSort] = useState<Sort>({ key: 'cpuPercent', order: 'desc' });
+  // An alert links here with ?sort=rssBytes (memory) or cpuPercent: busiest first.
+  const [sortParam] = useSearchParam('sort');
+  const [sort, setSort] = useState<Sort>({
+    key: ['cpuPercent', 'rssBytes'].includes(sortParam) ? sortParam : 'cpuPercent',
+    order: 'desc',
+  });
   const [dialog, setDialog] = useState<Dialog>(null);
   const [history, setHistory] = useState<Map<string, ProcessSample[]>>(new Map());
   const action = useAction();
