@@ -160,7 +160,9 @@ export function NetworkPage() {
       render: (p) =>
         p.protected ? (
           <Tooltip content={`Not blockable: ${p.protected}`}>
-            <Icon name="shield" aria-label={`${p.remoteAddress} cannot be blocked: ${p.protected}`} />
+            <span role="img" aria-label={`${p.remoteAddress} cannot be blocked: ${p.protected}`}>
+              <Icon name="shield" />
+            </span>
           </Tooltip>
         ) : null,
     },
@@ -184,7 +186,7 @@ export function NetworkPage() {
   ];
 
   const peerActions = (p: PeerSummary): RowAction[] =>
-    canAct && p.protected === null
+    canAct && !p.protected
       ? [
           {
             key: 'block',
