@@ -146,6 +146,9 @@ export function renderHarness(plugin: AppPlugin<KeyValue>): void {
   } as unknown as AppPluginMeta<KeyValue>;
   plugin.meta = meta;
 
+  // The browser tests compare computed colours with what Grafana's createTheme() says.
+  (window as unknown as { __grafanaCreateTheme: typeof createTheme }).__grafanaCreateTheme = createTheme;
+
   function Harness() {
     const theme = createTheme({ colors: { mode: boot.theme } });
     const Root = plugin.root;
