@@ -857,6 +857,14 @@ test(
               await menu.click();
               const items = page.getByRole('menuitem');
               await items.first().waitFor();
+              // The menu opens with a short scale animation: measure once it has settled.
+              let settled = await items.first().boundingBox();
+              for (let i = 0; i < 20; i += 1) {
+                await delay(100);
+                const now = await items.first().boundingBox();
+                if (now && settled && now.height === settled.height && now.width === settled.width) break;
+                settled = now;
+              }
               for (const item of await items.all()) {
                 const box = await item.boundingBox();
                 const label = (await item.innerText()).trim();

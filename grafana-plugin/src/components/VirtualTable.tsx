@@ -351,5 +351,5 @@ const getStyles = (theme: GrafanaTheme2) => ({
   actions: css({ display: 'inline-flex', gap: theme.spacing(0.5), alignItems: 'center' }),
   inline: css({ width: 32, justifyContent: 'center' }),
   touch: css({ minWidth: TOUCH_TARGET, minHeight: TOUCH_TARGET, justifyContent: 'center' }),
-  menuItem: css({ minHeight: TOUCH_TARGET }),
+  menuItem: css({ minHeight: TOUCH_TARGET + 4 }),
 });
