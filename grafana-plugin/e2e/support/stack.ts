@@ -24,6 +24,12 @@ import {
   type NetnsPair,
 } from '../../../exporter/test/support/netns.js';
 import {
+  generateKey,
+  startSshd,
+  type KeyPair,
+  type RunningSshd,
+} from '../../../exporter/test/support/sshd.js';
+import {
   scrapeJob,
   startPrometheus,
   type RunningPrometheus,
@@ -64,6 +70,16 @@ export interface PageProblems {
 }
 const REPO_ROOT = path.resolve(EXPORTER_DIR, '..');
 
+export interface SshHost {
+  address: string;
+  port: number;
+  fingerprint: string;
+  keyFile: string;
+  systemd: SystemdNamespace;
+  /** Starts a program on that machine (inside its PID namespace). */
+  spawnInside(argv: string[]): ChildProcess;
+}
+
 export interface Stack {
   harness: Harness;
   exporter: RunningExporter;
@@ -97,10 +113,29 @@ export interface Stack {
   holdPeerConnections(count: number): Promise<void>;
   /** The built plugin (dist/), as Grafana would install it. */
   distDir: string;
+  /**
+   * A second machine, started on first use: a real sshd in the peer namespace (the exporter
+   * reaches it at PEER_ADDRESS) inside a systemd namespace of its own, which runs TEST_UNIT too.
+   * Not yet in the exporter's inventory: adding it is the test's business.
+   */
+  sshHost(): Promise<SshHost>;
   /** Starts a program inside the systemd namespace (processes the tests kill). */
   spawnInside(argv: string[]): ChildProcess;
   nft(): Promise<string>;
   stop(): Promise<void>;
+}
+
+function testUnit(): string {
+  return [
+    '[Unit]',
+    `Description=${TEST_UNIT_DESCRIPTION}`,
+    'DefaultDependencies=no',
+    '[Service]',
+    'ExecStart=/bin/sleep infinity',
+    '[Install]',
+    'WantedBy=hyperion-test.target',
+    '',
+  ].join('\n');
 }
 
 /** The production build (webpack --mode production), as `npm run build` makes it. */
@@ -140,26 +175,14 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     const started = Date.now();
     const step = (what: string) => log(`stack: ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
-    await buildHarness(DEFAULT_BUNDLE_DIR);
-    step('harness bundle built');
+    // Both builds at once: each spends much of its time waiting on the other's I/O.
     const distDir = path.join(PLUGIN_ROOT, 'dist');
-    await buildPlugin();
-    step('plugin built (dist/module.js)');
+    await Promise.all([buildHarness(DEFAULT_BUNDLE_DIR), buildPlugin()]);
+    step('harness bundle and plugin (dist/module.js) built');
 
     const systemd = await startSystemdNamespace(60_000);
     cleanups.push(() => systemd.stop());
-    await systemd.installUnits({
-      [TEST_UNIT]: [
-        '[Unit]',
-        'DefaultDependencies=no',
-        `Description=${TEST_UNIT_DESCRIPTION}`,
-        '[Service]',
-        'ExecStart=/bin/sleep infinity',
-        '[Install]',
-        'WantedBy=hyperion-test.target',
-        '',
-      ].join('\n'),
-    });
+    await systemd.installUnits({ [TEST_UNIT]: testUnit() });
     const start = await systemd.run(['systemctl', 'start', TEST_UNIT]);
     if (start.code !== 0) throw new Error(`systemctl start ${TEST_UNIT}: ${start.stderr}`);
     step('systemd namespace up');
@@ -238,6 +261,39 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     const contexts: BrowserContext[] = [];
     const problems = new WeakMap<Page, PageProblems>();
     let peerPort = 0;
+    let sshHost: Promise<SshHost> | undefined;
+    const startSshHost = async (): Promise<SshHost> => {
+      const ns = await startSystemdNamespace(60_000);
+      cleanups.push(() => ns.stop());
+      await ns.installUnits({ [TEST_UNIT]: testUnit() });
+      const started = await ns.run(['systemctl', 'start', TEST_UNIT]);
+      if (started.code !== 0) throw new Error(`ssh host: systemctl start ${TEST_UNIT}: ${started.stderr}`);
+      // The namespace's /run is its own: sshd's privilege separation directory goes there.
+      mkdirSync(`/proc/${ns.pid}/root/run/sshd`, { recursive: true, mode: 0o755 });
+      const key: KeyPair = generateKey('ed25519');
+      cleanups.push(() => key.remove());
+      const sshd: RunningSshd = await startSshd({
+        authorizedKeys: [key.publicKey],
+        netns: pair.b,
+        listenAddress: ADDR.b,
+        wrapper: ns.wrapper,
+      });
+      cleanups.push(() => sshd.stop());
+      return {
+        address: ADDR.b,
+        port: sshd.port,
+        fingerprint: sshd.fingerprint,
+        keyFile: key.privateKeyFile,
+        systemd: ns,
+        spawnInside(argv) {
+          const child = spawn('nsenter', ['-t', String(ns.pid), '-m', '-p', '--', ...argv], {
+            stdio: 'ignore',
+          });
+          children.push(child);
+          return child;
+        },
+      };
+    };
     cleanups.push(async () => {
       for (const c of contexts) await c.close().catch(() => undefined);
     });
@@ -307,6 +363,7 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
         return page;
       },
       problemsOf: (page) => problems.get(page) ?? { errors: [], serverErrors: [] },
+      sshHost: () => (sshHost ??= startSshHost()),
       async holdPeerConnections(count) {
         if (peerPort === 0) {
           peerPort = 20_000 + Math.floor(Math.random() * 20_000);
