@@ -462,6 +462,20 @@ test(
             },
           );
           assert.deepEqual(colours.actual, colours.expected, `${mode} page and table`);
+          // Grafana's typefaces, served by the harness as Grafana serves them, are in use.
+          const fonts = await page.evaluate(async () => {
+            await document.fonts.ready;
+            return {
+              inter: document.fonts.check('14px Inter'),
+              loaded: [...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family),
+              body: getComputedStyle(document.body).fontFamily,
+            };
+          });
+          assert.ok(
+            fonts.loaded.some((f) => f.includes('Inter')),
+            `Inter loaded: ${fonts.loaded.join(', ')}`,
+          );
+          assert.match(fonts.body, /^"?Inter/);
           // Buttons: the primary "Block…" button and a secondary one, as Grafana paints them.
           await page.goto(`${stack.harness.url}${APP}/network?host=local`);
           const destructive = page.getByRole('button', { name: 'Block…' });
