@@ -321,7 +321,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       headers['x-forwarded-for'] = headers['x-forwarded-for']
         ? `${String(headers['x-forwarded-for'])}, ${client}`
         : client;
-      headers['x-grafana-context'] = grafanaContext(user);
+      // Grafana writes the header's JSON as UTF-8 bytes; Node would write the string as Latin-1.
+      headers['x-grafana-context'] = Buffer.from(grafanaContext(user), 'utf8').toString('latin1');
       // Grafana renames a browser-sent Authorization; the route's own header then wins.
       if (headers.authorization) {
         headers['x-ds-authorization'] = headers.authorization;

@@ -205,7 +205,7 @@ export function VirtualTable<T>({
     ? {
         key: '__actions',
         header: '',
-        width: phone ? `${TOUCH_TARGET + 8}px` : `${Math.max(1, actionSlots) * 36 + 8}px`,
+        width: phone ? `${TOUCH_TARGET + 16}px` : `${Math.max(1, actionSlots) * 36 + 16}px`,
         align: 'right',
         render: (row) => <ActionsCell actions={actions(row)} label={rowKey(row)} phone={phone} />,
       }
