@@ -129,16 +129,21 @@ function pluginConfig(/** @type {string} */ mode) {
 
 /**
  * The harness bundle: the app plus everything Grafana would provide, for a plain browser page.
- * Development mode (no minifier) because it is rebuilt often and never shipped.
+ * Development mode (no minifier) because it is rebuilt often and never shipped; production
+ * (React's production build, still unminified) for the render benchmark.
  * @returns {import('webpack').Configuration}
  */
-export function harnessConfig(/** @type {{ outputPath: string, cachePath?: string }} */ options) {
+export function harnessConfig(
+  /** @type {{ outputPath: string, cachePath?: string, production?: boolean }} */ options,
+) {
   return {
-    mode: 'development',
+    // Production for the render benchmark: React's development build is several times slower.
+    mode: options.production ? 'production' : 'development',
     context: HERE,
     target: 'web',
     devtool: false,
     entry: { harness: './harness/entry.tsx', 'amd-host': './harness/amd-host.tsx' },
+    ...(options.production ? { optimization: { minimize: false } } : {}),
     output: { path: options.outputPath, filename: '[name].js', publicPath: '/harness-assets/', clean: true },
     resolve: {
       extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs'],

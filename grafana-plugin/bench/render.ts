@@ -1,8 +1,9 @@
 /**
  * npm run bench -w grafana-plugin — how fast the app renders big tables in a real browser:
  * the Processes page with 5 000 processes and the Files page with a 10 000-entry folder, each
- * measured for its first render (answer received → rows on screen) and a re-sort (header
- * click → rows on screen), in headless Chromium, several rounds, median and worst printed.
+ * measured for its first render (answer received → rows on screen, and the part of it after
+ * the JSON was parsed) and a re-sort (header click → rows on screen), in headless Chromium,
+ * several rounds, median and worst printed.
  *
  * What is measured is the browser's work, so the exporter is replaced by a STAND-IN serving
  * synthetic answers of the real shapes (a real host rarely has 5 000 processes to list); the
@@ -13,6 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/support/stack';
+import path from 'node:path';
 import { DEFAULT_BUNDLE_DIR, buildHarness } from '../harness/build';
 import { startHarness } from '../harness/server';
 
@@ -117,9 +119,11 @@ function stats(values: number[]): string {
 }
 
 const exporter = await standIn();
-await buildHarness(DEFAULT_BUNDLE_DIR);
+// React's production build, as in Grafana: the development build is several times slower.
+const bundleDir = path.join(path.dirname(DEFAULT_BUNDLE_DIR), 'bundle-production');
+await buildHarness(bundleDir, true);
 const harness = await startHarness({
-  bundleDir: DEFAULT_BUNDLE_DIR,
+  bundleDir,
   settings: {
     jsonData: { exporterUrl: exporter.url },
     secureJsonData: { viewerToken: 'v', operatorToken: 'o', adminToken: 'a' },
@@ -128,7 +132,11 @@ const harness = await startHarness({
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 
 /** First render: from the listing's responseEnd to the first frame with `ready` on screen. */
-async function firstRender(path: string, listing: string, ready: string): Promise<number> {
+async function firstRender(
+  path: string,
+  listing: string,
+  ready: string,
+): Promise<{ total: number; render: number }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.addInitScript((selector) => {
@@ -150,10 +158,42 @@ async function firstRender(path: string, listing: string, ready: string): Promis
       .getEntriesByType('resource')
       .filter((e) => e.name.includes(part))
       .at(-1) as PerformanceResourceTiming | undefined;
-    return (window as unknown as { __shownAt: number }).__shownAt - (entry?.responseEnd ?? 0);
+    const parsed = performance
+      .getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('harness:parsed') && m.name.includes(part))
+      .at(-1);
+    const shown = (window as unknown as { __shownAt: number }).__shownAt;
+    return { total: shown - (entry?.responseEnd ?? 0), render: shown - (parsed?.startTime ?? 0) };
   }, listing);
   await context.close();
   return ms;
+}
+
+/** BENCH_PROFILE=1: where a first render's time goes, by function (self time), from Chromium's profiler. */
+async function profileFirstRender(path: string, ready: string): Promise<string> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await page.goto(`${harness.url}${path}`);
+  await page.locator(ready).first().waitFor();
+  const { profile } = await cdp.send('Profiler.stop');
+  await context.close();
+  const timeOf = new Map<number, number>();
+  profile.samples?.forEach((id, i) => timeOf.set(id, (timeOf.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)));
+  const self = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const where = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + (timeOf.get(node.id) ?? 0) / 1000);
+  }
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([where, ms]) => `  ${ms.toFixed(0).padStart(5)} ms  ${where}`)
+    .join('\n');
 }
 
 /** Re-sort: a header click, to the next frame after React rendered the sorted rows. */
@@ -198,11 +238,18 @@ try {
     },
   ];
   for (const c of cases) {
-    const first: number[] = [];
+    const first: { total: number; render: number }[] = [];
     for (let i = 0; i < ROUNDS; i += 1) first.push(await firstRender(c.path, c.listing, c.ready));
     const sorts = await resort(c.path, c.ready, c.header);
-    console.log(`${c.what}: first render ${stats(first)}`);
+    console.log(
+      `${c.what}: first render, answer received → rows on screen: ${stats(first.map((f) => f.total))}`,
+    );
+    console.log(
+      `${c.what}: of which after the JSON was parsed (React): ${stats(first.map((f) => f.render))}`,
+    );
     console.log(`${c.what}: re-sort by ${c.header} ${stats(sorts)}`);
+    if (process.env.BENCH_PROFILE)
+      console.log(`${c.what}: page load, self time\n${await profileFirstRender(c.path, c.ready)}`);
   }
 } finally {
   await browser.close();

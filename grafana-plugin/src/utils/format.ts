@@ -44,9 +44,18 @@ export function formatRatio(value: number | null | undefined, decimals = 0): str
   return format('percentunit', value, decimals);
 }
 
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 /** "1 process", "2 processes": the noun agrees with the count. */
 export function plural(count: number, one: string, many: string): string {
-  return `${count.toLocaleString(userLocale())} ${count === 1 ? one : many}`;
+  const locale = userLocale() ?? '';
+  let f = numberFormats.get(locale);
+  if (!f) {
+    // One formatter per locale: toLocaleString would build a new one on every call.
+    f = new Intl.NumberFormat(locale || undefined);
+    numberFormats.set(locale, f);
+  }
+  return `${f.format(count)} ${count === 1 ? one : many}`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { FilterInput, InlineField, InlineSwitch, Input, useStyles2 } from '@grafana/ui';
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { ProcessInfo, ProcessPage, ProcessTreePage, Signal } from '../../api/types';
@@ -60,7 +60,10 @@ export function ProcessesPage() {
     order: 'desc',
   });
   const [dialog, setDialog] = useState<Dialog>(null);
-  const [history, setHistory] = useState<Map<string, ProcessSample[]>>(new Map());
+  const historyRef = useRef<{ host: string; samples: Map<string, ProcessSample[]> }>({
+    host,
+    samples: new Map(),
+  });
   const action = useAction();
   const asTree = tree === 'true';
   const searchQ = useDebounced(search);
@@ -80,13 +83,13 @@ export function ProcessesPage() {
   );
 
   // Each answer is one sample of every process's CPU and memory: the detail view's history.
-  useEffect(() => {
-    if (processes.data) {
-      const items = allProcesses(processes.data);
-      setHistory((h) => recordHistory(h, items, Date.now() / 1000));
-    }
-  }, [processes.data]);
-  useEffect(() => setHistory(new Map()), [host]);
+  // Kept in a ref and added to while rendering that answer, so it costs no second render.
+  const history = useMemo(() => {
+    const kept = historyRef.current.host === host ? historyRef.current.samples : new Map();
+    const next = processes.data ? recordHistory(kept, allProcesses(processes.data), Date.now() / 1000) : kept;
+    historyRef.current = { host, samples: next };
+    return next;
+  }, [processes.data, host]);
 
   const rows = useMemo<ProcessRow[]>(() => rowsOf(processes.data, sort), [processes.data, sort]);
   const exporterPid = processes.data?.exporterPid;
