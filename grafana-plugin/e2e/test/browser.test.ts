@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import type { HarnessUser } from '../../harness/session';
 import { PEER_ADDRESS, TEST_UNIT, TEST_UNIT_DESCRIPTION, startStack, type Stack } from '../support/stack';
 import { Authenticator, hotp } from '../support/totp';
@@ -675,52 +675,68 @@ test(
   },
 );
 
-test('files: rename, delete, bulk delete with one confirmation', { timeout: 240_000 }, async () => {
-  const frank: HarnessUser = { login: 'frank', role: 'Admin' };
-  const auth = await stack.enrol(frank);
-  for (const name of ['old.txt', 'gone.txt', 'bulk-1.txt', 'bulk-2.txt'])
-    writeFileSync(path.join(stack.shareDir, name), name);
-  await onPage('files-rename-delete', frank, async (page) => {
-    await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
-    await page.getByTestId('file-old.txt').getByRole('button', { name: 'Rename old.txt' }).click();
-    const input = page.getByLabel('New name for old.txt');
-    await input.fill('new.txt');
-    await input.press('Enter');
-    await answerPrompt(page, await auth.next());
-    await page.getByTestId('file-new.txt').waitFor();
-    assert.equal(readFileSync(path.join(stack.shareDir, 'new.txt'), 'utf8'), 'old.txt');
+test(
+  'files: rename, delete, bulk download, bulk delete with one confirmation',
+  { timeout: 240_000 },
+  async () => {
+    const frank: HarnessUser = { login: 'frank', role: 'Admin' };
+    const auth = await stack.enrol(frank);
+    for (const name of ['old.txt', 'gone.txt', 'bulk-1.txt', 'bulk-2.txt'])
+      writeFileSync(path.join(stack.shareDir, name), name);
+    await onPage('files-rename-delete', frank, async (page) => {
+      await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
+      await page.getByTestId('file-old.txt').getByRole('button', { name: 'Rename old.txt' }).click();
+      const input = page.getByLabel('New name for old.txt');
+      await input.fill('new.txt');
+      await input.press('Enter');
+      await answerPrompt(page, await auth.next());
+      await page.getByTestId('file-new.txt').waitFor();
+      assert.equal(readFileSync(path.join(stack.shareDir, 'new.txt'), 'utf8'), 'old.txt');
 
-    await page.getByTestId('file-gone.txt').getByRole('button', { name: 'Delete gone.txt' }).click();
-    await page.getByTestId('data-testid Confirm Modal Danger Button').click();
-    await answerPrompt(page, await auth.next());
-    await page.getByTestId('file-gone.txt').waitFor({ state: 'detached' });
-    assert.equal(existsSync(path.join(stack.shareDir, 'gone.txt')), false);
-  });
-  const fiona: HarnessUser = { login: 'fiona', role: 'Admin' };
-  const auth2 = await stack.enrol(fiona);
-  await onPage('files-bulk-delete', fiona, async (page) => {
-    await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
-    await page.getByRole('checkbox', { name: 'Select bulk-1.txt' }).check({ force: true });
-    await page.getByRole('checkbox', { name: 'Select bulk-2.txt' }).check({ force: true });
-    const selection = page.getByTestId('file-selection');
-    await selection.getByText('2 items selected').waitFor();
-    await selection.getByRole('button', { name: 'Delete…' }).click();
-    const list = await page.getByTestId('delete-list').innerText();
-    assert.match(list, /bulk-1\.txt/);
-    assert.match(list, /bulk-2\.txt/);
-    await page.getByTestId('data-testid Confirm Modal Danger Button').click();
-    await answerPrompt(page, await auth2.next());
-    await answerPrompt(page, await auth2.next());
-    await page.getByTestId('bulk-outcome').getByText('Deleted 2 items').waitFor();
-    assert.equal(
-      await page.getByTestId('data-testid Confirm Modal Danger Button').count(),
-      0,
-      'one confirmation',
-    );
-  });
-  assert.equal(existsSync(path.join(stack.shareDir, 'bulk-1.txt')), false);
-  assert.equal(existsSync(path.join(stack.shareDir, 'bulk-2.txt')), false);
-});
+      await page.getByTestId('file-gone.txt').getByRole('button', { name: 'Delete gone.txt' }).click();
+      await page.getByTestId('data-testid Confirm Modal Danger Button').click();
+      await answerPrompt(page, await auth.next());
+      await page.getByTestId('file-gone.txt').waitFor({ state: 'detached' });
+      assert.equal(existsSync(path.join(stack.shareDir, 'gone.txt')), false);
+    });
+    const fiona: HarnessUser = { login: 'fiona', role: 'Admin' };
+    const auth2 = await stack.enrol(fiona);
+    await onPage('files-bulk-delete', fiona, async (page) => {
+      await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
+      await page.getByRole('checkbox', { name: 'Select bulk-1.txt' }).check({ force: true });
+      await page.getByRole('checkbox', { name: 'Select bulk-2.txt' }).check({ force: true });
+      const selection = page.getByTestId('file-selection');
+      await selection.getByText('2 items selected').waitFor();
+      // Download: each checked file through the browser's own download, as the exporter names it.
+      const downloads: Download[] = [];
+      page.on('download', (d) => downloads.push(d));
+      await selection.getByRole('button', { name: /^Download/ }).click();
+      for (let i = 0; i < 50 && downloads.length < 2; i += 1) await delay(200);
+      const got = await Promise.all(
+        downloads.map(async (d) => [d.suggestedFilename(), readFileSync((await d.path())!, 'utf8')]),
+      );
+      assert.deepEqual(got.sort(), [
+        ['bulk-1.txt', 'bulk-1.txt'],
+        ['bulk-2.txt', 'bulk-2.txt'],
+      ]);
+      await selection.getByRole('button', { name: 'Delete…' }).click();
+      const list = await page.getByTestId('delete-list').innerText();
+      assert.match(list, /bulk-1\.txt/);
+      assert.match(list, /bulk-2\.txt/);
+      await page.getByTestId('data-testid Confirm Modal Danger Button').click();
+      await answerPrompt(page, await auth2.next());
+      await answerPrompt(page, await auth2.next());
+      await page.getByTestId('bulk-outcome').getByText('Deleted 2 items').waitFor();
+      assert.equal(
+        await page.getByTestId('data-testid Confirm Modal Danger Button').count(),
+        0,
+        'one confirmation',
+      );
+    });
+    assert.equal(existsSync(path.join(stack.shareDir, 'bulk-1.txt')), false);
+    assert.equal(existsSync(path.join(stack.shareDir, 'bulk-2.txt')), false);
+  },
+);
 
 test(
   'files: edit in Grafana’s code editor, Escape asks before discarding, a conflicting change is caught',
