@@ -35,7 +35,11 @@ export default {
     '^.+\\.mjs$': ['@swc/jest', {}],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
-  moduleNameMapper: { '\\.(css|scss|sass)$': '<rootDir>/test/setup/style-stub.cjs' },
+  moduleNameMapper: {
+    '\\.(css|scss|sass)$': '<rootDir>/test/setup/style-stub.cjs',
+    // jsdom cannot run Monaco: a named stand-in (test/setup/monaco-stand-in.tsx).
+    'components/Monaco/CodeEditor\\.c?m?js$': '<rootDir>/test/setup/monaco-stand-in.tsx',
+  },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'json'],
   // One machine, many engineers: two workers at most, and slow CI needs room.
   maxWorkers: 2,

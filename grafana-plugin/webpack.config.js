@@ -44,8 +44,12 @@ export const GRAFANA_EXTERNALS = [
   /^@grafana\/data(\/.*)?$/,
 ];
 
-/** TypeScript and JSX through swc: types are checked by `tsc`, not by the bundler. */
-const swcRule = {
+/**
+ * TypeScript and JSX through swc: types are checked by `tsc`, not by the bundler. `development`
+ * is explicit: left to swc it follows NODE_ENV, and a production build made without it (the
+ * Node API) emitted jsxDEV calls into a bundled react/jsx-dev-runtime that fails in Grafana.
+ */
+const swcRule = (/** @type {boolean} */ development) => ({
   test: /\.[jt]sx?$/,
   exclude: /node_modules/,
   use: {
@@ -53,12 +57,12 @@ const swcRule = {
     options: {
       jsc: {
         parser: { syntax: 'typescript', tsx: true },
-        transform: { react: { runtime: 'automatic' } },
+        transform: { react: { runtime: 'automatic', development } },
         target: 'es2020',
       },
     },
   },
-};
+});
 
 /** Prints the size of module.js after every build and fails the build above the limit. */
 class ModuleSizePlugin {
@@ -105,7 +109,7 @@ function pluginConfig(/** @type {string} */ mode) {
     },
     externals: GRAFANA_EXTERNALS,
     resolve: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs'] },
-    module: { rules: [swcRule] },
+    module: { rules: [swcRule(mode === 'development')] },
     performance: { hints: false },
     plugins: [
       new CopyWebpackPlugin({
@@ -125,16 +129,21 @@ function pluginConfig(/** @type {string} */ mode) {
 
 /**
  * The harness bundle: the app plus everything Grafana would provide, for a plain browser page.
- * Development mode (no minifier) because it is rebuilt often and never shipped.
+ * Development mode (no minifier) because it is rebuilt often and never shipped; production
+ * (React's production build, still unminified) for the render benchmark.
  * @returns {import('webpack').Configuration}
  */
-export function harnessConfig(/** @type {{ outputPath: string, cachePath?: string }} */ options) {
+export function harnessConfig(
+  /** @type {{ outputPath: string, cachePath?: string, production?: boolean }} */ options,
+) {
   return {
-    mode: 'development',
+    // Production for the render benchmark: React's development build is several times slower.
+    mode: options.production ? 'production' : 'development',
     context: HERE,
     target: 'web',
     devtool: false,
-    entry: { harness: './harness/entry.tsx' },
+    entry: { harness: './harness/entry.tsx', 'amd-host': './harness/amd-host.tsx' },
+    ...(options.production ? { optimization: { minimize: false } } : {}),
     output: { path: options.outputPath, filename: '[name].js', publicPath: '/harness-assets/', clean: true },
     resolve: {
       extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs'],
@@ -143,7 +152,7 @@ export function harnessConfig(/** @type {{ outputPath: string, cachePath?: strin
     },
     module: {
       rules: [
-        swcRule,
+        swcRule(false),
         // Packages that ship .mjs with bare `import` of CommonJS modules need this leniency.
         { test: /\.m?js$/, resolve: { fullySpecified: false } },
         { test: /\.css$/, type: 'asset/source' },

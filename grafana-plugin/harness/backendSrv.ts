@@ -39,6 +39,8 @@ export function harnessFetch<T>(options: BackendSrvRequest): Observable<FetchRes
     })
       .then(async (response) => {
         const text = await response.text();
+        // For the render benchmark: when the answer was read, and when it was parsed.
+        performance.mark(`harness:read ${response.url}`);
         let data: unknown = text;
         if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {
           try {
@@ -47,6 +49,7 @@ export function harnessFetch<T>(options: BackendSrvRequest): Observable<FetchRes
             // keep the text, as Grafana does for a body that is not the JSON it claims
           }
         }
+        performance.mark(`harness:parsed ${response.url}`);
         if (!response.ok) {
           const error: FetchError = {
             status: response.status,

@@ -16,8 +16,12 @@ const REPO_ROOT = path.resolve(PLUGIN_ROOT, '..');
 export const DEFAULT_BUNDLE_DIR = path.join(REPO_ROOT, 'artifacts', 'harness', 'bundle');
 const CACHE_DIR = path.join(REPO_ROOT, 'artifacts', 'harness', 'cache');
 
-function config(outputPath: string): Configuration {
-  const base = harnessConfig({ outputPath, cachePath: CACHE_DIR }) as Configuration;
+function config(outputPath: string, production = false): Configuration {
+  const base = harnessConfig({
+    outputPath,
+    cachePath: production ? `${CACHE_DIR}-production` : CACHE_DIR,
+    production,
+  }) as Configuration;
   const pluginPage = path.join(
     path.dirname(fileURLToPath(import.meta.resolve('@grafana/runtime'))),
     'components',
@@ -32,9 +36,9 @@ function config(outputPath: string): Configuration {
   };
 }
 
-export function buildHarness(outputPath = DEFAULT_BUNDLE_DIR): Promise<string> {
+export function buildHarness(outputPath = DEFAULT_BUNDLE_DIR, production = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    webpack(config(outputPath), (error, stats) => {
+    webpack(config(outputPath, production), (error, stats) => {
       if (error) return reject(error);
       if (!stats || stats.hasErrors()) {
         return reject(

@@ -38,6 +38,28 @@ const ICONS_DIR = path.join(
   'icons',
 );
 
+/**
+ * Grafana serves its fonts at public/fonts/ (Inter and Roboto Mono, the files @grafana/ui's
+ * global styles name). Grafana's server package is not here; the same typefaces come from the
+ * @fontsource packages, installed with the plugin's development dependencies: no network.
+ */
+function fontFile(pkg: string, file: string): string {
+  return path.join(path.dirname(fileURLToPath(import.meta.resolve(`${pkg}/package.json`))), 'files', file);
+}
+const FONTS: Record<string, string> = {
+  'inter/Inter-Regular.woff2': fontFile('@fontsource/inter', 'inter-latin-400-normal.woff2'),
+  'inter/Inter-Medium.woff2': fontFile('@fontsource/inter', 'inter-latin-500-normal.woff2'),
+  'inter/Inter-Italic.woff2': fontFile('@fontsource/inter', 'inter-latin-400-italic.woff2'),
+  'inter/Inter-MediumItalic.woff2': fontFile('@fontsource/inter', 'inter-latin-500-italic.woff2'),
+  'roboto/L0xTDF4xlVMF-BfR8bXMIhJHg45mwgGEFl0_3vrtSM1J-gEPT5Ese6hmHSh0mQ.woff2': fontFile(
+    '@fontsource/roboto-mono',
+    'roboto-mono-latin-400-normal.woff2',
+  ),
+};
+
+/** Which bundle renders the page: the harness build, or the shipped dist/module.js through an AMD loader. */
+export const LOADER_COOKIE = 'hyperion_harness_loader';
+
 interface PluginRoute {
   path: string;
   method?: string;
@@ -64,6 +86,8 @@ export interface HarnessOptions {
   prometheusUrl?: string;
   /** 0: any free port. Always on 127.0.0.1. */
   port?: number;
+  /** The built plugin (dist/): its module.js is what the AMD loader page loads, as Grafana does. */
+  distDir?: string;
   log?: (line: string) => void;
 }
 
@@ -177,7 +201,19 @@ function forward(
   req.pipe(upstream);
 }
 
-function pageHtml(user: HarnessUser, theme: 'dark' | 'light', settings: HarnessSettings): string {
+/** The first language of an Accept-Language header ("en-GB,en;q=0.9" → "en-GB"), as Grafana takes it. */
+export function acceptedLocale(header: string | undefined): string {
+  const first = (header ?? '').split(',')[0]?.split(';')[0]?.trim() ?? '';
+  return /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(first) ? first : 'en-US';
+}
+
+function pageHtml(
+  user: HarnessUser,
+  theme: 'dark' | 'light',
+  settings: HarnessSettings,
+  locale: string,
+  bundle: string,
+): string {
   const bootData = {
     settings: {
       appSubUrl: '',
@@ -204,7 +240,8 @@ function pageHtml(user: HarnessUser, theme: 'dark' | 'light', settings: HarnessS
       lightTheme: theme === 'light',
       timezone: 'browser',
       weekStart: 'browser',
-      locale: 'en-US',
+      locale,
+      regionalFormat: locale,
       language: 'en-US',
       permissions: {},
     },
@@ -235,7 +272,7 @@ window.__HYPERION_HARNESS__ = ${inline(harness)};
 </head>
 <body class="theme-${theme}">
 <div id="root"></div>
-<script src="/harness-assets/harness.js"></script>
+<script src="/harness-assets/${bundle}.js"></script>
 </body>
 </html>`;
 }
@@ -284,7 +321,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       headers['x-forwarded-for'] = headers['x-forwarded-for']
         ? `${String(headers['x-forwarded-for'])}, ${client}`
         : client;
-      headers['x-grafana-context'] = grafanaContext(user);
+      // Grafana writes the header's JSON as UTF-8 bytes; Node would write the string as Latin-1.
+      headers['x-grafana-context'] = Buffer.from(grafanaContext(user), 'utf8').toString('latin1');
       // Grafana renames a browser-sent Authorization; the route's own header then wins.
       if (headers.authorization) {
         headers['x-ds-authorization'] = headers.authorization;
@@ -328,10 +366,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       return forward(req, res, target, { accept: 'application/json' }, log);
     }
 
+    if (url.pathname.startsWith('/public/fonts/')) {
+      const file = FONTS[url.pathname.slice('/public/fonts/'.length)];
+      if (!file || !existsSync(file)) return json(res, 404, { message: 'Not found' });
+      res.writeHead(200, { 'content-type': 'font/woff2', 'cache-control': 'max-age=3600' });
+      return res.end(readFileSync(file));
+    }
+
     const statics: [string, string][] = [
       ['/harness-assets/', options.bundleDir],
       ['/public/build/img/icons/', ICONS_DIR],
-      [`/public/plugins/${PLUGIN.id}/`, path.join(PLUGIN_ROOT, 'src')],
+      // Grafana serves the installed plugin (dist/) here; without a build, the sources' assets.
+      [`/public/plugins/${PLUGIN.id}/`, options.distDir ?? path.join(PLUGIN_ROOT, 'src')],
     ];
     for (const [prefix, dir] of statics) {
       if (!url.pathname.startsWith(prefix)) continue;
@@ -351,7 +397,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     }
     if (url.pathname.startsWith(`/a/${PLUGIN.id}/`) || url.pathname === `/plugins/${PLUGIN.id}`) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      return res.end(pageHtml(user, theme, settings));
+      const bundle = cookies[LOADER_COOKIE] === 'amd' ? 'amd-host' : 'harness';
+      return res.end(pageHtml(user, theme, settings, acceptedLocale(req.headers['accept-language']), bundle));
     }
     return json(res, 404, { message: 'Not found' });
   };

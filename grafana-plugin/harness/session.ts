@@ -14,7 +14,8 @@ export const USER_COOKIE = 'hyperion_harness_user';
 export const THEME_COOKIE = 'hyperion_harness_theme';
 
 const ROLES: readonly OrgRole[] = ['Viewer', 'Editor', 'Admin', 'None'];
-const LOGIN = /^[A-Za-z0-9._@-]{1,64}$/;
+/** Grafana logins may hold almost anything; not ":" (the cookie's separator), spaces or controls. */
+const LOGIN = /^[^\s:;,\p{Cc}]{1,64}$/u;
 
 export const DEFAULT_USER: HarnessUser = { login: 'admin', role: 'Admin' };
 

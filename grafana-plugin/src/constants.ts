@@ -11,6 +11,7 @@ export const PROXY_BASE = `api/plugin-proxy/${PLUGIN_ID}`;
 export const PAGES = {
   overview: 'overview',
   processes: 'processes',
+  fleet: 'fleet',
   services: 'services',
   files: 'files',
   network: 'network',

@@ -8,7 +8,7 @@
 import type { Host } from '../hosts/host.js';
 import { commandLine } from '../parsers/pid-cmdline.js';
 import { parsePasswd } from '../parsers/passwd.js';
-import { PID_STAT_MAX_BYTES, parsePidStat, type PidStat } from '../parsers/pid-stat.js';
+import { PID_STAT_MAX_BYTES, isKernelThread, parsePidStat, type PidStat } from '../parsers/pid-stat.js';
 import { parsePidStatm } from '../parsers/pid-statm.js';
 import { parseUptime } from '../parsers/uptime.js';
 import { HyperionError, isNotFound } from '../util/errors.js';
@@ -168,6 +168,7 @@ export function toProcessInfo(
     nice: stat.nice,
     priority: stat.priority,
     startTime: new Date(Math.round(startSeconds * 1000)).toISOString(),
+    kernelThread: isKernelThread(stat),
   };
 }
 

@@ -23,6 +23,8 @@ export interface ProcessInfo {
   priority: number;
   /** ISO 8601, UTC, from the host's boot time plus the start ticks. */
   startTime: string;
+  /** A kernel thread (PF_KTHREAD): it has no user space, so a signal or a nice value does nothing useful. */
+  kernelThread: boolean;
 }
 
 export interface ProcessDetail extends ProcessInfo {
@@ -36,6 +38,8 @@ export interface ProcessDetail extends ProcessInfo {
   unit: string | null;
   /** Inside a user manager (user@1000.service), the user unit, e.g. "pipewire.service". */
   userUnit: string | null;
+  /** The exporter's own process on this host, as in a listing. */
+  exporterPid: number | null;
 }
 
 export interface ProcessNode extends ProcessInfo {
@@ -84,6 +88,11 @@ export interface ProcessPage {
   items: ProcessInfo[];
   /** The window the CPU % were measured over, in seconds. */
   cpuWindowSeconds: number;
+  /**
+   * The exporter's own process on this host (null on an SSH host, where it runs none): it and
+   * PID 1 are refused every signal and renice, so a client need not offer them.
+   */
+  exporterPid: number | null;
 }
 
 export interface ProcessTreePage {
@@ -95,4 +104,9 @@ export interface ProcessTreePage {
   limit: number | null;
   items: ProcessNode[];
   cpuWindowSeconds: number;
+  /**
+   * The exporter's own process on this host (null on an SSH host, where it runs none): it and
+   * PID 1 are refused every signal and renice, so a client need not offer them.
+   */
+  exporterPid: number | null;
 }

@@ -87,6 +87,7 @@ export class ProcessManager {
       limit: query.limit ?? null,
       items: page(sorted, offset, query.limit),
       cpuWindowSeconds,
+      exporterPid: this.options.selfPid,
     };
   }
 
@@ -103,6 +104,7 @@ export class ProcessManager {
       limit: query.limit ?? null,
       items: page(roots, offset, query.limit),
       cpuWindowSeconds,
+      exporterPid: this.options.selfPid,
     };
   }
 
@@ -146,6 +148,7 @@ export class ProcessManager {
       executable,
       cgroup,
       ...units,
+      exporterPid: this.options.selfPid,
     };
   }
 

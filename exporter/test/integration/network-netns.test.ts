@@ -41,7 +41,8 @@ describe('network views in a namespace, against the truth', () => {
     [server, client] = await Promise.all([Agent.start(pair.a), Agent.start(pair.b)]);
     await server.request('listen', { host: ADDR.a, port: PORT });
     api = await startApi({
-      config: 'security:\n  otp: disabled\n',
+      // B's second address is a management address: the summary must say it cannot be blocked.
+      config: `security:\n  otp: disabled\nfirewall:\n  managementAddresses: [${ADDR.b2}]\n`,
       // hyperion_network_connections comes from the opt-in sockets collector.
       args: ['--collector.sockets'],
       wrapper: ['ip', 'netns', 'exec', pair.a],
@@ -138,9 +139,24 @@ describe('network views in a namespace, against the truth', () => {
           localPorts: [PORT],
           remotePortCount: 3,
           protocols: ['tcp'],
+          protected: null,
         },
       ],
     });
+
+    // Peers a block would be refused for say why: a management address, and loopback (the
+    // bridge reaches the exporter from 127.0.0.1 inside the namespace).
+    const fromManagement = await client.connect(ADDR.a, PORT, { hold: true, from: ADDR.b2 });
+    assert.equal(fromManagement.result, 'ok');
+    const all = await viewer.call<{ peers: { remoteAddress: string; protected: string | null }[] }>(
+      'get',
+      '/hosts/local/network/connections/summary',
+    );
+    assert.equal(all.status, 200, all.text);
+    const why = new Map(all.body.peers.map((p) => [p.remoteAddress, p.protected]));
+    assert.equal(why.get(ADDR.b), null);
+    assert.match(why.get(ADDR.b2) ?? '', /management address in the configuration/);
+    assert.match(why.get('127.0.0.1') ?? '', /loopback/);
 
     // Two listeners in this namespace: the exporter's and the test server's.
     const metrics = await (await fetch(metricsUrl)).text();

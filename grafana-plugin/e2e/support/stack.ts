@@ -15,7 +15,20 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { Agent, createNetnsPair, inNamespace, type NetnsPair } from '../../../exporter/test/support/netns.js';
+import webpack, { type Configuration } from 'webpack';
+import {
+  ADDR,
+  Agent,
+  createNetnsPair,
+  inNamespace,
+  type NetnsPair,
+} from '../../../exporter/test/support/netns.js';
+import {
+  generateKey,
+  startSshd,
+  type KeyPair,
+  type RunningSshd,
+} from '../../../exporter/test/support/sshd.js';
 import {
   scrapeJob,
   startPrometheus,
@@ -25,9 +38,10 @@ import {
   startSystemdNamespace,
   type SystemdNamespace,
 } from '../../../exporter/test/support/systemd-namespace.js';
-import { buildHarness, DEFAULT_BUNDLE_DIR } from '../../harness/build';
+import { buildHarness, DEFAULT_BUNDLE_DIR, PLUGIN_ROOT } from '../../harness/build';
 import { EXPORTER_DIR, startRealExporter, type RunningExporter } from '../../harness/exporter';
-import { grafanaContext, startHarness, type Harness } from '../../harness/server';
+import { LOADER_COOKIE, grafanaContext, startHarness, type Harness } from '../../harness/server';
+import pluginConfig from '../../webpack.config.js';
 import { formatUser, THEME_COOKIE, USER_COOKIE, type HarnessUser } from '../../harness/session';
 import { Authenticator } from './totp';
 
@@ -44,7 +58,27 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const TEST_UNIT = 'hyperion-ui-test.service';
+/** Its description holds what search boxes used to mangle: . - / [ and non-ASCII letters. */
+export const TEST_UNIT_DESCRIPTION = 'Hyperion UI test: serves /srv/ui.v2-beta [ünïcode]';
+/** The test's peer: a second namespace holding TCP connections to the exporter's. */
+export const PEER_ADDRESS = ADDR.b;
+
+/** What went wrong on a page besides what its test checks: script errors and 5xx answers. */
+export interface PageProblems {
+  errors: string[];
+  serverErrors: string[];
+}
 const REPO_ROOT = path.resolve(EXPORTER_DIR, '..');
+
+export interface SshHost {
+  address: string;
+  port: number;
+  fingerprint: string;
+  keyFile: string;
+  systemd: SystemdNamespace;
+  /** Starts a program on that machine (inside its PID namespace). */
+  spawnInside(argv: string[]): ChildProcess;
+}
 
 export interface Stack {
   harness: Harness;
@@ -66,15 +100,57 @@ export interface Stack {
     apiPath: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
-  /** A browser page signed in as `user`. */
+  /**
+   * A browser page signed in as `user`, in the user's locale (en-GB unless given). Every page
+   * error and every 5xx answer is recorded: problemsOf(page) has them.
+   */
   page(
     user: HarnessUser,
-    options?: { theme?: 'dark' | 'light'; width?: number; height?: number },
+    options?: { theme?: 'dark' | 'light'; width?: number; height?: number; locale?: string; loader?: 'amd' },
   ): Promise<Page>;
+  problemsOf(page: Page): PageProblems;
+  /** Holds `count` TCP connections from the peer namespace to a listener in the exporter's. */
+  holdPeerConnections(count: number): Promise<void>;
+  /** The built plugin (dist/), as Grafana would install it. */
+  distDir: string;
+  /**
+   * A second machine, started on first use: a real sshd in the peer namespace (the exporter
+   * reaches it at PEER_ADDRESS) inside a systemd namespace of its own, which runs TEST_UNIT too.
+   * Not yet in the exporter's inventory: adding it is the test's business.
+   */
+  sshHost(): Promise<SshHost>;
   /** Starts a program inside the systemd namespace (processes the tests kill). */
   spawnInside(argv: string[]): ChildProcess;
   nft(): Promise<string>;
   stop(): Promise<void>;
+}
+
+function testUnit(): string {
+  return [
+    '[Unit]',
+    `Description=${TEST_UNIT_DESCRIPTION}`,
+    'DefaultDependencies=no',
+    '[Service]',
+    'ExecStart=/bin/sleep infinity',
+    '[Install]',
+    'WantedBy=hyperion-test.target',
+    '',
+  ].join('\n');
+}
+
+/** The production build (webpack --mode production), as `npm run build` makes it. */
+function buildPlugin(): Promise<void> {
+  const config = (pluginConfig as (env: unknown, argv: { mode?: string }) => Configuration)(undefined, {
+    mode: 'production',
+  });
+  return new Promise((resolve, reject) => {
+    webpack({ ...config, infrastructureLogging: { level: 'warn' } }, (error, stats) => {
+      if (error) return reject(error);
+      if (!stats || stats.hasErrors())
+        return reject(new Error(stats?.toString('errors-only') ?? 'webpack failed'));
+      resolve();
+    });
+  });
 }
 
 function tokenFor(exporter: RunningExporter, user: HarnessUser): string {
@@ -99,21 +175,14 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     const started = Date.now();
     const step = (what: string) => log(`stack: ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
-    await buildHarness(DEFAULT_BUNDLE_DIR);
-    step('harness bundle built');
+    // Both builds at once: each spends much of its time waiting on the other's I/O.
+    const distDir = path.join(PLUGIN_ROOT, 'dist');
+    await Promise.all([buildHarness(DEFAULT_BUNDLE_DIR), buildPlugin()]);
+    step('harness bundle and plugin (dist/module.js) built');
 
     const systemd = await startSystemdNamespace(60_000);
     cleanups.push(() => systemd.stop());
-    await systemd.installUnits({
-      [TEST_UNIT]: [
-        '[Unit]',
-        'Description=Hyperion UI test service',
-        'DefaultDependencies=no',
-        '[Service]',
-        'ExecStart=/bin/sleep infinity',
-        '',
-      ].join('\n'),
-    });
+    await systemd.installUnits({ [TEST_UNIT]: testUnit() });
     const start = await systemd.run(['systemctl', 'start', TEST_UNIT]);
     if (start.code !== 0) throw new Error(`systemctl start ${TEST_UNIT}: ${start.stderr}`);
     step('systemd namespace up');
@@ -122,6 +191,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     cleanups.push(() => pair.destroy());
     const agent = await Agent.start(pair.a);
     cleanups.push(() => agent.stop());
+    const peer = await Agent.start(pair.b);
+    cleanups.push(() => peer.stop());
     step('network namespace up');
 
     const work = mkdtempSync(path.join(os.tmpdir(), 'hyperion-ui-'));
@@ -172,6 +243,7 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
         secureJsonData: { ...exporter.tokens },
       },
       prometheusUrl: prometheus.url,
+      distDir,
       log,
     });
     cleanups.push(() => harness.close());
@@ -187,6 +259,41 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     step('chromium up');
 
     const contexts: BrowserContext[] = [];
+    const problems = new WeakMap<Page, PageProblems>();
+    let peerPort = 0;
+    let sshHost: Promise<SshHost> | undefined;
+    const startSshHost = async (): Promise<SshHost> => {
+      const ns = await startSystemdNamespace(60_000);
+      cleanups.push(() => ns.stop());
+      await ns.installUnits({ [TEST_UNIT]: testUnit() });
+      const started = await ns.run(['systemctl', 'start', TEST_UNIT]);
+      if (started.code !== 0) throw new Error(`ssh host: systemctl start ${TEST_UNIT}: ${started.stderr}`);
+      // The namespace's /run is its own: sshd's privilege separation directory goes there.
+      mkdirSync(`/proc/${ns.pid}/root/run/sshd`, { recursive: true, mode: 0o755 });
+      const key: KeyPair = generateKey('ed25519');
+      cleanups.push(() => key.remove());
+      const sshd: RunningSshd = await startSshd({
+        authorizedKeys: [key.publicKey],
+        netns: pair.b,
+        listenAddress: ADDR.b,
+        wrapper: ns.wrapper,
+      });
+      cleanups.push(() => sshd.stop());
+      return {
+        address: ADDR.b,
+        port: sshd.port,
+        fingerprint: sshd.fingerprint,
+        keyFile: key.privateKeyFile,
+        systemd: ns,
+        spawnInside(argv) {
+          const child = spawn('nsenter', ['-t', String(ns.pid), '-m', '-p', '--', ...argv], {
+            stdio: 'ignore',
+          });
+          children.push(child);
+          return child;
+        },
+      };
+    };
     cleanups.push(async () => {
       for (const c of contexts) await c.close().catch(() => undefined);
     });
@@ -228,20 +335,44 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
         if (confirmed.status !== 200) throw new Error(`confirm ${user.login}: ${confirmed.status}`);
         return auth;
       },
+      distDir,
       async page(user, options = {}) {
         const context = await browser.newContext({
           viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
-          acceptDownloads: false,
+          locale: options.locale ?? 'en-GB',
+          acceptDownloads: true,
         });
         contexts.push(context);
         await context.addCookies([
           { name: USER_COOKIE, value: encodeURIComponent(formatUser(user)), url: harness.url },
           { name: THEME_COOKIE, value: options.theme ?? 'dark', url: harness.url },
+          ...(options.loader ? [{ name: LOADER_COOKIE, value: options.loader, url: harness.url }] : []),
         ]);
         const page = await context.newPage();
         page.setDefaultTimeout(30_000);
-        page.on('pageerror', (error) => log(`page error (${user.login}): ${error.message}`));
+        const seen: PageProblems = { errors: [], serverErrors: [] };
+        problems.set(page, seen);
+        page.on('pageerror', (error) => {
+          log(`page error (${user.login}): ${error.message}`);
+          seen.errors.push(error.message);
+        });
+        page.on('response', (response) => {
+          if (response.status() >= 500)
+            seen.serverErrors.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+        });
         return page;
+      },
+      problemsOf: (page) => problems.get(page) ?? { errors: [], serverErrors: [] },
+      sshHost: () => (sshHost ??= startSshHost()),
+      async holdPeerConnections(count) {
+        if (peerPort === 0) {
+          peerPort = 20_000 + Math.floor(Math.random() * 20_000);
+          await agent.request('listen', { host: ADDR.a, port: peerPort });
+        }
+        for (let i = 0; i < count; i += 1) {
+          const c = await peer.connect(ADDR.a, peerPort, { hold: true });
+          if (c.result !== 'ok') throw new Error(`peer connection ${i + 1}: ${c.result}`);
+        }
       },
       spawnInside(argv) {
         const child = spawn('nsenter', ['-t', String(systemd.pid), '-m', '-p', '--', ...argv], {

@@ -27,6 +27,7 @@ export type { HostSchedules } from '@exporter/managers/jobs/host-schedules';
 export type { JobView, RunDetail, RunStarted } from '@exporter/managers/jobs/manager';
 export type { RunSummary } from '@exporter/managers/jobs/definition';
 export type {
+  ProcessDetail,
   ProcessInfo,
   ProcessNode,
   ProcessPage,
@@ -46,7 +47,10 @@ export type {
   TextFile,
 } from '@exporter/managers/files/types';
 export type { InterfaceList, NetworkInterface } from '@exporter/managers/network/interfaces';
-export type { ConnectionSummary, PeerSummary } from '@exporter/managers/network/connections';
+export type { GuardedConnectionSummary as ConnectionSummary } from '@exporter/api/routes/network';
+import type { GuardedConnectionSummary } from '@exporter/api/routes/network';
+/** A peer of the connections summary, with why a block of it would be refused (or null). */
+export type PeerSummary = GuardedConnectionSummary['peers'][number];
 export type { BlockView, FirewallView } from '@exporter/managers/firewall/firewall';
 export type { AuditRecord } from '@exporter/security/audit';
 export type { Enrolment, OtpStatus } from '@exporter/security/otp';

@@ -1,10 +1,20 @@
 /** What the last action did, or why the exporter refused it, in the exporter's own words. */
 import { Alert } from '@grafana/ui';
-import React from 'react';
+import React, { useEffect } from 'react';
 import { errorTitle } from '../api/errors';
 import type { Action } from '../hooks/useAction';
 
+/** How long a success line stays: long enough to read, then it gets out of the way. */
+export const SUCCESS_VISIBLE_MS = 8000;
+
 export function ActionMessage({ action }: { action: Action }) {
+  const { message, error, clear } = action;
+  // A refusal stays until dismissed (it says what to do); a success goes away by itself.
+  useEffect(() => {
+    if (!message || error) return;
+    const timer = setTimeout(clear, SUCCESS_VISIBLE_MS);
+    return () => clearTimeout(timer);
+  }, [message, error, clear]);
   if (action.error) {
     return (
       <div data-testid="action-error">

@@ -6,7 +6,7 @@
  */
 import React, { useState, type ReactNode } from 'react';
 import { Confirm } from './Confirm';
-import { VirtualTable, type Column } from './VirtualTable';
+import { VirtualTable, type Column, type RowAction } from './VirtualTable';
 
 export interface Question {
   title: string;
@@ -21,33 +21,23 @@ export interface Question {
 interface Props<T extends { name: string }> {
   label: string;
   rows: readonly T[];
-  /** The columns; a button whose action needs a confirmation calls `ask` with its question. */
-  columns(ask: (question: Question) => void): ReadonlyArray<Column<T>>;
+  columns: ReadonlyArray<Column<T>>;
+  /** The row's buttons; one whose action needs a confirmation calls `ask` with its question. */
+  actions(row: T, ask: (question: Question) => void): RowAction[];
+  actionSlots?: number;
   /** Each row's data-testid is `${testIdPrefix}-${name}`. */
   testIdPrefix: string;
-  /** The table grows with its rows up to this height (px), then scrolls. */
-  maxHeight: number;
   rowClassName?(row: T): string | undefined;
 }
 
-const ROW_HEIGHT = 40;
-const HEADER_HEIGHT = 36;
-
-export function ActionTable<T extends { name: string }>({
-  columns,
-  testIdPrefix,
-  maxHeight,
-  ...table
-}: Props<T>) {
+export function ActionTable<T extends { name: string }>({ actions, testIdPrefix, ...table }: Props<T>) {
   const [question, ask] = useState<Question | null>(null);
   return (
     <>
       <VirtualTable
         {...table}
-        columns={columns(ask)}
+        actions={(r) => actions(r, ask)}
         rowKey={(r) => r.name}
-        rowHeight={ROW_HEIGHT}
-        height={Math.min(maxHeight, HEADER_HEIGHT + table.rows.length * ROW_HEIGHT)}
         rowProps={(r) => ({ 'data-testid': `${testIdPrefix}-${r.name}` })}
       />
       {question && (

@@ -9,6 +9,7 @@ import { ApiProvider } from '../api/ApiContext';
 import { PAGES } from '../constants';
 import { AuditPage } from '../pages/Audit/AuditPage';
 import { FilesPage } from '../pages/Files/FilesPage';
+import { FleetPage } from '../pages/Fleet/FleetPage';
 import { HostsPage } from '../pages/Hosts/HostsPage';
 import { JobsPage } from '../pages/Jobs/JobsPage';
 import { NetworkPage } from '../pages/Network/NetworkPage';
@@ -26,6 +27,7 @@ export function App({ meta }: AppRootProps<AppJsonData>) {
           <Route path={PAGES.overview} element={<OverviewPage />} />
           <Route path={PAGES.processes} element={<ProcessesPage />} />
           <Route path={PAGES.services} element={<ServicesPage />} />
+          <Route path={PAGES.fleet} element={<FleetPage />} />
           <Route path={PAGES.files} element={<FilesPage />} />
           <Route path={PAGES.network} element={<NetworkPage />} />
           <Route path={PAGES.jobs} element={<JobsPage />} />

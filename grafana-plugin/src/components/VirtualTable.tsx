@@ -1,24 +1,33 @@
 /**
  * A table that stays fast with thousands of rows: only the rows in view (plus a few) are in the
  * DOM, rows have one fixed height, and spacers stand in for the rest. Written here rather than
- * pulled in: it is fifty lines, and a dependency would be bundled into module.js.
+ * pulled in: it is short, and a dependency would be bundled into module.js.
  *
- * Columns declare the narrowest container they need (`minWidth`): on a phone the less important
- * ones drop out instead of the table scrolling sideways.
+ * Phone width is a layout of its own, not a squeezed desktop: columns declare the narrowest
+ * table they need (`minWidth`) and drop out below it, the row actions fold into one menu button,
+ * and every touch target is at least 40 px. The table fills the page down to the bottom of the
+ * window (or only as high as its rows need), instead of a fixed height.
  */
 import { css, cx } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Icon, useStyles2 } from '@grafana/ui';
-import React, { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Button, Dropdown, Icon, LinkButton, Menu, useStyles2, type IconName } from '@grafana/ui';
+import React, { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+
+export type Order = 'asc' | 'desc';
 
 export interface Column<T> {
   key: string;
-  header: string;
+  header: ReactNode;
   /** CSS grid track, e.g. "80px" or "minmax(200px, 1fr)". */
   width: string;
   render(row: T): ReactNode;
   /** Sort key sent to the caller; absent: not sortable. */
   sortKey?: string;
+  /**
+   * Where a first click on the header starts: names A→Z, but sizes, CPU and dates largest or
+   * newest first. Right-aligned (numeric) columns default to 'desc', others to 'asc'.
+   */
+  firstOrder?: Order;
   align?: 'left' | 'right';
   /** Shown only when the table is at least this wide (px). */
   minWidth?: number;
@@ -26,18 +35,41 @@ export interface Column<T> {
 
 export interface Sort {
   key: string;
-  order: 'asc' | 'desc';
+  order: Order;
 }
+
+/** Something a row's button does: inline on a wide table, in the row's menu on a narrow one. */
+export interface RowAction {
+  key: string;
+  label: string;
+  icon: IconName;
+  onClick?(): void;
+  /** A link instead of a button (downloads, other pages). */
+  href?: string;
+  destructive?: boolean;
+}
+
+/** Below this width (px) a table is laid out for a phone. */
+export const PHONE_WIDTH = 600;
+/** The smallest touch target on a phone, as platform guidelines ask. */
+export const TOUCH_TARGET = 40;
 
 interface Props<T> {
   rows: readonly T[];
   columns: ReadonlyArray<Column<T>>;
   rowKey(row: T): string;
   rowHeight?: number;
-  /** Height of the scrolling area. */
-  height?: number | string;
+  /**
+   * 'fill' (default): as high as the rows need, at most down to the bottom of the window.
+   * A number: at most that many pixels.
+   */
+  maxHeight?: 'fill' | number;
   sort?: Sort;
   onSort?(sort: Sort): void;
+  /** The row's buttons; each is reachable at every width. */
+  actions?(row: T): RowAction[];
+  /** How many inline action buttons the actions column makes room for on a wide table. */
+  actionSlots?: number;
   /** Extra props per row (drag and drop handlers, a data-testid…). */
   rowProps?(row: T): React.HTMLAttributes<HTMLDivElement> & Record<`data-${string}`, string>;
   rowClassName?(row: T): string | undefined;
@@ -45,15 +77,99 @@ interface Props<T> {
 }
 
 const OVERSCAN = 8;
+const HEADER_HEIGHT = 36;
+/** Kept below the table when it fills the window: the page's own bottom padding. */
+const BOTTOM_GAP = 24;
+const MIN_FILL_HEIGHT = 240;
+
+/** The order a click on `column` asks for, given the current sort. */
+export function nextSort(
+  column: { sortKey?: string; firstOrder?: Order; align?: string },
+  sort?: Sort,
+): Sort {
+  const key = column.sortKey!;
+  if (sort?.key === key) return { key, order: sort.order === 'asc' ? 'desc' : 'asc' };
+  return { key, order: column.firstOrder ?? (column.align === 'right' ? 'desc' : 'asc') };
+}
+
+function ActionsCell({ actions, label, phone }: { actions: RowAction[]; label: string; phone: boolean }) {
+  const styles = useStyles2(getStyles);
+  if (actions.length === 0) return null;
+  if (phone) {
+    return (
+      <Dropdown
+        overlay={
+          <Menu>
+            {actions.map((a) => (
+              <Menu.Item
+                key={a.key}
+                label={a.label}
+                icon={a.icon}
+                destructive={a.destructive}
+                className={styles.menuItem}
+                {...(a.href ? { url: a.href } : {})}
+                {...(a.onClick ? { onClick: a.onClick } : {})}
+              />
+            ))}
+          </Menu>
+        }
+      >
+        <Button
+          variant="secondary"
+          fill="text"
+          icon="ellipsis-v"
+          aria-label={`Actions for ${label}`}
+          className={styles.touch}
+          data-row-action="menu"
+        />
+      </Dropdown>
+    );
+  }
+  return (
+    <span className={styles.actions}>
+      {actions.map((a) =>
+        a.href ? (
+          <LinkButton
+            key={a.key}
+            href={a.href}
+            variant="secondary"
+            fill="text"
+            icon={a.icon}
+            aria-label={a.label}
+            title={a.label}
+            className={styles.inline}
+            data-row-action={a.key}
+          />
+        ) : (
+          <Button
+            key={a.key}
+            variant={a.destructive ? 'destructive' : 'secondary'}
+            fill="text"
+            icon={a.icon}
+            aria-label={a.label}
+            // The browser's own tooltip: Grafana's Tooltip is a floating-ui instance per button,
+            // which made a first render of a long table measurably slower.
+            title={a.label}
+            className={styles.inline}
+            onClick={a.onClick}
+            data-row-action={a.key}
+          />
+        ),
+      )}
+    </span>
+  );
+}
 
 export function VirtualTable<T>({
   rows,
   columns,
   rowKey,
-  rowHeight = 34,
-  height = 560,
+  rowHeight: wideRowHeight = 40,
+  maxHeight = 'fill',
   sort,
   onSort,
+  actions,
+  actionSlots = 3,
   rowProps,
   rowClassName,
   label,
@@ -61,31 +177,60 @@ export function VirtualTable<T>({
   const styles = useStyles2(getStyles);
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
-  const [viewport, setViewport] = useState({
-    width: 1200,
-    height: typeof height === 'number' ? height : 560,
-  });
+  const [width, setWidth] = useState(1200);
+  const [room, setRoom] = useState(560);
 
-  useEffect(() => {
+  // The width is read before the first paint (no second render of every row for it), then
+  // followed as the window changes.
+  useLayoutEffect(() => {
     const element = scroller.current;
-    if (!element || typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(() => {
-      setViewport({ width: element.clientWidth || 1200, height: element.clientHeight || 560 });
-    });
+    if (!element) return;
+    if (element.clientWidth > 0) setWidth(element.clientWidth);
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => setWidth(element.clientWidth || 1200));
     observer.observe(element);
     return () => observer.disconnect();
   }, []);
 
-  const shown = columns.filter((c) => (c.minWidth ?? 0) <= viewport.width);
+  // How much of the window is left below the table's top: measured, not guessed per page.
+  useLayoutEffect(() => {
+    if (maxHeight !== 'fill') return;
+    const measure = () => {
+      const top = scroller.current?.getBoundingClientRect().top ?? 0;
+      const left = window.innerHeight - Math.max(0, top) - BOTTOM_GAP;
+      setRoom(Math.max(MIN_FILL_HEIGHT, Math.floor(left)));
+    };
+    measure();
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
+  }, [maxHeight]);
+
+  const phone = width < PHONE_WIDTH;
+  const rowHeight = phone ? Math.max(wideRowHeight, TOUCH_TARGET + 8) : wideRowHeight;
+  const actionColumn: Column<T> | undefined = actions
+    ? {
+        key: '__actions',
+        header: '',
+        width: phone ? `${TOUCH_TARGET + 16}px` : `${Math.max(1, actionSlots) * 36 + 16}px`,
+        align: 'right',
+        render: (row) => <ActionsCell actions={actions(row)} label={rowKey(row)} phone={phone} />,
+      }
+    : undefined;
+  const shown = [
+    ...columns.filter((c) => (c.minWidth ?? 0) <= width),
+    ...(actionColumn ? [actionColumn] : []),
+  ];
   const template = shown.map((c) => c.width).join(' ');
+  const content = HEADER_HEIGHT + rows.length * rowHeight + 2;
+  const height = Math.min(content, maxHeight === 'fill' ? room : maxHeight);
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
-  const count = Math.ceil(viewport.height / rowHeight) + 2 * OVERSCAN;
+  const count = Math.ceil(height / rowHeight) + 2 * OVERSCAN;
   const last = Math.min(rows.length, first + count);
 
   const header = (c: Column<T>) => {
     const active = sort !== undefined && c.sortKey !== undefined && sort.key === c.sortKey;
     const ariaSort = active ? (sort?.order === 'asc' ? 'ascending' : 'descending') : undefined;
-    const content = (
+    const text = (
       <>
         {c.header}
         {active && <Icon name={sort?.order === 'asc' ? 'arrow-up' : 'arrow-down'} size="sm" />}
@@ -99,27 +244,11 @@ export function VirtualTable<T>({
         className={cx(styles.cell, styles.headerCell, c.align === 'right' && styles.right)}
       >
         {c.sortKey && onSort ? (
-          <button
-            type="button"
-            className={styles.sortButton}
-            onClick={() =>
-              // Again on the same column flips it; a new numeric column starts with the largest.
-              onSort({
-                key: c.sortKey!,
-                order: active
-                  ? sort?.order === 'asc'
-                    ? 'desc'
-                    : 'asc'
-                  : c.align === 'right'
-                    ? 'desc'
-                    : 'asc',
-              })
-            }
-          >
-            {content}
+          <button type="button" className={styles.sortButton} onClick={() => onSort(nextSort(c, sort))}>
+            {text}
           </button>
         ) : (
-          content
+          text
         )}
       </div>
     );
@@ -133,6 +262,7 @@ export function VirtualTable<T>({
       ref={scroller}
       className={styles.scroller}
       style={{ height }}
+      data-layout={phone ? 'phone' : 'wide'}
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
     >
       <div role="row" className={cx(styles.row, styles.header)} style={{ gridTemplateColumns: template }}>
@@ -160,6 +290,27 @@ export function VirtualTable<T>({
   );
 }
 
+/** Sorts a copy of `rows` by the value `valueOf` gives for the sort key; ties keep their order. */
+export function sortRows<T>(
+  rows: readonly T[],
+  sort: Sort,
+  valueOf: (row: T, key: string) => string | number | null | undefined,
+): T[] {
+  const sign = sort.order === 'asc' ? 1 : -1;
+  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+  const keyed = rows.map((row, index) => ({ row, index, value: valueOf(row, sort.key) }));
+  keyed.sort((a, b) => {
+    const x = a.value;
+    const y = b.value;
+    // Nothing to compare sorts last, whichever the direction.
+    if (x === null || x === undefined) return y === null || y === undefined ? a.index - b.index : 1;
+    if (y === null || y === undefined) return -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
+    return c === 0 ? a.index - b.index : sign * c;
+  });
+  return keyed.map((k) => k.row);
+}
+
 const getStyles = (theme: GrafanaTheme2) => ({
   scroller: css({
     overflowY: 'auto',
@@ -180,7 +331,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     zIndex: 1,
     background: theme.colors.background.secondary,
     fontWeight: theme.typography.fontWeightMedium,
-    minHeight: 34,
+    minHeight: HEADER_HEIGHT,
   }),
   headerCell: css({ color: theme.colors.text.primary }),
   cell: css({
@@ -197,9 +348,14 @@ const getStyles = (theme: GrafanaTheme2) => ({
     color: 'inherit',
     font: 'inherit',
     padding: 0,
+    minHeight: 32,
     cursor: 'pointer',
     display: 'inline-flex',
     alignItems: 'center',
     gap: theme.spacing(0.5),
   }),
+  actions: css({ display: 'inline-flex', gap: theme.spacing(0.5), alignItems: 'center' }),
+  inline: css({ width: 32, justifyContent: 'center' }),
+  touch: css({ minWidth: TOUCH_TARGET, minHeight: TOUCH_TARGET, justifyContent: 'center' }),
+  menuItem: css({ minHeight: TOUCH_TARGET + 4 }),
 });

@@ -41,6 +41,23 @@ describe('Audit page', () => {
     await waitFor(() => expect(backend.calls.at(-1)!.query.get('result')).toBe('refused'));
   });
 
+  it.each([
+    ['audit-action', 'action', 'process.signal'],
+    ['audit-host', 'host', 'web-1'],
+    ['audit-actor', 'actor', 'zoë.o-b/[x]'],
+  ])(
+    'sends the %s filter exactly as typed (. - / [ and unicode, no regex escaping)',
+    async (testId, key, text) => {
+      const user = userEvent.setup();
+      const backend = fakeBackend();
+      backend.on('GET', '/audit', { body: { total: 1, items: [RECORD] } });
+      renderPage(<AuditPage />, { backend, at: 'audit' });
+      await screen.findByTestId('audit-process.signal');
+      await user.type(screen.getByTestId(testId), text.replace(/[[{]/g, '$&$&'));
+      await waitFor(() => expect(backend.calls.at(-1)!.query.get(key)).toBe(text));
+    },
+  );
+
   it('explains that viewers may not read the audit log', async () => {
     const backend = fakeBackend();
     backend.on('GET', '/audit', problem('role', 403, '/audit needs the operator role; carol is viewer'));

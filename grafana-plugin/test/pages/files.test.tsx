@@ -99,7 +99,7 @@ describe('Files page', () => {
     const backend = setup();
     renderPage(<FilesPage />, { backend, at: 'files?host=local' });
     expect(await screen.findByTestId('file-notes.txt')).toHaveTextContent('10 B');
-    await user.click(within(screen.getByTestId('file-logs')).getByRole('button', { name: /logs/ }));
+    await user.click(within(screen.getByTestId('file-logs')).getByRole('button', { name: 'logs' }));
     expect(await screen.findByTestId('file-a.log')).toBeInTheDocument();
     expect(screen.getByTestId('breadcrumbs')).toHaveTextContent('data:logs');
     await user.click(within(screen.getByTestId('breadcrumbs')).getByRole('button', { name: 'data:' }));
@@ -231,9 +231,9 @@ describe('Files page', () => {
     );
     renderPage(<FilesPage />, { backend, at: 'files?host=local' });
     await user.click(
-      within(await screen.findByTestId('file-notes.txt')).getByRole('button', { name: /notes.txt/ }),
+      within(await screen.findByTestId('file-notes.txt')).getByRole('button', { name: 'notes.txt' }),
     );
-    const editor = await screen.findByRole('textbox', { name: 'Contents of notes.txt' });
+    const editor = await screen.findByTestId('monaco-stand-in');
     await user.clear(editor);
     await user.type(editor, 'mine');
     await user.click(screen.getByRole('button', { name: 'Save' }));
@@ -246,5 +246,94 @@ describe('Files page', () => {
     expect(backend.callsTo('PUT', '/hosts/local/files/data/notes.txt')[1]!.query.get('overwrite')).toBe(
       'true',
     );
+  });
+});
+
+describe('Files page: selection, sorting and the editor guard', () => {
+  it('deletes the checked items after ONE confirmation listing them, and says which failed and why', async () => {
+    const backend = setup();
+    backend.on('GET', '/hosts/local/files/data', {
+      body: listing('', [entry('a.txt', 'file'), entry('b.txt', 'file'), entry('c.txt', 'file')]),
+    });
+    backend.on('DELETE', '/hosts/local/files/data/a.txt', { status: 204 });
+    backend.on('DELETE', '/hosts/local/files/data/b.txt', problem('conflict', 409, 'b.txt is busy'));
+    const user = userEvent.setup();
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await screen.findByTestId('file-a.txt');
+    await user.click(screen.getByRole('checkbox', { name: 'Select a.txt' }));
+    await user.click(screen.getByRole('checkbox', { name: 'Select b.txt' }));
+    expect(screen.getByTestId('file-selection')).toHaveTextContent('2 items selected');
+    await user.click(within(screen.getByTestId('file-selection')).getByRole('button', { name: /Delete/ }));
+    const list = screen.getByTestId('delete-list');
+    expect(list).toHaveTextContent('a.txt');
+    expect(list).toHaveTextContent('b.txt');
+    expect(list).not.toHaveTextContent('c.txt');
+    expect(backend.callsTo('DELETE', /./)).toHaveLength(0);
+    await user.click(screen.getByTestId(CONFIRM_BUTTON));
+    const outcome = await screen.findByTestId('bulk-outcome');
+    expect(outcome).toHaveTextContent('Deleted 1 of 2');
+    expect(outcome).toHaveTextContent('Not deleted: b.txt — b.txt is busy');
+    expect(backend.callsTo('DELETE', /./).map((c) => c.path)).toEqual([
+      '/hosts/local/files/data/a.txt',
+      '/hosts/local/files/data/b.txt',
+    ]);
+    // One confirmation for the whole selection: no second question was asked.
+    expect(screen.queryByTestId('confirm-body')).toBeNull();
+  });
+
+  it('selects every item with the header checkbox', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await screen.findByTestId('file-logs');
+    await user.click(screen.getByRole('checkbox', { name: 'Select all' }));
+    expect(screen.getByTestId('file-selection')).toHaveTextContent('2 items selected');
+  });
+
+  it('sorts by size largest first on the first click, folders kept on top', async () => {
+    const backend = setup();
+    backend.on('GET', '/hosts/local/files/data', {
+      body: listing('', [entry('small', 'file', 5), entry('dir', 'dir'), entry('big', 'file', 500)]),
+    });
+    const user = userEvent.setup();
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await screen.findByTestId('file-big');
+    const names = () =>
+      screen.getAllByTestId(/^file-(small|dir|big)$/).map((r) => r.getAttribute('data-testid'));
+    expect(names()).toEqual(['file-dir', 'file-big', 'file-small']);
+    await user.click(screen.getByRole('button', { name: 'Size' }));
+    expect(names()).toEqual(['file-dir', 'file-big', 'file-small']);
+    await user.click(screen.getByRole('button', { name: /Size/ }));
+    expect(names()).toEqual(['file-dir', 'file-small', 'file-big']);
+  });
+
+  it('shows a root at / as /etc, not etc', async () => {
+    const backend = setup();
+    backend.on('GET', '/hosts/local/files', {
+      body: { ...ROOTS, items: [{ name: 'root', path: '/', writable: false, writeRole: 'admin' }] },
+    });
+    backend.on('GET', '/hosts/local/files/root/etc', { body: { ...listing('etc', []), root: 'root' } });
+    renderPage(<FilesPage />, { backend, at: 'files?host=local&root=root&path=etc' });
+    const crumbs = await screen.findByTestId('breadcrumbs');
+    await waitFor(() => expect(crumbs).toHaveTextContent('/etc'));
+  });
+
+  it('asks before closing the editor throws away unsaved edits (Escape: see the browser test)', async () => {
+    const backend = setup();
+    backend.on('GET', '/hosts/local/files/data/notes.txt', {
+      body: { content: 'theirs', etag: '"v1"', size: 6, mtime: '2024-01-01T00:00:00Z' },
+      headers: { ETag: '"v1"' },
+    });
+    const user = userEvent.setup();
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await user.click(
+      within(await screen.findByTestId('file-notes.txt')).getByRole('button', { name: 'notes.txt' }),
+    );
+    const editor = await screen.findByTestId('monaco-stand-in');
+    await user.type(editor, ' and mine');
+    await user.click(screen.getByRole('button', { name: /close/i }));
+    expect(await screen.findByText('Discard your changes?')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByTestId('monaco-stand-in')).toHaveValue('theirs and mine');
   });
 });

@@ -49,7 +49,7 @@ describe('Hosts page', () => {
     renderPage(<HostsPage />, { backend, at: 'hosts?host=web-1', route: 'admin' });
     const row = await screen.findByTestId('host-web-1');
     expect(row).toHaveTextContent('awaiting key approval');
-    await user.click(within(row).getByRole('button', { name: 'Approve key' }));
+    await user.click(within(row).getByRole('button', { name: /^Approve the key of/ }));
     expect(screen.getByTestId('confirm-body')).toHaveTextContent(fingerprint);
     await user.click(screen.getByRole('button', { name: 'Approve' }));
     await waitFor(() => expect(backend.callsTo('POST', '/hosts/web-1/approve')).toHaveLength(1));

@@ -60,6 +60,16 @@ function setup(blocks: unknown[] = []) {
           localPorts: [22],
           remotePortCount: 12,
           protocols: ['tcp'],
+          protected: null,
+        },
+        {
+          remoteAddress: '127.0.0.1',
+          connections: 2,
+          states: { established: 2 },
+          localPorts: [8470],
+          remotePortCount: 2,
+          protocols: ['tcp'],
+          protected: 'it is loopback, how the host talks to itself',
         },
       ],
     },
@@ -85,11 +95,21 @@ const BLOCK = {
 describe('Network page', () => {
   it('shows interfaces with rates, peers, and the block list with the time left', async () => {
     renderPage(<NetworkPage />, { backend: setup([BLOCK]), at: 'network?host=local' });
-    expect(await screen.findByTestId('interface-eth0')).toHaveTextContent('2.0 KiB/s');
+    expect(await screen.findByTestId('interface-eth0')).toHaveTextContent('2 KiB/s');
     expect(await screen.findByTestId('peer-203.0.113.9')).toHaveTextContent('12');
     const block = await screen.findByTestId('block-198.51.100.4');
-    expect(block).toHaveTextContent('45 min');
+    expect(block).toHaveTextContent('45 minutes');
     expect(block).toHaveTextContent('enforced');
+  });
+
+  it('offers no one-click Block for a peer the exporter protects, and says why', async () => {
+    renderPage(<NetworkPage />, { backend: setup([]), at: 'network?host=local' });
+    const loopback = await screen.findByTestId('peer-127.0.0.1');
+    expect(within(loopback).queryByRole('button', { name: /block/i })).toBeNull();
+    expect(within(loopback).getByLabelText(/cannot be blocked: it is loopback/)).toBeInTheDocument();
+    expect(
+      within(screen.getByTestId('peer-203.0.113.9')).getByRole('button', { name: 'Block 203.0.113.9' }),
+    ).toBeInTheDocument();
   });
 
   it('says when nothing is blocked, and shows a firewall failure', async () => {

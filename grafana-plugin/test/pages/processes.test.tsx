@@ -1,5 +1,5 @@
 /** Processes: each state, the kill flow with its confirmation and second factor, renice refusals. */
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React from 'react';
 import { ProcessesPage } from '../../src/pages/Processes/ProcessesPage';
@@ -24,12 +24,13 @@ function proc(pid: number, name: string, extra: Record<string, unknown> = {}) {
     nice: 0,
     priority: 20,
     startTime: '2024-01-01T00:00:00Z',
+    kernelThread: false,
     ...extra,
   };
 }
 
 function page(items: unknown[]) {
-  return { total: items.length, offset: 0, limit: null, items, cpuWindowSeconds: 1.5 };
+  return { total: items.length, offset: 0, limit: null, items, cpuWindowSeconds: 1.5, exporterPid: null };
 }
 
 function setup() {
@@ -54,10 +55,113 @@ describe('Processes page', () => {
     expect(await screen.findByTestId('process-42')).toHaveTextContent('sleep');
     expect(screen.getByTestId('process-7')).toHaveTextContent('sshd');
     expect(screen.getByTestId('process-count')).toHaveTextContent('2 processes');
+    // Busiest first: 42 (4.2 %) above 7 (0.7 %), sorted here rather than by the exporter.
+    const order = screen.getAllByTestId(/^process-\d+$/).map((r) => r.getAttribute('data-testid'));
+    expect(order).toEqual(['process-42', 'process-7']);
     const call = backend.callsTo('GET', PATH)[0]!;
-    expect(call.query.get('sort')).toBe('cpuPercent');
-    expect(call.query.get('order')).toBe('desc');
     expect(call.query.get('tree')).toBe('false');
+  });
+
+  it('says "1 process", not "1 processes"', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    expect(await screen.findByTestId('process-count')).toHaveTextContent(/^1 process ·/);
+  });
+
+  it('sorts a new column in its natural direction: names A→Z, memory largest first, then flips', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, {
+      body: page([proc(5, 'bravo'), proc(9, 'alpha'), proc(3, 'charlie')]),
+    });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    await screen.findByTestId('process-5');
+    const order = () =>
+      screen.getAllByTestId(/^process-\d+$/).map((r) => r.textContent?.match(/alpha|bravo|charlie/)?.[0]);
+    await userEvent.click(screen.getByRole('button', { name: 'Name' }));
+    expect(order()).toEqual(['alpha', 'bravo', 'charlie']);
+    await userEvent.click(screen.getByRole('button', { name: /Memory/ }));
+    expect(order()).toEqual(['alpha', 'bravo', 'charlie']); // rss: 9, 5, 3 MiB
+    await userEvent.click(screen.getByRole('button', { name: /Memory/ }));
+    expect(order()).toEqual(['charlie', 'bravo', 'alpha']);
+  });
+
+  it('switches to the tree and back without failing, the children under their parent', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, (call) =>
+      call.query.get('tree') === 'true'
+        ? {
+            body: {
+              total: 1,
+              processes: 2,
+              offset: 0,
+              limit: null,
+              cpuWindowSeconds: 1,
+              exporterPid: null,
+              items: [{ ...proc(10, 'parent'), children: [{ ...proc(11, 'child'), children: [] }] }],
+            },
+          }
+        : { body: page([proc(10, 'parent'), proc(11, 'child')]) },
+    );
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    await screen.findByTestId('process-11');
+    await userEvent.click(screen.getByLabelText('Tree'));
+    expect(await screen.findByText('└')).toBeInTheDocument();
+    expect(screen.getByTestId('process-count')).toHaveTextContent('2 processes');
+    await userEvent.click(screen.getByLabelText('Tree'));
+    await waitFor(() => expect(screen.queryByText('└')).not.toBeInTheDocument());
+    expect(screen.getByTestId('process-11')).toBeInTheDocument();
+  });
+
+  it.each(['4242.77', 'a-b', '/usr/bin', 'x[1', 'zoë→ü'])(
+    'sends the search %s to the exporter exactly as typed (no regex escaping)',
+    async (text) => {
+      const backend = setup();
+      backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });
+      renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+      await screen.findByTestId('process-42');
+      // user-event reads "[" and "{" as key descriptors: doubled, they are typed as themselves.
+      await userEvent.type(screen.getByTestId('process-search'), text.replace(/[[{]/g, '$&$&'));
+      await waitFor(() => expect(backend.calls.some((c) => c.query.get('search') === text)).toBe(true));
+      expect(backend.calls.filter((c) => (c.query.get('search') ?? '').includes('\\'))).toEqual([]);
+    },
+  );
+
+  it('offers no signal or renice for PID 1, the exporter itself, kernel threads — or to a viewer', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, {
+      body: {
+        ...page([
+          proc(1, 'systemd'),
+          proc(77, 'node'),
+          proc(2, 'kthreadd', { kernelThread: true }),
+          proc(500, 'sleep'),
+        ]),
+        exporterPid: 77,
+      },
+    });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    await screen.findByTestId('process-500');
+    for (const pid of [1, 77, 2]) {
+      expect(
+        within(screen.getByTestId(`process-${pid}`)).queryByRole('button', { name: /^Signal/ }),
+      ).toBeNull();
+      expect(
+        within(screen.getByTestId(`process-${pid}`)).getByRole('button', { name: /^Details/ }),
+      ).toBeInTheDocument();
+    }
+    expect(
+      within(screen.getByTestId('process-500')).getByRole('button', { name: /^Signal sleep/ }),
+    ).toBeInTheDocument();
+  });
+
+  it('offers a viewer the details of a process, and no signal or renice', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, { body: page([proc(500, 'sleep')]) });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local', route: 'viewer' });
+    const row = await screen.findByTestId('process-500');
+    expect(within(row).queryByRole('button', { name: /^(Signal|Renice)/ })).toBeNull();
+    expect(within(row).getByRole('button', { name: /^Details/ })).toBeInTheDocument();
   });
 
   it('shows the exporter’s explanation when the list fails, and recovers on retry', async () => {

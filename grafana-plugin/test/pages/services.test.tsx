@@ -1,10 +1,10 @@
 /** Services: states, filters, an action confirmed and read back, the logs drawer. */
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React from 'react';
 import { ServicesPage } from '../../src/pages/Services/ServicesPage';
 import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
-import { renderPage } from '../support/render';
+import { CONFIRM_BUTTON, renderPage } from '../support/render';
 
 const PATH = '/hosts/local/services';
 
@@ -56,10 +56,22 @@ describe('Services page', () => {
     expect(backend.callsTo('GET', PATH)[0]!.query.get('state')).toBe('failed');
   });
 
+  it.each(['web.v2', 'web-1', '/srv/app', 'x[1]', 'ünïcode'])(
+    'sends the search %s as typed: the exporter matches name and description',
+    async (text) => {
+      const { user, backend } = await showServices([service('cron.service', 'active', 'running')]);
+      await user.type(
+        screen.getByPlaceholderText('Search name or description'),
+        text.replace(/[[{]/g, '$&$&'),
+      );
+      await waitFor(() => expect(backend.calls.some((c) => c.query.get('search') === text)).toBe(true));
+    },
+  );
+
   it('shows an empty state and an error state', async () => {
     const backend = setup();
     backend.on('GET', PATH, { body: { backend: 'sysv', total: 0, offset: 0, limit: null, items: [] } });
-    const { unmount } = renderPage(<ServicesPage />, { backend, at: 'services?host=local&name=zzz' });
+    const { unmount } = renderPage(<ServicesPage />, { backend, at: 'services?host=local&search=zzz' });
     expect(await screen.findByTestId('state-empty')).toHaveTextContent('No service matches');
     unmount();
     const failing = setup();
@@ -90,10 +102,9 @@ describe('Services page', () => {
         : problem('otp-required', 403, 'needs a code'),
     );
     const row = screen.getByTestId('service-web.service');
-    await user.click(within(row).getByRole('button', { name: /actions for web.service/i }));
-    await user.click(await screen.findByRole('menuitem', { name: 'Stop' }));
+    await user.click(within(row).getByRole('button', { name: 'Stop web.service' }));
     expect(await screen.findByTestId('confirm-body')).toHaveTextContent('stops the service');
-    await user.click(screen.getByRole('button', { name: 'Stop' }));
+    await user.click(screen.getByTestId(CONFIRM_BUTTON));
     const prompt = await screen.findByTestId('otp-prompt');
     await user.type(within(prompt).getByPlaceholderText('123456'), '112233');
     await user.click(within(prompt).getByRole('button', { name: 'Confirm' }));

@@ -197,6 +197,8 @@ describe('the build', () => {
     expect(deps).not.toContain('react-router-dom');
     // A second React inside the bundle would break hooks in Grafana.
     expect(js).not.toMatch(/react\.production\.min\.js|__SECRET_INTERNALS_DO_NOT_USE/);
+    // Development JSX calls need react/jsx-dev-runtime, which Grafana does not share.
+    expect(js).not.toMatch(/jsxDEV/);
   });
 
   it(`keeps module.js within ${LIMIT / 1024} KiB`, () => {

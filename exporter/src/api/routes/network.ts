@@ -1,9 +1,12 @@
 /** Network: interfaces with rates, connections with their processes, and a per-peer summary. */
 import { z } from 'zod';
+import { LOOPBACK_GUARDS, protectionOf, requestSources } from '../../managers/firewall/lockout.js';
 import {
   CONNECTION_PROTOCOLS,
   CONNECTION_STATES,
   type ConnectionFilter,
+  type ConnectionSummary,
+  type PeerSummary,
 } from '../../managers/network/connections.js';
 import { hostNetwork, parseAddress, parseNetwork, unmapV4, type IpNetwork } from '../../util/ip.js';
 import type { ApiDeps } from '../deps.js';
@@ -68,6 +71,15 @@ function filterOf(q: {
   };
 }
 
+/**
+ * GET /hosts/{host}/network/connections/summary: each peer also says why a block of it would be
+ * refused (loopback, a management address, the address this request came from), so a client
+ * offers no one-click block that the firewall route would answer with a 409.
+ */
+export interface GuardedConnectionSummary extends ConnectionSummary {
+  peers: (PeerSummary & { protected: string | null })[];
+}
+
 export function networkRoutes(deps: ApiDeps): Route[] {
   return [
     defineRoute({
@@ -111,8 +123,22 @@ export function networkRoutes(deps: ApiDeps): Route[] {
       role: 'viewer',
       params: hostParams,
       query: z.object(filterQuery).strict(),
-      async handler({ host, query }) {
-        return { body: await deps.managers.network(host).connections.summary(filterOf(query)) };
+      async handler({ host, query, req }) {
+        const summary = await deps.managers.network(host).connections.summary(filterOf(query));
+        const guards = [
+          ...LOOPBACK_GUARDS,
+          ...deps.firewall.management,
+          ...requestSources(
+            req.socket.remoteAddress,
+            req.headers['x-forwarded-for'],
+            req.headers['x-real-ip'],
+          ),
+        ];
+        const body: GuardedConnectionSummary = {
+          ...summary,
+          peers: summary.peers.map((p) => ({ ...p, protected: protectionOf(p.remoteAddress, guards) })),
+        };
+        return { body };
       },
     }),
   ];

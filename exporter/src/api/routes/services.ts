@@ -30,6 +30,12 @@ const listQuery = z
   .object({
     state: stateList.optional(),
     name: z.string().min(1).max(255).optional().describe('Substring of the service name (case-insensitive)'),
+    search: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('Substring of the name or the description (case-insensitive)'),
     offset: paging.offset,
     limit: queryInt(1, 100_000).optional(),
   })

@@ -81,6 +81,15 @@ export function requestSources(
   return guards;
 }
 
+/** Why `address` may not be blocked (the first guard covering it), or null when nothing protects it. */
+export function protectionOf(address: string, guards: readonly AddressGuard[]): string | null {
+  const parsed = parseSourceAddress(address);
+  if (!parsed) return null;
+  const target = hostNetwork(parsed);
+  const guard = guards.find((g) => networksOverlap(target, g.network));
+  return guard ? `it is ${guard.why}` : null;
+}
+
 /** Refuses (409) a block of `target` that covers any guarded address or network. */
 export function checkAddressBlock(target: IpNetwork, guards: readonly AddressGuard[]): void {
   for (const g of guards) {

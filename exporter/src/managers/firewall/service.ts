@@ -40,7 +40,8 @@ export function managementGuards(entries: readonly string[]): AddressGuard[] {
 
 export class FirewallService {
   private readonly managers = new Map<string, FirewallManager>();
-  private readonly management: AddressGuard[];
+  /** The configured management addresses, never blocked on any host. */
+  readonly management: readonly AddressGuard[];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private readonly reconciliations: Counter<'host' | 'action'>;

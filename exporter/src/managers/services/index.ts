@@ -32,6 +32,8 @@ export interface ServiceQuery {
   state?: string[];
   /** Keep services whose name contains this (case-insensitive). */
   name?: string;
+  /** Keep services whose name or description contains this (case-insensitive, any characters). */
+  search?: string;
   offset?: number;
   limit?: number;
 }
@@ -67,8 +69,15 @@ function summary(detail: ServiceDetail): ServiceInfo {
 export function filterServices(items: readonly ServiceInfo[], query: ServiceQuery): ServiceInfo[] {
   const states = query.state?.map((s) => s.toLowerCase());
   const name = query.name?.toLowerCase();
+  const search = query.search?.toLocaleLowerCase();
   return items.filter((s) => {
     if (name !== undefined && !s.name.toLowerCase().includes(name)) return false;
+    if (
+      search !== undefined &&
+      !s.name.toLocaleLowerCase().includes(search) &&
+      !s.description.toLocaleLowerCase().includes(search)
+    )
+      return false;
     if (states && states.length > 0) {
       const own = [s.loadState, s.activeState, s.subState, s.enabledState ?? ''].map((v) => v.toLowerCase());
       if (!states.some((state) => own.includes(state))) return false;

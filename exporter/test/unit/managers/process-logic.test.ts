@@ -31,6 +31,7 @@ function proc(pid: number, ppid: number, extra: Partial<ProcessInfo> = {}): Proc
     nice: 0,
     priority: 20,
     startTime: '2024-01-01T00:00:00.000Z',
+    kernelThread: false,
     ...extra,
   };
 }

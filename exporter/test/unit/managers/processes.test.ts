@@ -631,6 +631,36 @@ describe('ProcessManager on real processes', () => {
     },
   );
 
+  it(
+    'says which processes cannot be acted on: the exporter (in every answer) and kernel threads',
+    TEST_TIMEOUT,
+    async () => {
+      const list = await manager.list({});
+      const tree = await manager.tree({});
+      const detail = await manager.get(process.pid);
+      assert.deepEqual(
+        [list.exporterPid, tree.exporterPid, detail.exporterPid],
+        [process.pid, process.pid, process.pid],
+      );
+      // PF_KTHREAD as /proc/<pid>/stat field 9 has it, read here independently of the parser.
+      const kthread = (pid: number): boolean => {
+        const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const flags = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[6]);
+        return (flags & 0x00200000) !== 0;
+      };
+      const checked = list.items.filter((p) => existsSync(`/proc/${p.pid}/stat`)).slice(0, 400);
+      const wrong = checked.filter((p) => {
+        try {
+          return p.kernelThread !== kthread(p.pid);
+        } catch {
+          return false; // ended since the listing
+        }
+      });
+      assert.deepEqual(wrong, []);
+      assert.equal(list.items.find((p) => p.pid === process.pid)?.kernelThread, false);
+    },
+  );
+
   it('details one process: open files, cwd, executable, cgroup and unit', TEST_TIMEOUT, async () => {
     const cwd = realpathSync(os.tmpdir());
     const child = sleeper('92', { cwd });

@@ -93,10 +93,16 @@ describe('service names', () => {
 });
 
 describe('filterServices', () => {
-  const service = (name: string, active: string, sub: string, enabled: string | null): ServiceInfo => ({
+  const service = (
+    name: string,
+    active: string,
+    sub: string,
+    enabled: string | null,
+    description = '',
+  ): ServiceInfo => ({
     name,
     backend: 'systemd',
-    description: '',
+    description,
     loadState: 'loaded',
     activeState: active,
     subState: sub,
@@ -108,7 +114,7 @@ describe('filterServices', () => {
   const items = [
     service('ssh.service', 'active', 'running', 'enabled'),
     service('cron.service', 'failed', 'failed', 'enabled'),
-    service('SSH-Helper.service', 'inactive', 'dead', 'disabled'),
+    service('SSH-Helper.service', 'inactive', 'dead', 'disabled', 'Tunnels for /srv/Ünïcode [v1.2-beta]'),
   ];
 
   it('filters on any of the states and on a case-insensitive name substring', () => {
@@ -120,6 +126,16 @@ describe('filterServices', () => {
     assert.deepEqual(names({ name: 'ssh', state: ['disabled'] }), ['SSH-Helper.service']);
     assert.deepEqual(names({ state: [] }), ['ssh.service', 'cron.service', 'SSH-Helper.service']);
     assert.deepEqual(names({ name: 'nothing' }), []);
+  });
+
+  it('searches name and description for any text, regular-expression characters as themselves', () => {
+    const names = (search: string) => filterServices(items, { search }).map((s) => s.name);
+    assert.deepEqual(names('cron.serv'), ['cron.service']);
+    assert.deepEqual(names('ssh-h'), ['SSH-Helper.service']);
+    assert.deepEqual(names('/srv/ünï'), ['SSH-Helper.service']);
+    assert.deepEqual(names('[v1.2-'), ['SSH-Helper.service']);
+    assert.deepEqual(names('.*'), []);
+    assert.deepEqual(names('tunnels'), ['SSH-Helper.service']);
   });
 });
 

@@ -1,27 +1,19 @@
 /** The audit log, newest first: who did what, where, with which second factor, and the outcome. */
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import {
-  Badge,
-  Button,
-  Drawer,
-  FilterInput,
-  InlineField,
-  Input,
-  RadioButtonGroup,
-  useStyles2,
-} from '@grafana/ui';
+import { Badge, Button, Drawer, FilterInput, InlineField, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import type { AuditPage as Page_, AuditRecord } from '../../api/types';
+import { Choice } from '../../components/Choice';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
+import { VirtualTable, type Column, type RowAction } from '../../components/VirtualTable';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useSearchParam } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
-import { formatTime } from '../../utils/format';
+import { formatFullTime, formatTime } from '../../utils/format';
 
 const PAGE_SIZE = 200;
 
@@ -67,7 +59,12 @@ export function AuditPage() {
   );
 
   const columns: Array<Column<AuditRecord>> = [
-    { key: 'time', header: 'Time', width: '170px', render: (r) => formatTime(r.time) },
+    {
+      key: 'time',
+      header: 'Time',
+      width: '130px',
+      render: (r) => <span title={formatFullTime(r.time)}>{formatTime(r.time)}</span>,
+    },
     {
       key: 'actor',
       header: 'Who',
@@ -106,15 +103,14 @@ export function AuditPage() {
       minWidth: 1000,
       render: (r) => <span title={r.error ?? undefined}>{r.error ?? ''}</span>,
     },
+  ];
+
+  const actions = (r: AuditRecord): RowAction[] => [
     {
-      key: 'more',
-      header: '',
-      width: '40px',
-      render: (r) => (
-        <button type="button" className={styles.more} aria-label="Details" onClick={() => setShown(r)}>
-          …
-        </button>
-      ),
+      key: 'details',
+      label: `Details of ${r.action} at ${formatTime(r.time)}`,
+      icon: 'info-circle',
+      onClick: () => setShown(r),
     },
   ];
 
@@ -128,21 +124,43 @@ export function AuditPage() {
       id="audit"
       toolbar={
         <>
-          <FilterInput placeholder="Who" value={actor} onChange={reset(setActor)} width={16} />
+          <FilterInput
+            placeholder="Who"
+            value={actor}
+            onChange={reset(setActor)}
+            escapeRegex={false}
+            width={16}
+            data-testid="audit-actor"
+          />
           <FilterInput
             placeholder="Action, e.g. process.signal"
             value={actionName}
             onChange={reset(setActionName)}
-            width={24}
+            escapeRegex={false}
+            width={26}
+            data-testid="audit-action"
           />
-          <FilterInput placeholder="Host" value={host} onChange={reset(setHost)} width={14} />
-          <RadioButtonGroup options={RESULTS} value={result} onChange={reset(setResult)} size="sm" />
-          <InlineField label="Since">
-            <Input
+          <FilterInput
+            placeholder="Host"
+            value={host}
+            onChange={reset(setHost)}
+            escapeRegex={false}
+            width={16}
+            data-testid="audit-host"
+          />
+          <Choice
+            options={RESULTS}
+            value={result}
+            onChange={reset(setResult)}
+            size="sm"
+            aria-label="Result"
+          />
+          <InlineField label="Since" className={styles.since}>
+            <input
               id="hyperion-audit-since"
               type="datetime-local"
+              className={styles.sinceInput}
               value={since}
-              width={24}
               onChange={(e) => reset(setSince)(e.currentTarget.value)}
             />
           </InlineField>
@@ -167,7 +185,8 @@ export function AuditPage() {
               rows={p.items}
               columns={columns}
               rowKey={(r) => `${r.time}|${r.action}|${r.target ?? ''}|${r.actor ?? ''}|${r.status}`}
-              height="calc(100vh - 300px)"
+              actions={actions}
+              actionSlots={1}
               rowProps={(r) => ({ 'data-testid': `audit-${r.action}` })}
             />
             <div className={styles.pager}>
@@ -196,7 +215,7 @@ export function AuditPage() {
       </ResourceView>
       {shown && (
         <Drawer
-          title={`${shown.action} at ${formatTime(shown.time)}`}
+          title={`${shown.action} at ${formatFullTime(shown.time)}`}
           onClose={() => setShown(null)}
           size="md"
         >
@@ -214,5 +233,17 @@ const getStyles = (theme: GrafanaTheme2) => ({
     gap: theme.spacing(1),
     color: theme.colors.text.secondary,
   }),
-  more: css({ background: 'none', border: 'none', color: theme.colors.text.link, cursor: 'pointer' }),
+  since: css({ marginRight: 0 }),
+  // The browser's own date-time field, sized to what it shows (Grafana's Input clipped it over
+  // the next control); looks like Grafana's inputs.
+  sinceInput: css({
+    height: theme.spacing(theme.components.height.md),
+    padding: theme.spacing(0, 1),
+    background: theme.components.input.background,
+    color: theme.components.input.text,
+    border: `1px solid ${theme.components.input.borderColor}`,
+    borderRadius: theme.shape.radius.default,
+    font: 'inherit',
+    colorScheme: theme.isDark ? 'dark' : 'light',
+  }),
 });

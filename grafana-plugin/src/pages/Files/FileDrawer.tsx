@@ -1,10 +1,15 @@
-/** One file: its details, a download link, and the editor for small text files. */
+/**
+ * One file: its details, a download link, and the editor for small text files. Closing it —
+ * the close button, a click outside, Escape (which Monaco lets through) — asks first when the
+ * editor holds unsaved edits.
+ */
 import { Drawer, LinkButton, Stack } from '@grafana/ui';
-import React from 'react';
+import React, { useCallback, useState } from 'react';
+import { Confirm } from '../../components/Confirm';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { FileInfo } from '../../api/types';
-import { formatBytes, formatTime } from '../../utils/format';
+import { formatBytes, formatFullTime, formatTime } from '../../utils/format';
 import { TextEditor } from './TextEditor';
 
 interface Props {
@@ -21,8 +26,12 @@ export function FileDrawer({ host, root, file, writable, textLimitBytes, onClose
   const api = useApi();
   const download = api.url(apiPath('hosts', host, 'files', root, file.path), { download: 'attachment' });
   const editable = file.type === 'file' && file.size <= textLimitBytes;
+  const [dirty, setDirty] = useState(false);
+  const [asking, setAsking] = useState(false);
+  const onDirtyChange = useCallback((d: boolean) => setDirty(d), []);
+  const close = () => (dirty ? setAsking(true) : onClose());
   return (
-    <Drawer title={file.name} subtitle={`${root}:/${file.path}`} onClose={onClose} size="lg">
+    <Drawer title={file.name} subtitle={`${root}:/${file.path}`} onClose={close} size="lg">
       <Stack direction="column" gap={2}>
         <Stack gap={2} wrap="wrap">
           <span>{formatBytes(file.size)}</span>
@@ -30,7 +39,7 @@ export function FileDrawer({ host, root, file, writable, textLimitBytes, onClose
           <span>
             {file.owner ?? '?'}:{file.group ?? '?'}
           </span>
-          <span>modified {formatTime(file.mtime)}</span>
+          <span title={formatFullTime(file.mtime)}>modified {formatTime(file.mtime)}</span>
         </Stack>
         <div>
           <LinkButton href={download} icon="download-alt" variant="secondary" download={file.name}>
@@ -38,7 +47,14 @@ export function FileDrawer({ host, root, file, writable, textLimitBytes, onClose
           </LinkButton>
         </div>
         {editable ? (
-          <TextEditor host={host} root={root} path={file.path} writable={writable} onSaved={onChanged} />
+          <TextEditor
+            host={host}
+            root={root}
+            path={file.path}
+            writable={writable}
+            onSaved={onChanged}
+            onDirtyChange={onDirtyChange}
+          />
         ) : (
           <div>
             {file.type === 'file'
@@ -47,6 +63,22 @@ export function FileDrawer({ host, root, file, writable, textLimitBytes, onClose
           </div>
         )}
       </Stack>
+      {asking && (
+        <Confirm
+          title="Discard your changes?"
+          body={
+            <p>
+              <code>{file.path}</code> has edits that are not saved. Closing the editor throws them away.
+            </p>
+          }
+          confirmText="Discard changes"
+          onConfirm={() => {
+            setAsking(false);
+            onClose();
+          }}
+          onDismiss={() => setAsking(false)}
+        />
+      )}
     </Drawer>
   );
 }

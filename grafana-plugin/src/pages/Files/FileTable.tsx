@@ -5,11 +5,17 @@
  */
 import { css, cx } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Checkbox, Icon, IconButton, Input, useStyles2 } from '@grafana/ui';
-import React, { useState } from 'react';
+import { Checkbox, Icon, Input, useStyles2 } from '@grafana/ui';
+import React, { useMemo, useState } from 'react';
 import type { FileInfo } from '../../api/types';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
-import { formatBytes, formatTime } from '../../utils/format';
+import {
+  VirtualTable,
+  sortRows,
+  type Column,
+  type RowAction,
+  type Sort,
+} from '../../components/VirtualTable';
+import { formatBytes, formatFullTime, formatTime } from '../../utils/format';
 import { ROW_DRAG_TYPE, isInside, nameProblem, parentPath } from './paths';
 
 /** The ".." row stands for the parent folder: a drop target, never dragged. */
@@ -27,7 +33,7 @@ interface Props {
   items: readonly FileInfo[];
   writable: boolean;
   selected: ReadonlySet<string>;
-  onSelect(path: string, on: boolean): void;
+  onSelect(paths: string[], on: boolean): void;
   onOpen(file: FileInfo): void;
   onOpenParent(): void;
   onMove(paths: string[], folder: string): void;
@@ -37,7 +43,7 @@ interface Props {
   downloadUrl(file: FileInfo): string;
 }
 
-function isFolder(f: FileInfo): boolean {
+export function isFolder(f: FileInfo): boolean {
   return f.type === 'dir' || (f.type === 'symlink' && f.targetType === 'dir');
 }
 
@@ -52,16 +58,44 @@ function draggedPaths(event: React.DragEvent): string[] | null {
   }
 }
 
+/** The value a column sorts on. */
+function fileValue(f: FileInfo, key: string): string | number | null {
+  switch (key) {
+    case 'size':
+      return isFolder(f) ? null : f.size;
+    case 'mtime':
+      return Date.parse(f.mtime);
+    case 'owner':
+      return `${f.owner ?? ''}:${f.group ?? ''}`;
+    case 'mode':
+      return f.permissions;
+    default:
+      return f.name;
+  }
+}
+
+/** Folders first (as every file manager lists them), then the chosen order within each. */
+export function sortFiles(items: readonly FileInfo[], sort: Sort): FileInfo[] {
+  const sorted = sortRows(items, sort, fileValue);
+  return [...sorted.filter(isFolder), ...sorted.filter((f) => !isFolder(f))];
+}
+
 export function FileTable(props: Props) {
   const { dir, items, writable, selected } = props;
   const styles = useStyles2(getStyles);
   const [over, setOver] = useState<string | null>(null);
   const [renaming, setRenaming] = useState<{ path: string; name: string } | null>(null);
+  const [sort, setSort] = useState<Sort>({ key: 'name', order: 'asc' });
 
-  const rows: FileRow[] = [
-    ...(dir === '' ? [] : [{ key: PARENT_ROW, info: null, dropPath: parentPath(dir) }]),
-    ...items.map((f) => ({ key: f.path, info: f, dropPath: isFolder(f) ? f.path : null })),
-  ];
+  const sorted = useMemo(() => sortFiles(items, sort), [items, sort]);
+  const rows: FileRow[] = useMemo(
+    () => [
+      ...(dir === '' ? [] : [{ key: PARENT_ROW, info: null, dropPath: parentPath(dir) }]),
+      ...sorted.map((f) => ({ key: f.path, info: f, dropPath: isFolder(f) ? f.path : null })),
+    ],
+    [dir, sorted],
+  );
+  const allSelected = items.length > 0 && items.every((f) => selected.has(f.path));
 
   const dropProps = (row: FileRow) => {
     if (row.dropPath === null || !writable) return {};
@@ -116,7 +150,7 @@ export function FileTable(props: Props) {
   const nameCell = (row: FileRow) => {
     if (!row.info) {
       return (
-        <button type="button" className={styles.link} onClick={props.onOpenParent}>
+        <button type="button" className={styles.link} onClick={props.onOpenParent} aria-label="Parent folder">
           <Icon name="arrow-up" /> ..
         </button>
       );
@@ -155,37 +189,54 @@ export function FileTable(props: Props) {
   const columns: Array<Column<FileRow>> = [
     {
       key: 'select',
-      header: '',
-      width: '32px',
+      header: (
+        <Checkbox
+          value={allSelected}
+          indeterminate={!allSelected && items.some((f) => selected.has(f.path))}
+          aria-label="Select all"
+          onChange={(e) =>
+            props.onSelect(
+              items.map((f) => f.path),
+              e.currentTarget.checked,
+            )
+          }
+        />
+      ),
+      width: '40px',
       render: (row) =>
         row.info ? (
           <Checkbox
             value={selected.has(row.info.path)}
             aria-label={`Select ${row.info.name}`}
-            onChange={(e) => props.onSelect(row.info!.path, e.currentTarget.checked)}
+            onChange={(e) => props.onSelect([row.info!.path], e.currentTarget.checked)}
           />
         ) : null,
     },
-    { key: 'name', header: 'Name', width: 'minmax(160px, 2fr)', render: nameCell },
+    { key: 'name', header: 'Name', width: 'minmax(140px, 2fr)', sortKey: 'name', render: nameCell },
     {
       key: 'size',
       header: 'Size',
-      width: '90px',
+      width: '96px',
       align: 'right',
+      sortKey: 'size',
       minWidth: 440,
       render: (row) => (row.info && !isFolder(row.info) ? formatBytes(row.info.size) : ''),
     },
     {
       key: 'mtime',
       header: 'Modified',
-      width: '170px',
+      width: '140px',
+      sortKey: 'mtime',
+      firstOrder: 'desc',
       minWidth: 720,
-      render: (row) => (row.info ? formatTime(row.info.mtime) : ''),
+      render: (row) =>
+        row.info ? <span title={formatFullTime(row.info.mtime)}>{formatTime(row.info.mtime)}</span> : '',
     },
     {
       key: 'owner',
       header: 'Owner',
       width: '120px',
+      sortKey: 'owner',
       minWidth: 900,
       render: (row) => (row.info ? `${row.info.owner ?? '?'}:${row.info.group ?? '?'}` : ''),
     },
@@ -193,49 +244,49 @@ export function FileTable(props: Props) {
       key: 'mode',
       header: 'Mode',
       width: '110px',
+      sortKey: 'mode',
       minWidth: 1000,
       render: (row) => (row.info ? <code>{row.info.permissions}</code> : ''),
     },
-    {
-      key: 'actions',
-      header: '',
-      width: '100px',
-      render: (row) => {
-        const f = row.info;
-        if (!f) return null;
-        return (
-          <span className={styles.actions}>
-            {writable && (
-              <IconButton
-                name="pen"
-                aria-label={`Rename ${f.name}`}
-                tooltip="Rename"
-                onClick={() => setRenaming({ path: f.path, name: f.name })}
-              />
-            )}
-            {f.type === 'file' && (
-              <a
-                href={props.downloadUrl(f)}
-                download={f.name}
-                aria-label={`Download ${f.name}`}
-                className={styles.icon}
-              >
-                <Icon name="download-alt" />
-              </a>
-            )}
-            {writable && (
-              <IconButton
-                name="trash-alt"
-                aria-label={`Delete ${f.name}`}
-                tooltip="Delete"
-                onClick={() => props.onDelete(f)}
-              />
-            )}
-          </span>
-        );
-      },
-    },
   ];
+
+  const actions = (row: FileRow): RowAction[] => {
+    const f = row.info;
+    if (!f) return [];
+    return [
+      ...(writable
+        ? [
+            {
+              key: 'rename',
+              label: `Rename ${f.name}`,
+              icon: 'pen' as const,
+              onClick: () => setRenaming({ path: f.path, name: f.name }),
+            },
+          ]
+        : []),
+      ...(f.type === 'file'
+        ? [
+            {
+              key: 'download',
+              label: `Download ${f.name}`,
+              icon: 'download-alt' as const,
+              href: props.downloadUrl(f),
+            },
+          ]
+        : []),
+      ...(writable
+        ? [
+            {
+              key: 'delete',
+              label: `Delete ${f.name}`,
+              icon: 'trash-alt' as const,
+              destructive: true,
+              onClick: () => props.onDelete(f),
+            },
+          ]
+        : []),
+    ];
+  };
 
   return (
     <VirtualTable
@@ -243,7 +294,10 @@ export function FileTable(props: Props) {
       rows={rows}
       columns={columns}
       rowKey={(r) => r.key}
-      height="calc(100vh - 330px)"
+      sort={sort}
+      onSort={setSort}
+      actions={actions}
+      actionSlots={3}
       rowClassName={(r) => cx(over === r.key && styles.dropTarget)}
       rowProps={(r) => ({
         'data-testid': r.info ? `file-${r.info.name}` : 'file-parent',
@@ -265,13 +319,12 @@ const getStyles = (theme: GrafanaTheme2) => ({
     display: 'inline-flex',
     alignItems: 'center',
     gap: theme.spacing(0.5),
+    minHeight: 32,
     maxWidth: '100%',
     overflow: 'hidden',
     whiteSpace: 'nowrap',
     textOverflow: 'ellipsis',
   }),
-  actions: css({ display: 'inline-flex', gap: theme.spacing(0.5), alignItems: 'center' }),
-  icon: css({ color: theme.colors.text.secondary, display: 'inline-flex', padding: theme.spacing(0.5) }),
   dropTarget: css({
     outline: `2px dashed ${theme.colors.primary.border}`,
     outlineOffset: -2,

@@ -6,13 +6,14 @@
  */
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Button, Field, Icon, Input, Modal, RadioButtonGroup, useStyles2 } from '@grafana/ui';
+import { Alert, Button, Field, Icon, Input, Modal, useStyles2 } from '@grafana/ui';
 import React, { useRef, useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import { toApiError } from '../../api/errors';
 import type { DirectoryListing, FileDetail, FileInfo, RootList } from '../../api/types';
 import { ActionMessage } from '../../components/ActionMessage';
+import { Choice } from '../../components/Choice';
 import { Confirm } from '../../components/Confirm';
 import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
@@ -23,7 +24,38 @@ import { useResource } from '../../hooks/useResource';
 import { FileDrawer } from './FileDrawer';
 import { FileTable } from './FileTable';
 import { UploadList, type UploadState } from './UploadList';
-import { baseName, joinPath, nameProblem, parentPath } from './paths';
+import { absolutePath, baseName, joinPath, nameProblem, parentPath } from './paths';
+import { plural } from '../../utils/format';
+
+interface BulkResult {
+  done: string[];
+  failed: { name: string; why: string }[];
+}
+
+/** What a bulk delete did, item by item: which went, which did not, and why. */
+function BulkOutcome({ result, onClose }: { result: BulkResult; onClose(): void }) {
+  const failed = result.failed.length > 0;
+  return (
+    <div data-testid="bulk-outcome">
+      <Alert
+        severity={failed ? (result.done.length > 0 ? 'warning' : 'error') : 'success'}
+        title={
+          failed
+            ? `Deleted ${result.done.length} of ${result.done.length + result.failed.length}`
+            : `Deleted ${plural(result.done.length, 'item', 'items')}`
+        }
+        onRemove={onClose}
+      >
+        {result.done.length > 0 && <div>Deleted: {result.done.join(', ')}</div>}
+        {result.failed.map((f) => (
+          <div key={f.name}>
+            Not deleted: <code>{f.name}</code> — {f.why}
+          </div>
+        ))}
+      </Alert>
+    </div>
+  );
+}
 
 export function FilesPage() {
   const api = useApi();
@@ -34,7 +66,8 @@ export function FilesPage() {
   const navigate = useSearchParamsUpdate();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [opened, setOpened] = useState<FileInfo | null>(null);
-  const [deleting, setDeleting] = useState<FileInfo | null>(null);
+  const [deleting, setDeleting] = useState<FileInfo[] | null>(null);
+  const [bulk, setBulk] = useState<BulkResult | null>(null);
   const [newFolder, setNewFolder] = useState<string | null>(null);
   const [uploads, setUploads] = useState<UploadState[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -140,19 +173,46 @@ export function FilesPage() {
       )
       .then(refresh);
 
-  const remove = (file: FileInfo) => {
+  /**
+   * Deletes each item in turn after one confirmation. Each is its own request and goes through
+   * the usual second-factor handling: the exporter asks for a code when it needs one, and asks
+   * no more once it accepts the next requests without (no code is kept here).
+   */
+  const remove = async (files: FileInfo[]) => {
     setDeleting(null);
-    return action
-      .run(
-        () =>
-          api.request(apiPath('hosts', host, 'files', root, file.path), {
-            method: 'DELETE',
-            query: { recursive: file.type === 'dir' ? 'true' : undefined },
-            action: `Delete ${root}:/${file.path}`,
-          }),
-        () => `Deleted ${file.name}.`,
-      )
-      .then(refresh);
+    const outcome: BulkResult = { done: [], failed: [] };
+    for (const [i, file] of files.entries()) {
+      try {
+        await api.request(apiPath('hosts', host, 'files', root, file.path), {
+          method: 'DELETE',
+          query: { recursive: file.type === 'dir' ? 'true' : undefined },
+          action: `Delete ${root}:/${file.path}${files.length > 1 ? ` (${i + 1} of ${files.length})` : ''}`,
+        });
+        outcome.done.push(file.name);
+      } catch (error) {
+        const e = toApiError(error);
+        if (e.kind === 'cancelled') {
+          outcome.failed.push(...files.slice(i).map((f) => ({ name: f.name, why: 'not asked: cancelled' })));
+          break;
+        }
+        outcome.failed.push({ name: file.name, why: e.message });
+      }
+    }
+    setBulk(outcome);
+    refresh();
+  };
+
+  /** Each selected file through the browser's own download (the exporter names it). */
+  const downloadSelected = (files: FileInfo[]) => {
+    for (const f of files) {
+      const a = document.createElement('a');
+      a.href = api.url(apiPath('hosts', host, 'files', root, f.path), { download: 'attachment' });
+      a.download = f.name;
+      a.rel = 'noopener';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    }
   };
 
   const mkdir = (name: string) => {
@@ -179,6 +239,10 @@ export function FilesPage() {
     uploadFiles(files, dir);
   };
 
+  const items = listing.data && listing.data.kind !== 'file' ? listing.data.items : [];
+  const chosen = items.filter((f) => selected.has(f.path));
+  const chosenFiles = chosen.filter((f) => f.type === 'file');
+
   const breadcrumbs = listing.data?.breadcrumbs ?? [
     { name: root, path: '' },
     ...(dir ? dir.split('/').map((n, i, all) => ({ name: n, path: all.slice(0, i + 1).join('/') })) : []),
@@ -191,7 +255,8 @@ export function FilesPage() {
         <>
           <HostPicker value={host} onChange={(h) => navigate({ host: h, root: null, path: null })} />
           {roots.data && roots.data.items.length > 1 && (
-            <RadioButtonGroup
+            <Choice
+              aria-label="Root"
               options={roots.data.items.map((r) => ({ label: r.name, value: r.name, description: r.path }))}
               value={root}
               onChange={(r) => {
@@ -228,7 +293,6 @@ export function FilesPage() {
               if (files.length > 0) uploadFiles(files, dir);
             }}
           />
-          {selected.size > 0 && <span>{selected.size} selected — drag them onto a folder to move them</span>}
           <Button icon="sync" variant="secondary" fill="text" onClick={refresh} aria-label="Refresh" />
         </>
       }
@@ -247,14 +311,36 @@ export function FilesPage() {
             </button>
           </span>
         ))}
-        {rootInfo && (
-          <span className={styles.where}>
-            {dir ? joinPath(rootInfo.path.replace(/\/$/, ''), dir) : rootInfo.path}
-          </span>
-        )}
+        {rootInfo && <span className={styles.where}>{absolutePath(rootInfo.path, dir)}</span>}
         {rootInfo && !writable && <span className={styles.where}>· read-only for you</span>}
       </nav>
       <ActionMessage action={action} />
+      {bulk && <BulkOutcome result={bulk} onClose={() => setBulk(null)} />}
+      {chosen.length > 0 && (
+        <div className={styles.selection} data-testid="file-selection">
+          <span>{plural(chosen.length, 'item', 'items')} selected</span>
+          {chosenFiles.length > 0 && (
+            <Button
+              size="sm"
+              variant="secondary"
+              icon="download-alt"
+              onClick={() => downloadSelected(chosenFiles)}
+            >
+              Download{' '}
+              {chosenFiles.length === chosen.length ? '' : plural(chosenFiles.length, 'file', 'files')}
+            </Button>
+          )}
+          {writable && (
+            <Button size="sm" variant="destructive" icon="trash-alt" onClick={() => setDeleting(chosen)}>
+              Delete…
+            </Button>
+          )}
+          <Button size="sm" variant="secondary" fill="text" onClick={() => setSelected(new Set())}>
+            Clear
+          </Button>
+          {writable && <span className={styles.hintInline}>or drag them onto a folder to move them</span>}
+        </div>
+      )}
       <UploadList uploads={uploads} onClear={() => setUploads([])} />
       <div
         className={dragging ? styles.dropping : undefined}
@@ -287,11 +373,13 @@ export function FilesPage() {
                       items={l.items}
                       writable={writable}
                       selected={selected}
-                      onSelect={(path, on) =>
+                      onSelect={(paths, on) =>
                         setSelected((s) => {
                           const next = new Set(s);
-                          if (on) next.add(path);
-                          else next.delete(path);
+                          for (const path of paths) {
+                            if (on) next.add(path);
+                            else next.delete(path);
+                          }
                           return next;
                         })
                       }
@@ -300,7 +388,7 @@ export function FilesPage() {
                       onMove={move}
                       onUploadInto={uploadFiles}
                       onRename={rename}
-                      onDelete={setDeleting}
+                      onDelete={(f) => setDeleting([f])}
                       downloadUrl={(f) =>
                         api.url(apiPath('hosts', host, 'files', root, f.path), { download: 'attachment' })
                       }
@@ -330,20 +418,28 @@ export function FilesPage() {
       )}
       {deleting && (
         <Confirm
-          title={`Delete ${deleting.name}?`}
-          body={
-            deleting.type === 'dir' ? (
-              <p>
-                The folder <code>{deleting.path}</code> and <strong>everything in it</strong> will be deleted.
-                This cannot be undone.
-              </p>
-            ) : (
-              <p>
-                <code>{deleting.path}</code> will be deleted. This cannot be undone.
-              </p>
-            )
+          title={
+            deleting.length === 1
+              ? `Delete ${deleting[0]!.name}?`
+              : `Delete ${plural(deleting.length, 'item', 'items')}?`
           }
-          confirmText="Delete"
+          body={
+            <>
+              <p>
+                {deleting.length === 1 ? 'This' : 'These'} will be deleted from <code>{root}:</code> on {host}
+                . This cannot be undone.
+              </p>
+              <ul data-testid="delete-list" className={styles.list}>
+                {deleting.map((f) => (
+                  <li key={f.path}>
+                    <code>{f.path}</code>
+                    {f.type === 'dir' && <strong> — the folder and everything in it</strong>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          }
+          confirmText={deleting.length === 1 ? 'Delete' : `Delete ${deleting.length}`}
           onConfirm={() => remove(deleting)}
           onDismiss={() => setDeleting(null)}
         />
@@ -400,6 +496,14 @@ const getStyles = (theme: GrafanaTheme2) => ({
   sep: css({ color: theme.colors.text.disabled }),
   where: css({ color: theme.colors.text.secondary, marginLeft: theme.spacing(1) }),
   dropping: css({ outline: `2px dashed ${theme.colors.primary.border}`, outlineOffset: 4 }),
+  selection: css({
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'center',
+    gap: theme.spacing(1),
+  }),
+  hintInline: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
+  list: css({ maxHeight: 200, overflowY: 'auto', paddingLeft: theme.spacing(2) }),
   hint: css({
     color: theme.colors.text.secondary,
     fontSize: theme.typography.bodySmall.fontSize,

@@ -1,17 +1,17 @@
 /**
- * A small text editor with conflict detection: the file is read with its ETag and saved with
- * If-Match, so a change made by someone else meanwhile is refused (412) instead of silently
- * overwritten. The user then chooses: load their version, or overwrite it knowingly.
+ * Grafana's code editor on one text file, with conflict detection: the file is read with its
+ * ETag and saved with If-Match, so a change made by someone else meanwhile is refused (412)
+ * instead of silently overwritten. The user then chooses: load their version, or overwrite it
+ * knowingly. Unsaved edits are reported up (`onDirtyChange`) so that nothing closes over them.
  */
-import { css } from '@emotion/css';
-import type { GrafanaTheme2 } from '@grafana/data';
-import { Alert, Button, Stack, TextArea, useStyles2 } from '@grafana/ui';
+import { Alert, Button, CodeEditor, Stack } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import { ApiError, errorTitle, toApiError } from '../../api/errors';
 import type { TextFile } from '../../api/types';
 import { ErrorView, Loading } from '../../components/States';
+import { formatTime } from '../../utils/format';
 
 interface Props {
   host: string;
@@ -19,11 +19,37 @@ interface Props {
   path: string;
   writable: boolean;
   onSaved(): void;
+  onDirtyChange?(dirty: boolean): void;
 }
 
-export function TextEditor({ host, root, path, writable, onSaved }: Props) {
+/** Monaco's language for a file name; plain text when the extension says nothing. */
+export function languageOf(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : '';
+  const byExt: Record<string, string> = {
+    json: 'json',
+    yml: 'yaml',
+    yaml: 'yaml',
+    sh: 'shell',
+    bash: 'shell',
+    ini: 'ini',
+    conf: 'ini',
+    cfg: 'ini',
+    toml: 'ini',
+    js: 'javascript',
+    ts: 'typescript',
+    py: 'python',
+    md: 'markdown',
+    xml: 'xml',
+    html: 'html',
+    css: 'css',
+    sql: 'sql',
+  };
+  return byExt[ext] ?? 'plaintext';
+}
+
+export function TextEditor({ host, root, path, writable, onSaved, onDirtyChange }: Props) {
   const api = useApi();
-  const styles = useStyles2(getStyles);
   const [file, setFile] = useState<{ content: string; etag: string } | null>(null);
   const [text, setText] = useState('');
   const [loadError, setLoadError] = useState<ApiError | undefined>();
@@ -31,6 +57,7 @@ export function TextEditor({ host, root, path, writable, onSaved }: Props) {
   const [conflict, setConflict] = useState(false);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<Date | null>(null);
+  const [revision, setRevision] = useState(0);
   const url = apiPath('hosts', host, 'files', root, path);
 
   const load = async () => {
@@ -40,6 +67,7 @@ export function TextEditor({ host, root, path, writable, onSaved }: Props) {
       const etag = result.headers.get('ETag') ?? result.data.etag;
       setFile({ content: result.data.content, etag });
       setText(result.data.content);
+      setRevision((r) => r + 1);
       setConflict(false);
       setSaveError(undefined);
     } catch (error) {
@@ -77,9 +105,18 @@ export function TextEditor({ host, root, path, writable, onSaved }: Props) {
     }
   };
 
+  const changed = file !== null && text !== file.content;
+  useEffect(() => onDirtyChange?.(changed), [changed, onDirtyChange]);
+  // Leaving the page (reload, another site) with unsaved edits asks the browser's own question.
+  useEffect(() => {
+    if (!changed) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [changed]);
+
   if (loadError) return <ErrorView error={loadError} onRetry={load} />;
   if (!file) return <Loading text="Reading the file…" />;
-  const changed = text !== file.content;
   return (
     <div data-testid="text-editor">
       <Stack direction="column" gap={1}>
@@ -103,24 +140,38 @@ export function TextEditor({ host, root, path, writable, onSaved }: Props) {
             {saveError.message}
           </Alert>
         )}
-        <TextArea
-          className={styles.area}
-          value={text}
-          rows={20}
-          spellCheck={false}
-          readOnly={!writable}
-          aria-label={`Contents of ${path}`}
-          onChange={(e) => setText(e.currentTarget.value)}
-        />
+        <div aria-label={`Contents of ${path}`} data-testid="code-editor" data-dirty={changed}>
+          <CodeEditor
+            // A new editor per loaded or reverted version: Monaco keeps its own text otherwise.
+            key={revision}
+            value={file.content}
+            language={languageOf(path)}
+            height="50vh"
+            readOnly={!writable}
+            showLineNumbers
+            showMiniMap={false}
+            onChange={setText}
+            onSave={() => writable && changed && save(false)}
+          />
+        </div>
         <Stack gap={1} alignItems="center">
           <Button onClick={() => save(false)} disabled={!writable || !changed || saving} icon="save">
             {saving ? 'Saving…' : 'Save'}
           </Button>
-          <Button variant="secondary" onClick={() => setText(file.content)} disabled={!changed}>
+          <Button
+            variant="secondary"
+            onClick={() => {
+              // A fresh editor on the text as read.
+              setText(file.content);
+              setRevision((r) => r + 1);
+            }}
+            disabled={!changed}
+          >
             Revert
           </Button>
+          {changed && <span data-testid="editor-dirty">Unsaved changes</span>}
           {savedAt && !changed && (
-            <span data-testid="editor-saved">Saved at {savedAt.toLocaleTimeString()}</span>
+            <span data-testid="editor-saved">Saved at {formatTime(savedAt.toISOString())}</span>
           )}
           {!writable && <span>Read-only: this root is not writable for your role.</span>}
         </Stack>
@@ -128,10 +179,3 @@ export function TextEditor({ host, root, path, writable, onSaved }: Props) {
     </div>
   );
 }
-
-const getStyles = (theme: GrafanaTheme2) => ({
-  area: css({
-    fontFamily: theme.typography.fontFamilyMonospace,
-    fontSize: theme.typography.bodySmall.fontSize,
-  }),
-});

@@ -31,3 +31,9 @@ export function isInside(path: string, folder: string): boolean {
 
 /** The drag payload type of rows dragged inside the table (desktop files carry "Files"). */
 export const ROW_DRAG_TYPE = 'application/x-hyperion-paths';
+
+/** Where a path inside a root is on the host: "/" + "etc" is "/etc", never "etc". */
+export function absolutePath(rootPath: string, path: string): string {
+  const base = rootPath.replace(/\/+$/, '');
+  return path === '' ? base || '/' : `${base}/${path}`;
+}

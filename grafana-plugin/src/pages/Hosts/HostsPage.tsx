@@ -16,7 +16,7 @@ import { ActionTable, type Question } from '../../components/ActionTable';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import type { Column } from '../../components/VirtualTable';
+import type { Column, RowAction } from '../../components/VirtualTable';
 import { PAGES } from '../../constants';
 import { useAction } from '../../hooks/useAction';
 import { useSearchParam } from '../../hooks/useHost';
@@ -136,7 +136,7 @@ export function HostsPage() {
     },
   });
 
-  const columns = (ask: (question: Question) => void): Array<Column<HostEntry>> => [
+  const columns: Array<Column<HostEntry>> = [
     {
       key: 'name',
       header: 'Host',
@@ -179,40 +179,33 @@ export function HostsPage() {
       minWidth: 1000,
       render: (h) => h.connection?.lastError ?? '',
     },
-    {
-      key: 'actions',
-      header: '',
-      width: '200px',
-      render: (h) =>
-        isAdmin && h.kind !== 'local' ? (
-          <span className={styles.actions}>
-            {h.pendingHostKey ? (
-              <Button size="sm" icon="check" onClick={() => ask(approval(h))}>
-                Approve key
-              </Button>
-            ) : (
-              <Button
-                size="sm"
-                variant="secondary"
-                icon="sync"
-                onClick={() => ask(rescanning(h))}
-                aria-label={`Fetch the key of ${h.name} again`}
-              >
-                Rescan key
-              </Button>
-            )}
-            <Button
-              size="sm"
-              variant="destructive"
-              fill="outline"
-              icon="trash-alt"
-              aria-label={`Remove ${h.name}`}
-              onClick={() => ask(removal(h))}
-            />
-          </span>
-        ) : null,
-    },
   ];
+
+  const actions = (h: HostEntry, ask: (question: Question) => void): RowAction[] =>
+    isAdmin && h.kind !== 'local'
+      ? [
+          h.pendingHostKey
+            ? {
+                key: 'approve',
+                label: `Approve the key of ${h.name}`,
+                icon: 'check',
+                onClick: () => ask(approval(h)),
+              }
+            : {
+                key: 'rescan',
+                label: `Fetch the key of ${h.name} again`,
+                icon: 'sync',
+                onClick: () => ask(rescanning(h)),
+              },
+          {
+            key: 'remove',
+            label: `Remove ${h.name}`,
+            icon: 'trash-alt',
+            destructive: true,
+            onClick: () => ask(removal(h)),
+          },
+        ]
+      : [];
 
   return (
     <Page
@@ -254,8 +247,9 @@ export function HostsPage() {
               label="Hosts"
               rows={l.items}
               columns={columns}
+              actions={actions}
+              actionSlots={2}
               testIdPrefix="host"
-              maxHeight={560}
               rowClassName={(h) => (h.name === focus ? styles.focus : undefined)}
             />
           </>
@@ -267,6 +261,5 @@ export function HostsPage() {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  actions: css({ display: 'inline-flex', gap: theme.spacing(1) }),
   focus: css({ background: theme.colors.primary.transparent }),
 });

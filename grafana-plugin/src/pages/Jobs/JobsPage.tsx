@@ -3,9 +3,7 @@
  * field that previews its next runs; run now; history with output; and, read-only, what the
  * selected host schedules by itself.
  */
-import { css } from '@emotion/css';
-import type { GrafanaTheme2 } from '@grafana/data';
-import { Badge, Button, IconButton, useStyles2 } from '@grafana/ui';
+import { Badge, Button } from '@grafana/ui';
 import React, { useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
@@ -16,7 +14,7 @@ import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import type { Column } from '../../components/VirtualTable';
+import type { Column, RowAction } from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useHost } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
@@ -29,7 +27,6 @@ import { resultColor } from './jobState';
 
 export function JobsPage() {
   const api = useApi();
-  const styles = useStyles2(getStyles);
   const [host, setHost] = useHost();
   const [interval, setInterval] = useState('10s');
   const [editor, setEditor] = useState<{ form: JobForm; editing: boolean } | null>(null);
@@ -92,7 +89,7 @@ export function JobsPage() {
     },
   });
 
-  const columns = (ask: (question: Question) => void): Array<Column<JobView>> => [
+  const columns: Array<Column<JobView>> = [
     {
       key: 'name',
       header: 'Job',
@@ -142,51 +139,36 @@ export function JobsPage() {
       render: (j) =>
         j.scheduleError ? <span title={j.scheduleError}>schedule error</span> : formatRelative(j.nextRuns[0]),
     },
-    {
-      key: 'actions',
-      header: '',
-      width: '150px',
-      render: (j) => (
-        <span className={styles.actions}>
-          {canRun && (
-            <IconButton
-              name="play"
-              aria-label={`Run ${j.name} now`}
-              tooltip="Run now"
-              onClick={() => runNow(j)}
-            />
-          )}
-          <IconButton
-            name="history"
-            aria-label={`History of ${j.name}`}
-            tooltip="History"
-            onClick={() => setHistory(j.name)}
-          />
-          {isAdmin && (
-            <>
-              <IconButton
-                name={j.enabled ? 'pause' : 'check'}
-                aria-label={`${j.enabled ? 'Disable' : 'Enable'} ${j.name}`}
-                tooltip={j.enabled ? 'Disable' : 'Enable'}
-                onClick={() => toggle(j)}
-              />
-              <IconButton
-                name="pen"
-                aria-label={`Edit ${j.name}`}
-                tooltip="Edit"
-                onClick={() => setEditor({ form: formOf(j), editing: true })}
-              />
-              <IconButton
-                name="trash-alt"
-                aria-label={`Delete ${j.name}`}
-                tooltip="Delete"
-                onClick={() => ask(deletion(j))}
-              />
-            </>
-          )}
-        </span>
-      ),
-    },
+  ];
+
+  const actions = (j: JobView, ask: (question: Question) => void): RowAction[] => [
+    ...(canRun
+      ? [{ key: 'run', label: `Run ${j.name} now`, icon: 'play' as const, onClick: () => runNow(j) }]
+      : []),
+    { key: 'history', label: `History of ${j.name}`, icon: 'history', onClick: () => setHistory(j.name) },
+    ...(isAdmin
+      ? [
+          {
+            key: 'toggle',
+            label: `${j.enabled ? 'Disable' : 'Enable'} ${j.name}`,
+            icon: j.enabled ? ('pause' as const) : ('check' as const),
+            onClick: () => toggle(j),
+          },
+          {
+            key: 'edit',
+            label: `Edit ${j.name}`,
+            icon: 'pen' as const,
+            onClick: () => setEditor({ form: formOf(j), editing: true }),
+          },
+          {
+            key: 'delete',
+            label: `Delete ${j.name}`,
+            icon: 'trash-alt' as const,
+            destructive: true,
+            onClick: () => ask(deletion(j)),
+          },
+        ]
+      : []),
   ];
 
   return (
@@ -218,7 +200,14 @@ export function JobsPage() {
         }
       >
         {(l) => (
-          <ActionTable label="Jobs" rows={l.items} columns={columns} testIdPrefix="job" maxHeight={480} />
+          <ActionTable
+            label="Jobs"
+            rows={l.items}
+            columns={columns}
+            actions={actions}
+            actionSlots={isAdmin ? 5 : 2}
+            testIdPrefix="job"
+          />
         )}
       </ResourceView>
       <section>
@@ -237,7 +226,3 @@ export function JobsPage() {
     </Page>
   );
 }
-
-const getStyles = (theme: GrafanaTheme2) => ({
-  actions: css({ display: 'inline-flex', gap: theme.spacing(0.5) }),
-});

@@ -6,6 +6,7 @@
 import { Field, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
 import type { BlockRequest, BlockView } from '../../api/types';
+import { Choice } from '../../components/Choice';
 import { Confirm } from '../../components/Confirm';
 
 export type BlockKind = BlockView['kind'];
@@ -118,11 +119,7 @@ export function BlockDialog({ host, initial, onConfirm, onDismiss }: Props) {
               )}
             </Stack>
             <Field label="For how long">
-              <RadioButtonGroup
-                options={DURATIONS}
-                value={draft.duration}
-                onChange={(duration) => set({ duration })}
-              />
+              <Choice options={DURATIONS} value={draft.duration} onChange={(duration) => set({ duration })} />
             </Field>
             <Field label="Reason" invalid={draft.reason.trim() === ''}>
               <Input

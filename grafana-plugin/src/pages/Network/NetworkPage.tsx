@@ -4,7 +4,7 @@
  */
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Alert, Badge, Button, useStyles2 } from '@grafana/ui';
+import { Alert, Badge, Button, Icon, Tooltip, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
@@ -22,11 +22,11 @@ import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
+import { VirtualTable, type Column, type RowAction } from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useHost } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
-import { formatDuration, formatRate, formatTime } from '../../utils/format';
+import { formatDuration, formatFullTime, formatRate, formatTime, plural } from '../../utils/format';
 import { BlockDialog, describeDraft, toRequest, type BlockDraft } from './BlockDialog';
 
 const NEW_BLOCK: BlockDraft = { kind: 'address', target: '', protocol: 'tcp', duration: '1h', reason: '' };
@@ -44,6 +44,7 @@ export function NetworkPage() {
   const [unblocking, setUnblocking] = useState<BlockView | null>(null);
   const action = useAction();
   const every = intervalMs(interval);
+  const canAct = api.route === 'operator' || api.route === 'admin';
 
   const interfaces = useResource(
     (signal) => api.get<InterfaceList>(apiPath('hosts', host, 'network', 'interfaces'), undefined, signal),
@@ -153,6 +154,19 @@ export function NetworkPage() {
     },
     { key: 'count', header: 'Conns', width: '70px', align: 'right', render: (p) => p.connections },
     {
+      key: 'protected',
+      header: '',
+      width: '32px',
+      render: (p) =>
+        p.protected ? (
+          <Tooltip content={`Not blockable: ${p.protected}`}>
+            <span role="img" aria-label={`${p.remoteAddress} cannot be blocked: ${p.protected}`}>
+              <Icon name="shield" />
+            </span>
+          </Tooltip>
+        ) : null,
+    },
+    {
       key: 'states',
       header: 'States',
       width: 'minmax(140px, 1fr)',
@@ -169,30 +183,25 @@ export function NetworkPage() {
       minWidth: 560,
       render: (p) => p.localPorts.join(', '),
     },
-    {
-      key: 'block',
-      header: '',
-      width: '90px',
-      render: (p) => (
-        <Button
-          size="sm"
-          variant="destructive"
-          fill="outline"
-          icon="ban"
-          aria-label={`Block ${p.remoteAddress}`}
-          onClick={() =>
-            setBlocking({
-              ...NEW_BLOCK,
-              target: p.remoteAddress,
-              reason: `suspicious peer (${p.connections} connections)`,
-            })
-          }
-        >
-          Block
-        </Button>
-      ),
-    },
   ];
+
+  const peerActions = (p: PeerSummary): RowAction[] =>
+    canAct && !p.protected
+      ? [
+          {
+            key: 'block',
+            label: `Block ${p.remoteAddress}`,
+            icon: 'ban',
+            destructive: true,
+            onClick: () =>
+              setBlocking({
+                ...NEW_BLOCK,
+                target: p.remoteAddress,
+                reason: `suspicious peer (${plural(p.connections, 'connection', 'connections')})`,
+              }),
+          },
+        ]
+      : [];
 
   const blockColumns: Array<Column<BlockView>> = [
     {
@@ -208,7 +217,7 @@ export function NetworkPage() {
       header: 'Since',
       width: '170px',
       minWidth: 1000,
-      render: (b) => formatTime(b.createdAt),
+      render: (b) => <span title={formatFullTime(b.createdAt)}>{formatTime(b.createdAt)}</span>,
     },
     {
       key: 'left',
@@ -228,23 +237,19 @@ export function NetworkPage() {
           <Badge color={b.enforced ? 'green' : 'orange'} text={b.enforced ? 'enforced' : 'missing'} />
         ),
     },
-    {
-      key: 'unblock',
-      header: '',
-      width: '100px',
-      render: (b) => (
-        <Button
-          size="sm"
-          variant="secondary"
-          icon="unlock"
-          aria-label={`Unblock ${blockTarget(b)}`}
-          onClick={() => setUnblocking(b)}
-        >
-          Unblock
-        </Button>
-      ),
-    },
   ];
+
+  const blockActions = (b: BlockView): RowAction[] =>
+    canAct
+      ? [
+          {
+            key: 'unblock',
+            label: `Unblock ${blockTarget(b)}`,
+            icon: 'unlock',
+            onClick: () => setUnblocking(b),
+          },
+        ]
+      : [];
 
   return (
     <Page
@@ -252,9 +257,11 @@ export function NetworkPage() {
       toolbar={
         <>
           <HostPicker value={host} onChange={setHost} />
-          <Button icon="ban" variant="destructive" onClick={() => setBlocking(NEW_BLOCK)}>
-            Block…
-          </Button>
+          {canAct && (
+            <Button icon="ban" variant="destructive" onClick={() => setBlocking(NEW_BLOCK)}>
+              Block…
+            </Button>
+          )}
           <RefreshControl
             interval={interval}
             onIntervalChange={setInterval}
@@ -286,8 +293,9 @@ export function NetworkPage() {
                   rows={f.blocks}
                   columns={blockColumns}
                   rowKey={(b) => b.id}
-                  height={Math.min(400, 36 + f.blocks.length * 38)}
-                  rowHeight={38}
+                  actions={blockActions}
+                  actionSlots={1}
+                  maxHeight={400}
                   rowProps={(b) => ({ 'data-testid': `block-${blockTarget(b)}` })}
                 />
               </div>
@@ -308,8 +316,9 @@ export function NetworkPage() {
               rows={s.peers}
               columns={peerColumns}
               rowKey={(p) => p.remoteAddress}
-              height={Math.min(420, 36 + s.peers.length * 38)}
-              rowHeight={38}
+              actions={peerActions}
+              actionSlots={1}
+              maxHeight={420}
               rowProps={(p) => ({ 'data-testid': `peer-${p.remoteAddress}` })}
             />
           )}
@@ -328,7 +337,7 @@ export function NetworkPage() {
               rows={l.items}
               columns={ifColumns}
               rowKey={(i) => i.name}
-              height={Math.min(360, 36 + l.items.length * 34)}
+              maxHeight={360}
               rowProps={(i) => ({ 'data-testid': `interface-${i.name}` })}
             />
           )}

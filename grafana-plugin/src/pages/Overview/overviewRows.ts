@@ -6,6 +6,7 @@
  */
 import type { Sample } from '../../api/prometheus';
 import type { HostSummary } from '../../api/types';
+import { PAGES } from '../../constants';
 
 export interface OverviewData {
   up: Sample[];
@@ -14,6 +15,8 @@ export interface OverviewData {
   memory: Sample[];
   busiestFs: Sample[];
   soonestFull: Sample[];
+  memoryExhausted?: Sample[];
+  fsTrend?: Sample[];
   alerts: Sample[];
   info: Sample[];
 }
@@ -28,8 +31,20 @@ export interface OverviewRow {
   memory: number | null;
   busiestFs: { mountpoint: string; used: number } | null;
   soonestFull: { mountpoint: string; seconds: number } | null;
-  alerts: { name: string; severity: string }[];
+  /** The fullest disk's trend: the share of its size it fills per second (negative: emptying). */
+  fsTrend: number | null;
+  memoryExhaustedSeconds: number | null;
+  alerts: Alert[];
 }
+
+export interface Alert {
+  name: string;
+  severity: string;
+  labels: Record<string, string>;
+}
+
+/** Below this, a forecast counts as "running out soon" in the fleet summary. */
+export const SOON_SECONDS = 7 * 86400;
 
 /** "http://exporter:8470" → "exporter:8470": the instance label of a direct scrape. */
 export function instanceOfUrl(url: string | undefined): string | null {
@@ -63,15 +78,23 @@ export function buildRows(
   const fs = byInstance(data?.busiestFs ?? []);
   const full = byInstance(data?.soonestFull ?? []);
   const info = byInstance(data?.info ?? []);
-  const alerts = new Map<string, { name: string; severity: string }[]>();
+  const exhausted = byInstance(data?.memoryExhausted ?? []);
+  const alerts = new Map<string, Alert[]>();
   for (const a of data?.alerts ?? []) {
     // SSH-host alerts may carry the host in `host` when the exporter itself raises them.
     const key = a.labels.instance ?? a.labels.host;
     if (!key) continue;
     const list = alerts.get(key) ?? [];
-    list.push({ name: a.labels.alertname ?? 'alert', severity: a.labels.severity ?? 'none' });
+    list.push({
+      name: a.labels.alertname ?? 'alert',
+      severity: a.labels.severity ?? 'none',
+      labels: a.labels,
+    });
     alerts.set(key, list);
   }
+  const trendOf = (instance: string, mountpoint: string | undefined) =>
+    (data?.fsTrend ?? []).find((t) => t.labels.instance === instance && t.labels.mountpoint === mountpoint)
+      ?.value;
 
   const row = (host: string | null, instance: string | null): OverviewRow => {
     const at = <T>(m: Map<string, T>) => (instance === null ? undefined : m.get(instance));
@@ -79,6 +102,8 @@ export function buildRows(
     const scraped = at(up);
     const fsSample = at(fs);
     const fullSample = at(full);
+    const trend = instance === null ? undefined : trendOf(instance, fsSample?.labels.mountpoint);
+    const memoryLeft = at(exhausted)?.value;
     return {
       host,
       instance,
@@ -91,6 +116,8 @@ export function buildRows(
         fullSample && Number.isFinite(fullSample.value)
           ? { mountpoint: fullSample.labels.mountpoint ?? '?', seconds: fullSample.value }
           : null,
+      fsTrend: trend !== undefined && Number.isFinite(trend) ? trend : null,
+      memoryExhaustedSeconds: memoryLeft !== undefined && Number.isFinite(memoryLeft) ? memoryLeft : null,
       alerts: [
         ...(instance === null ? [] : (alerts.get(instance) ?? [])),
         ...(host && host !== instance ? (alerts.get(host) ?? []) : []),
@@ -110,4 +137,80 @@ export function buildRows(
     if (!seen.has(instance)) rows.push(row(null, instance));
   }
   return rows;
+}
+
+export interface FleetSummary {
+  up: number;
+  down: number;
+  unknown: number;
+  /** Firing alerts by severity, most severe first. */
+  alerts: { severity: string; count: number }[];
+  /** Hosts whose disk or memory runs out within SOON_SECONDS, soonest first. */
+  runningOut: { name: string; what: string; seconds: number }[];
+}
+
+const SEVERITY_ORDER = ['critical', 'warning', 'info', 'none'];
+
+export function fleetSummary(rows: readonly OverviewRow[]): FleetSummary {
+  const bySeverity = new Map<string, number>();
+  const runningOut: FleetSummary['runningOut'] = [];
+  for (const r of rows) {
+    for (const a of r.alerts) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
+    const name = r.host ?? r.instance ?? '?';
+    if (r.soonestFull && r.soonestFull.seconds < SOON_SECONDS)
+      runningOut.push({ name, what: `disk ${r.soonestFull.mountpoint}`, seconds: r.soonestFull.seconds });
+    if (r.memoryExhaustedSeconds !== null && r.memoryExhaustedSeconds < SOON_SECONDS)
+      runningOut.push({ name, what: 'memory', seconds: r.memoryExhaustedSeconds });
+  }
+  const rank = (s: string) =>
+    SEVERITY_ORDER.includes(s) ? SEVERITY_ORDER.indexOf(s) : SEVERITY_ORDER.length;
+  return {
+    up: rows.filter((r) => r.up === true).length,
+    down: rows.filter((r) => r.up === false).length,
+    unknown: rows.filter((r) => r.up === null).length,
+    alerts: [...bySeverity.entries()]
+      .map(([severity, count]) => ({ severity, count }))
+      .sort((a, b) => rank(a.severity) - rank(b.severity)),
+    runningOut: runningOut.sort((a, b) => a.seconds - b.seconds),
+  };
+}
+
+/**
+ * The app page (and filter) where an alert can be acted on, relative to the Overview: a busy
+ * CPU opens the host's processes busiest first, a filling disk its files, an unreachable host
+ * the host list… Undefined when the alert is not about one host this exporter manages.
+ */
+export function alertLink(alert: Alert, host: string | null): string | undefined {
+  if (!host) return undefined;
+  const q = (page: string, extra: Record<string, string> = {}) =>
+    `../${page}?${new URLSearchParams({ host, ...extra }).toString()}`;
+  switch (alert.name) {
+    case 'HyperionCpuBusy':
+    case 'HyperionLoadHigh':
+    case 'HyperionTemperatureHigh':
+    case 'HyperionDiskIoSaturated':
+      return q(PAGES.processes, { sort: 'cpuPercent' });
+    case 'HyperionMemoryAvailableLow':
+    case 'HyperionMemoryExhaustionForecast':
+    case 'HyperionSwapFilling':
+      return q(PAGES.processes, { sort: 'rssBytes' });
+    case 'HyperionFilesystemAlmostFull':
+    case 'HyperionFilesystemFillingUp':
+    case 'HyperionFilesystemInodesAlmostFull':
+    case 'HyperionFilesystemInodesFillingUp':
+      return q(PAGES.files);
+    case 'HyperionNetworkReceiveErrors':
+    case 'HyperionNetworkTransmitErrors':
+      return q(PAGES.network);
+    case 'HyperionJobFailed':
+    case 'HyperionJobMissedSchedule':
+      return q(PAGES.jobs);
+    case 'HyperionHostUnreachable':
+    case 'HyperionSshHostKeyMismatch':
+    case 'HyperionExporterDown':
+    case 'HyperionCollectorFailing':
+      return q(PAGES.hosts);
+    default:
+      return undefined;
+  }
 }

@@ -4,8 +4,8 @@
  */
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { FilterInput, IconButton, InlineField, InlineSwitch, Input, useStyles2 } from '@grafana/ui';
-import React, { useMemo, useState } from 'react';
+import { FilterInput, InlineField, InlineSwitch, Input, useStyles2 } from '@grafana/ui';
+import React, { useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { ProcessInfo, ProcessPage, ProcessTreePage, Signal } from '../../api/types';
@@ -14,15 +14,33 @@ import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column, type Sort } from '../../components/VirtualTable';
+import { VirtualTable, type Column, type RowAction, type Sort } from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useHost, useSearchParam } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
-import { formatBytes, formatPercent, formatTime } from '../../utils/format';
+import {
+  formatBytes,
+  formatDuration,
+  formatFullTime,
+  formatPercent,
+  formatTime,
+  plural,
+} from '../../utils/format';
+import { ProcessDrawer } from './ProcessDrawer';
 import { ReniceDialog } from './ReniceDialog';
 import { SignalDialog } from './SignalDialog';
-import { STATE_NAMES, flatRows, treeRows, type ProcessRow } from './processRows';
+import {
+  STATE_NAMES,
+  allProcesses,
+  historyKey,
+  isTreePage,
+  recordHistory,
+  rowsOf,
+  whyNoActions,
+  type ProcessRow,
+  type ProcessSample,
+} from './processRows';
 
 type Dialog = { kind: 'signal' | 'renice'; process: ProcessInfo } | null;
 
@@ -33,30 +51,50 @@ export function ProcessesPage() {
   const [search, setSearch] = useSearchParam('search');
   const [user, setUser] = useSearchParam('user');
   const [tree, setTree] = useSearchParam('tree', 'false');
+  const [pidParam, setPidParam] = useSearchParam('pid');
   const [interval, setInterval] = useState('5s');
-  const [sort, setSort] = useState<Sort>({ key: 'cpuPercent', order: 'desc' });
+  // An alert links here with ?sort=rssBytes (memory) or cpuPercent: busiest first.
+  const [sortParam] = useSearchParam('sort');
+  const [sort, setSort] = useState<Sort>({
+    key: ['cpuPercent', 'rssBytes'].includes(sortParam) ? sortParam : 'cpuPercent',
+    order: 'desc',
+  });
   const [dialog, setDialog] = useState<Dialog>(null);
+  const historyRef = useRef<{ host: string; samples: Map<string, ProcessSample[]> }>({
+    host,
+    samples: new Map(),
+  });
   const action = useAction();
   const asTree = tree === 'true';
   const searchQ = useDebounced(search);
   const userQ = useDebounced(user);
+  const canAct = api.route === 'operator' || api.route === 'admin';
 
+  // Sorting happens here, on what is already loaded: a click re-sorts at once, no new request.
   const processes = useResource(
     (signal) =>
       api.get<ProcessPage | ProcessTreePage>(
         apiPath('hosts', host, 'processes'),
-        { sort: sort.key, order: sort.order, search: searchQ, user: userQ, tree: asTree },
+        { search: searchQ, user: userQ, tree: asTree },
         signal,
       ),
-    [api, host, sort.key, sort.order, searchQ, userQ, asTree],
+    [api, host, searchQ, userQ, asTree],
     intervalMs(interval),
   );
 
-  const rows = useMemo<ProcessRow[]>(() => {
-    const data = processes.data;
-    if (!data) return [];
-    return asTree ? treeRows((data as ProcessTreePage).items) : flatRows((data as ProcessPage).items);
-  }, [processes.data, asTree]);
+  // Each answer is one sample of every process's CPU and memory: the detail view's history.
+  // Kept in a ref and added to while rendering that answer, so it costs no second render.
+  const history = useMemo(() => {
+    const kept = historyRef.current.host === host ? historyRef.current.samples : new Map();
+    const next = processes.data ? recordHistory(kept, allProcesses(processes.data), Date.now() / 1000) : kept;
+    historyRef.current = { host, samples: next };
+    return next;
+  }, [processes.data, host]);
+
+  const rows = useMemo<ProcessRow[]>(() => rowsOf(processes.data, sort), [processes.data, sort]);
+  const exporterPid = processes.data?.exporterPid;
+  const openPid = /^\d+$/.test(pidParam) ? Number(pidParam) : null;
+  const opened = openPid === null ? undefined : rows.find((p) => p.pid === openPid);
 
   const signal = async (process: ProcessInfo, sig: Signal) => {
     setDialog(null);
@@ -66,7 +104,7 @@ export function ProcessesPage() {
           'POST',
           apiPath('hosts', host, 'processes', process.pid, 'signal'),
           { signal: sig },
-          `Send ${sig} to ${process.name} (${process.pid})`,
+          `Send ${sig} to ${process.name} (${process.pid}) on ${host}`,
         ),
       () => `Sent ${sig} to ${process.name} (${process.pid}).`,
     );
@@ -80,7 +118,7 @@ export function ProcessesPage() {
           'POST',
           apiPath('hosts', host, 'processes', process.pid, 'renice'),
           { nice },
-          `Renice ${process.name} (${process.pid}) to ${nice}`,
+          `Renice ${process.name} (${process.pid}) on ${host} to ${nice}`,
         ),
       () => `${process.name} (${process.pid}) now runs at nice ${nice}.`,
     );
@@ -88,17 +126,31 @@ export function ProcessesPage() {
   };
 
   const columns: Array<Column<ProcessRow>> = [
-    { key: 'pid', header: 'PID', width: '80px', sortKey: 'pid', align: 'right', render: (p) => p.pid },
+    {
+      key: 'pid',
+      header: 'PID',
+      width: '72px',
+      sortKey: 'pid',
+      firstOrder: 'asc',
+      align: 'right',
+      render: (p) => p.pid,
+    },
     {
       key: 'name',
       header: 'Name',
-      width: 'minmax(120px, 1fr)',
+      width: 'minmax(110px, 1fr)',
       sortKey: 'name',
       render: (p) => (
-        <span style={{ paddingLeft: p.depth * 14 }} title={p.command}>
+        <button
+          type="button"
+          className={styles.name}
+          style={{ paddingLeft: p.depth * 14 }}
+          title={p.command}
+          onClick={() => setPidParam(String(p.pid))}
+        >
           {p.depth > 0 && <span className={styles.branch}>└ </span>}
           {p.name}
-        </span>
+        </button>
       ),
     },
     { key: 'user', header: 'User', width: '100px', sortKey: 'user', minWidth: 560, render: (p) => p.user },
@@ -113,7 +165,7 @@ export function ProcessesPage() {
     {
       key: 'cpu',
       header: 'CPU',
-      width: '80px',
+      width: '76px',
       sortKey: 'cpuPercent',
       align: 'right',
       render: (p) => formatPercent(p.cpuPercent),
@@ -121,10 +173,10 @@ export function ProcessesPage() {
     {
       key: 'rss',
       header: 'Memory',
-      width: '90px',
+      width: '96px',
       sortKey: 'rssBytes',
       align: 'right',
-      minWidth: 480,
+      minWidth: 440,
       render: (p) => formatBytes(p.rssBytes),
     },
     {
@@ -132,6 +184,7 @@ export function ProcessesPage() {
       header: 'Nice',
       width: '56px',
       sortKey: 'nice',
+      firstOrder: 'asc',
       align: 'right',
       minWidth: 800,
       render: (p) => p.nice,
@@ -148,10 +201,11 @@ export function ProcessesPage() {
     {
       key: 'start',
       header: 'Started',
-      width: '170px',
+      width: '140px',
       sortKey: 'startTime',
+      firstOrder: 'desc',
       minWidth: 1100,
-      render: (p) => formatTime(p.startTime),
+      render: (p) => <span title={formatFullTime(p.startTime)}>{formatTime(p.startTime)}</span>,
     },
     {
       key: 'command',
@@ -161,31 +215,36 @@ export function ProcessesPage() {
       minWidth: 820,
       render: (p) => <code className={styles.command}>{p.command}</code>,
     },
+  ];
+
+  const actions = (p: ProcessRow): RowAction[] => [
+    ...(canAct && !whyNoActions(p, exporterPid)
+      ? [
+          {
+            key: 'signal',
+            label: `Signal ${p.name} (${p.pid})`,
+            icon: 'times-circle' as const,
+            destructive: true,
+            onClick: () => setDialog({ kind: 'signal', process: p }),
+          },
+          {
+            key: 'renice',
+            label: `Renice ${p.name} (${p.pid})`,
+            icon: 'sliders-v-alt' as const,
+            onClick: () => setDialog({ kind: 'renice', process: p }),
+          },
+        ]
+      : []),
     {
-      key: 'actions',
-      header: '',
-      width: '72px',
-      render: (p) => (
-        <span className={styles.actions}>
-          <IconButton
-            name="times-circle"
-            tooltip={`Signal / kill ${p.name} (${p.pid})`}
-            aria-label={`Signal ${p.pid}`}
-            onClick={() => setDialog({ kind: 'signal', process: p })}
-          />
-          <IconButton
-            name="sliders-v-alt"
-            tooltip={`Renice ${p.name} (${p.pid})`}
-            aria-label={`Renice ${p.pid}`}
-            onClick={() => setDialog({ kind: 'renice', process: p })}
-          />
-        </span>
-      ),
+      key: 'details',
+      label: `Details of ${p.name} (${p.pid})`,
+      icon: 'info-circle',
+      onClick: () => setPidParam(String(p.pid)),
     },
   ];
 
-  const total = processes.data
-    ? 'processes' in processes.data
+  const count = processes.data
+    ? isTreePage(processes.data)
       ? processes.data.processes
       : processes.data.total
     : 0;
@@ -200,6 +259,7 @@ export function ProcessesPage() {
             placeholder="Search name or command"
             value={search}
             onChange={setSearch}
+            escapeRegex={false}
             width={28}
             data-testid="process-search"
           />
@@ -237,8 +297,10 @@ export function ProcessesPage() {
         {() => (
           <>
             <div className={styles.summary} data-testid="process-count">
-              {total} processes
-              {processes.data ? ` · CPU over the last ${processes.data.cpuWindowSeconds.toFixed(1)} s` : ''}
+              {plural(count, 'process', 'processes')}
+              {processes.data
+                ? ` · CPU over the last ${formatDuration(processes.data.cpuWindowSeconds)}`
+                : ''}
             </div>
             <VirtualTable
               label="Processes"
@@ -247,12 +309,24 @@ export function ProcessesPage() {
               rowKey={(p) => String(p.pid)}
               sort={sort}
               onSort={setSort}
-              height="calc(100vh - 280px)"
+              actions={actions}
+              actionSlots={canAct ? 3 : 1}
               rowProps={(p) => ({ 'data-testid': `process-${p.pid}` })}
             />
           </>
         )}
       </ResourceView>
+      {openPid !== null && (
+        <ProcessDrawer
+          host={host}
+          pid={openPid}
+          history={opened ? (history.get(historyKey(opened)) ?? []) : []}
+          canAct={canAct}
+          onSignal={(p) => setDialog({ kind: 'signal', process: p })}
+          onRenice={(p) => setDialog({ kind: 'renice', process: p })}
+          onClose={() => setPidParam('')}
+        />
+      )}
       {dialog?.kind === 'signal' && (
         <SignalDialog
           process={dialog.process}
@@ -273,7 +347,19 @@ export function ProcessesPage() {
 
 const getStyles = (theme: GrafanaTheme2) => ({
   branch: css({ color: theme.colors.text.disabled }),
+  name: css({
+    background: 'none',
+    border: 'none',
+    color: theme.colors.text.link,
+    font: 'inherit',
+    cursor: 'pointer',
+    padding: 0,
+    minHeight: 32,
+    maxWidth: '100%',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    textAlign: 'left',
+  }),
   command: css({ fontSize: theme.typography.bodySmall.fontSize, background: 'none', padding: 0 }),
-  actions: css({ display: 'inline-flex', gap: theme.spacing(0.5) }),
   summary: css({ color: theme.colors.text.secondary }),
 });

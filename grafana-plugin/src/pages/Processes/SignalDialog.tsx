@@ -1,7 +1,8 @@
 /** Kill (or any signal) with a choice of signal, naming the process it goes to. */
-import { Field, RadioButtonGroup } from '@grafana/ui';
+import { Field } from '@grafana/ui';
 import React, { useState } from 'react';
 import { SIGNALS, type ProcessInfo, type Signal } from '../../api/types';
+import { Choice } from '../../components/Choice';
 import { Confirm } from '../../components/Confirm';
 
 const HELP: Record<Signal, string> = {
@@ -37,7 +38,7 @@ export function SignalDialog({ process, onConfirm, onDismiss }: Props) {
             <code>{process.command}</code> — user {process.user}
           </p>
           <Field label="Signal" description={HELP[signal]}>
-            <RadioButtonGroup
+            <Choice
               options={SIGNALS.map((s) => ({ label: s, value: s }))}
               value={signal}
               onChange={(value) => setSignal(value)}

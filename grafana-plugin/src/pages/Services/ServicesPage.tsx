@@ -5,23 +5,24 @@
  */
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Badge, Button, Dropdown, FilterInput, Menu, RadioButtonGroup, useStyles2 } from '@grafana/ui';
+import { Badge, FilterInput, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import type { ServiceActionResult, ServiceInfo, ServicePage, ServiceVerb } from '../../api/types';
 import { ActionMessage } from '../../components/ActionMessage';
+import { Choice } from '../../components/Choice';
 import { Confirm } from '../../components/Confirm';
 import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
+import { VirtualTable, type Column, type RowAction } from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useHost, useSearchParam } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
-import { formatBytes } from '../../utils/format';
+import { formatBytes, plural } from '../../utils/format';
 import { ServiceLogs } from './ServiceLogs';
 import { STATE_FILTERS, VERB_WORDS, availableVerbs, stateColor, stateText } from './serviceState';
 
@@ -29,17 +30,18 @@ export function ServicesPage() {
   const api = useApi();
   const styles = useStyles2(getStyles);
   const [host, setHost] = useHost();
-  const [name, setName] = useSearchParam('name');
+  const [search, setSearch] = useSearchParam('search');
   const [state, setState] = useSearchParam('state');
   const [interval, setInterval] = useState('10s');
   const [pending, setPending] = useState<{ service: ServiceInfo; verb: ServiceVerb } | null>(null);
   const [logsOf, setLogsOf] = useState<string | null>(null);
   const action = useAction();
-  const nameQ = useDebounced(name);
+  const searchQ = useDebounced(search);
+  const canAct = api.route === 'operator' || api.route === 'admin';
 
   const services = useResource(
-    (signal) => api.get<ServicePage>(apiPath('hosts', host, 'services'), { name: nameQ, state }, signal),
-    [api, host, nameQ, state],
+    (signal) => api.get<ServicePage>(apiPath('hosts', host, 'services'), { search: searchQ, state }, signal),
+    [api, host, searchQ, state],
     intervalMs(interval),
   );
 
@@ -105,36 +107,23 @@ export function ServicesPage() {
       minWidth: 1000,
       render: (s) => formatBytes(s.memoryBytes),
     },
+  ];
+
+  const actions = (s: ServiceInfo): RowAction[] => [
+    ...(canAct
+      ? availableVerbs(s).map((verb) => ({
+          key: verb,
+          label: `${VERB_WORDS[verb].label} ${s.name}`,
+          icon: VERB_WORDS[verb].icon,
+          destructive: VERB_WORDS[verb].destructive,
+          onClick: () => setPending({ service: s, verb }),
+        }))
+      : []),
     {
-      key: 'actions',
-      header: '',
-      width: '56px',
-      render: (s) => (
-        <Dropdown
-          overlay={
-            <Menu>
-              {availableVerbs(s).map((verb) => (
-                <Menu.Item
-                  key={verb}
-                  label={VERB_WORDS[verb].label}
-                  destructive={VERB_WORDS[verb].destructive}
-                  onClick={() => setPending({ service: s, verb })}
-                />
-              ))}
-              <Menu.Divider />
-              <Menu.Item label="Details and logs" icon="file-alt" onClick={() => setLogsOf(s.name)} />
-            </Menu>
-          }
-        >
-          <Button
-            size="sm"
-            variant="secondary"
-            icon="ellipsis-v"
-            aria-label={`Actions for ${s.name}`}
-            tooltip="Actions"
-          />
-        </Dropdown>
-      ),
+      key: 'logs',
+      label: `Details and logs of ${s.name}`,
+      icon: 'file-alt',
+      onClick: () => setLogsOf(s.name),
     },
   ];
 
@@ -144,8 +133,14 @@ export function ServicesPage() {
       toolbar={
         <>
           <HostPicker value={host} onChange={setHost} />
-          <FilterInput placeholder="Filter by name" value={name} onChange={setName} width={24} />
-          <RadioButtonGroup options={STATE_FILTERS} value={state} onChange={setState} size="sm" />
+          <FilterInput
+            placeholder="Search name or description"
+            value={search}
+            onChange={setSearch}
+            escapeRegex={false}
+            width={28}
+          />
+          <Choice options={STATE_FILTERS} value={state} onChange={setState} size="sm" aria-label="State" />
           <RefreshControl
             interval={interval}
             onIntervalChange={setInterval}
@@ -159,21 +154,21 @@ export function ServicesPage() {
       <ResourceView
         resource={services}
         isEmpty={(page) => page.items.length === 0}
-        emptyMessage={name || state ? 'No service matches these filters.' : 'This host has no services.'}
+        emptyMessage={search || state ? 'No service matches these filters.' : 'This host has no services.'}
         loadingText="Asking the service manager…"
       >
         {(page) => (
           <>
             <div className={styles.summary}>
-              {page.total} services · {page.backend}
+              {plural(page.total, 'service', 'services')} · {page.backend}
             </div>
             <VirtualTable
               label="Services"
               rows={page.items}
               columns={columns}
               rowKey={(s) => s.name}
-              height="calc(100vh - 280px)"
-              rowHeight={40}
+              actions={actions}
+              actionSlots={canAct ? 5 : 1}
               rowProps={(s) => ({ 'data-testid': `service-${s.name}` })}
             />
           </>
@@ -213,6 +208,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     overflow: 'hidden',
     textOverflow: 'ellipsis',
     maxWidth: '100%',
+    minHeight: 32,
   }),
   summary: css({ color: theme.colors.text.secondary }),
 });

@@ -1,5 +1,5 @@
 /** How a service's state reads at a glance: one colour per kind of state. */
-import type { BadgeColor } from '@grafana/ui';
+import type { BadgeColor, IconName } from '@grafana/ui';
 import type { ServiceInfo, ServiceVerb } from '../../api/types';
 
 export function stateColor(service: Pick<ServiceInfo, 'activeState'>): BadgeColor {
@@ -32,20 +32,35 @@ export function availableVerbs(service: ServiceInfo): ServiceVerb[] {
   return verbs;
 }
 
-export const VERB_WORDS: Record<ServiceVerb, { label: string; destructive: boolean; explain: string }> = {
-  start: { label: 'Start', destructive: false, explain: 'starts the service now' },
+export const VERB_WORDS: Record<
+  ServiceVerb,
+  { label: string; destructive: boolean; explain: string; icon: IconName }
+> = {
+  start: { label: 'Start', destructive: false, explain: 'starts the service now', icon: 'play' },
   stop: {
     label: 'Stop',
     destructive: true,
     explain: 'stops the service; whatever it serves becomes unavailable',
+    icon: 'square-shape',
   },
-  restart: { label: 'Restart', destructive: true, explain: 'stops and starts it; connections to it drop' },
-  reload: { label: 'Reload', destructive: false, explain: 'asks it to re-read its configuration' },
-  enable: { label: 'Enable', destructive: false, explain: 'starts it at every boot' },
+  restart: {
+    label: 'Restart',
+    destructive: true,
+    explain: 'stops and starts it; connections to it drop',
+    icon: 'sync',
+  },
+  reload: {
+    label: 'Reload',
+    destructive: false,
+    explain: 'asks it to re-read its configuration',
+    icon: 'repeat',
+  },
+  enable: { label: 'Enable', destructive: false, explain: 'starts it at every boot', icon: 'check-circle' },
   disable: {
     label: 'Disable',
     destructive: true,
     explain: 'no longer starts it at boot (it keeps running now)',
+    icon: 'ban',
   },
 };
 
