@@ -636,6 +636,8 @@ test(
 
       await page.goto(`${stack.harness.url}${APP}/audit`);
       await page.getByTestId('audit-actor').fill(zoe.login);
+      // The filters live in the address (shareable links): one box at a time, as a person types.
+      await page.waitForURL((url) => url.searchParams.get('actor') === zoe.login);
       await page.getByTestId('audit-action').fill('process.signal');
       const record = page.getByTestId('audit-process.signal');
       // Other users signalled processes too: only zoe's record is left once the filters apply.
