@@ -32,6 +32,8 @@ interface Definition<E extends EntryName> {
   entry: E;
   /** The label naming the host the Grafana link opens; `instance` unless the alert is about another host. */
   hostLabel?: string;
+  /** The label naming a systemd unit: the link opens that unit on the app's Services page instead. */
+  serviceLabel?: string;
   texts(level: Level<E>, severity: Severity, t: Thresholds): Texts;
 }
 
@@ -382,6 +384,34 @@ export const DEFINITIONS: Definition<EntryName>[] = [
     }),
   }),
 
+  // ── systemd units (the opt-in systemd collector: the exporter's own host) ────────────────────
+  define({
+    alert: 'HyperionSystemdUnitFailed',
+    group: 'hyperion.systemd',
+    entry: 'systemd_unit_failed',
+    serviceLabel: 'name',
+    texts: () => ({
+      expr: 'hyperion_systemd_unit_state{state="failed"} == 1',
+      summary: 'systemd unit {{ $labels.name }} on {{ $labels.instance }} has failed',
+      description:
+        "The systemd unit {{ $labels.name }} on {{ $labels.instance }} is in the failed state: it exited with an error, was killed, or hit its start limit. Its log is on Hyperion's Services page.",
+      condition: 'a systemd unit is in the failed state',
+    }),
+  }),
+  define({
+    alert: 'HyperionSystemdServiceCrashLooping',
+    group: 'hyperion.systemd',
+    entry: 'systemd_service_crash_looping',
+    serviceLabel: 'name',
+    texts: (level, _s, t) => ({
+      // increase() reads through the reset to 0 that a start by hand makes.
+      expr: `increase(hyperion_systemd_service_restart_total[${t.systemd_service_crash_looping.window}]) > ${level.above}`,
+      summary: 'Service {{ $labels.name }} on {{ $labels.instance }} keeps restarting',
+      description: `systemd restarted {{ $labels.name }} on {{ $labels.instance }} {{ $value | printf "%.0f" }} times within ${t.systemd_service_crash_looping.window} (threshold ${level.above}), for ${level.for} now: it keeps crashing and coming back.`,
+      condition: `more than ${level.above} automatic restart(s) of a service within ${t.systemd_service_crash_looping.window}`,
+    }),
+  }),
+
   // ── Forecasts: warn before a resource runs out ───────────────────────────────────────────────
   define({
     alert: 'HyperionFilesystemFillingUp',
@@ -455,6 +485,10 @@ export function generateAlerts(t: Thresholds): GeneratedAlert[] {
       if (level === undefined) continue;
       const texts = def.texts(level, severity, t);
       const host = `{{ $labels.${def.hostLabel ?? 'instance'} | urlquery }}`;
+      const dashboard =
+        def.serviceLabel === undefined
+          ? t.links.grafana_host.replace('{host}', host)
+          : t.links.grafana_service.replace('{service}', `{{ $labels.${def.serviceLabel} | urlquery }}`);
       const rule: AlertRule = {
         alert: def.alert,
         expr: texts.expr,
@@ -464,7 +498,7 @@ export function generateAlerts(t: Thresholds): GeneratedAlert[] {
           summary: texts.summary,
           description: texts.description,
           runbook_url: `${t.links.runbook}#${runbookAnchor(def.alert)}`,
-          dashboard_url: t.links.grafana_host.replace('{host}', host),
+          dashboard_url: dashboard,
         },
       };
       out.push({ group: def.group, entry: def.entry, rule, condition: texts.condition });
