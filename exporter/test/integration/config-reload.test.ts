@@ -3,8 +3,8 @@
  * /api/v1/config/reload) and SIGHUP read hyperion.yml again. A broken file leaves the running
  * configuration in force — its file roots and body limit still answer — with
  * hyperion_config_last_reload_successful 0 and the reason in the answer and the log; a valid one
- * takes effect (new roots, a new body limit) with the metric back at 1 and a later success
- * time. Blocks that need a restart (ssh) keep their running values and are named. Only an admin
+ * takes effect (new roots, a new body limit, another second-factor policy, job limits) with the
+ * metric back at 1 and a later success time. Blocks that need a restart (ssh) keep their running values and are named. Only an admin
  * may reload: an operator or viewer gets 403, a client without a token 401, and every attempt by
  * a token holder is audited.
  */
@@ -24,7 +24,7 @@ let rootsDir: string;
 /** A configuration with one file root named `root`, readable by viewers, and a body limit. */
 function configText(
   root: string,
-  options: { bodyLimitBytes?: number; extra?: string; ssh?: string } = {},
+  options: { bodyLimitBytes?: number; extra?: string; ssh?: string; otp?: string } = {},
 ): string {
   mkdirSync(path.join(rootsDir, root), { recursive: true });
   return [
@@ -36,6 +36,7 @@ function configText(
     `      path: ${path.join(rootsDir, root)}`,
     '      readRole: viewer',
     ...(options.ssh ? ['ssh:', `  connectTimeoutSeconds: ${options.ssh}`] : []),
+    ...(options.otp ? ['security:', `  otp: ${options.otp}`] : []),
     options.extra ?? '',
   ].join('\n');
 }
@@ -77,6 +78,13 @@ async function postBodyOf(bytes: number): Promise<number> {
     body: { padding: 'x'.repeat(bytes) },
   });
   return res.status;
+}
+
+/** The second-factor policy in force, as the caller's whoami reports it. */
+async function otpPolicy(): Promise<string> {
+  const res = await api.operator.call<{ otp: { policy: string } }>('get', '/auth/whoami');
+  assert.equal(res.status, 200, res.text);
+  return res.body.otp.policy;
 }
 
 async function logged(msg: string, since: number, ms = 15_000): Promise<Record<string, unknown>> {
@@ -134,18 +142,20 @@ describe('POST /-/reload', () => {
     }
   });
 
-  it('a valid file takes effect: metric 1, a later success time, new roots, the new body limit', async () => {
+  it('a valid file takes effect: metric 1, a later success time, new roots, body limit and second-factor policy', async () => {
     const before = await reloadMetrics();
+    assert.equal(await otpPolicy(), 'required');
     await delay(1100); // the success time has a resolution the test can see
-    writeFileSync(configFile, configText('second', { bodyLimitBytes: 2048 }));
+    writeFileSync(configFile, configText('second', { bodyLimitBytes: 2048, otp: 'optional' }));
     const res = await reload(api.admin);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body, {
       success: true,
-      changed: ['api', 'files'],
+      changed: ['api', 'security', 'files'],
       restartRequired: [],
       webConfig: 'none',
     });
+    assert.equal(await otpPolicy(), 'optional');
     const m = await reloadMetrics();
     assert.equal(m.successful, 1);
     assert.ok(m.time > before.time, `${m.time} > ${before.time}`);
@@ -155,7 +165,7 @@ describe('POST /-/reload', () => {
   });
 
   it('a block that needs a restart (ssh) keeps its running value and is named, the rest applies', async () => {
-    writeFileSync(configFile, configText('third', { bodyLimitBytes: 2048, ssh: '3' }));
+    writeFileSync(configFile, configText('third', { bodyLimitBytes: 2048, otp: 'optional', ssh: '3' }));
     const since = api.exporter.logs.length;
     const res = await reload(api.admin, '/api/v1/config/reload');
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -171,6 +181,31 @@ describe('POST /-/reload', () => {
     const again = await reload(api.admin);
     assert.deepEqual(again.body.restartRequired, ['ssh']);
     assert.deepEqual(again.body.changed, []);
+  });
+
+  it('job limits apply to the next definition', async () => {
+    // The second-factor policy in force is "optional" (reloaded above): an admin who never
+    // enrolled defines jobs without a code.
+    const job = (name: string) =>
+      api.admin.call('post', '/jobs', {
+        body: { name, schedule: '0 0 1 1 *', timezone: 'UTC', command: { argv: ['/bin/true'] } },
+      });
+    assert.equal((await job(`reload-a-${process.pid}`)).status, 201);
+    writeFileSync(
+      configFile,
+      configText('third', { bodyLimitBytes: 2048, otp: 'optional', extra: 'jobs:\n  maxJobs: 1\n' }),
+    );
+    const res = await reload(api.admin);
+    assert.deepEqual([res.body.changed, res.body.restartRequired], [['jobs'], []]);
+    const refused = await job(`reload-b-${process.pid}`);
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(String((refused.body as { detail: string }).detail), /jobs\.maxJobs/);
+    writeFileSync(
+      configFile,
+      configText('third', { bodyLimitBytes: 2048, otp: 'optional', extra: 'jobs:\n  maxJobs: 2\n' }),
+    );
+    assert.equal((await reload(api.admin)).status, 200);
+    assert.equal((await job(`reload-b-${process.pid}`)).status, 201);
   });
 
   it('only an admin reloads: 401 without a token, 403 for operator and viewer, on both paths; all audited', async () => {
