@@ -77,6 +77,9 @@ async function serve(options: ExporterOptions, config: Config): Promise<void> {
     onApiConfig: (api) => listeners?.setRequestTimeout(requestTimeoutMs(api.requestTimeoutSeconds)),
   });
   const gate = new WebGate(log, web);
+  // SIGHUP reloads, as it does for Prometheus: the outcome is logged and in the metrics. Set at
+  // once, since Node's default for SIGHUP ends the process.
+  process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
   try {
     listeners = await Listeners.start({
@@ -126,9 +129,6 @@ async function serve(options: ExporterOptions, config: Config): Promise<void> {
     const running = watcher;
     reloader.setWebConfigReload(() => running.reload());
   }
-
-  // SIGHUP reloads, as it does for Prometheus: the outcome is logged and in the metrics.
-  process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -120,9 +120,15 @@ export class ConfigReloader {
     // A valid configuration file applies even when the web configuration is broken: they are
     // two files, each either in force or not, and the metric says that one of them is not.
     if (next) {
-      const applied = this.options.apply(next);
-      outcome.changed = applied.changed;
-      outcome.restartRequired = applied.restartRequired;
+      try {
+        const applied = this.options.apply(next);
+        outcome.changed = applied.changed;
+        outcome.restartRequired = applied.restartRequired;
+      } catch (error) {
+        // A bug, not a bad file (the file validated): said as such, and the metric says 0.
+        this.configOk = false;
+        errors.push(`applying ${file} failed: ${(error as Error).message}`);
+      }
     }
     outcome.success = errors.length === 0;
     if (!outcome.success) outcome.error = errors.join('; ');
