@@ -12,9 +12,9 @@
  * connection answers in a few round trips. The connection is opened at the first scrape and
  * kept; a broken or silent one is dropped and opened again at the next scrape.
  *
- * Per scrape: ListUnits (one call), then, pipelined on the same connection, NRestarts for each
- * selected service that is loaded and ActiveEnterTimestamp for each selected active unit, and
- * the manager's SystemState. Units are selected by --collector.systemd.unit-include/-exclude
+ * Per scrape: ListUnits (one call), then, pipelined on the same connection (32 calls in flight),
+ * NRestarts for each selected service that is loaded and ActiveEnterTimestamp for each selected
+ * active unit, and the manager's SystemState. Units are selected by --collector.systemd.unit-include/-exclude
  * (node_exporter's flags and default exclusion: mounts, devices, scopes, slices, automounts).
  *
  * The local host only: a /probe host's bus is not reachable from here (it would take forwarding
@@ -34,9 +34,22 @@ export const DEFAULT_SYSTEMD_UNIT_EXCLUDE = '.+\\.(automount|device|mount|scope|
 /** A call that takes longer means a stuck bus or manager: the connection is dropped. */
 const CALL_TIMEOUT_MS = 5000;
 
+/**
+ * Calls awaiting their reply at once. The system bus refuses a connection's calls beyond 128
+ * pending replies (dbus-daemon's max_replies_per_connection) with LimitsExceeded; well below
+ * that, the pipeline stays full enough that systemd is never waiting for the next call.
+ */
+const MAX_IN_FLIGHT = 32;
+
 const SYSTEMD = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
+const BUS_REFUSALS = new Set([
+  'org.freedesktop.DBus.Error.LimitsExceeded',
+  'org.freedesktop.DBus.Error.AccessDenied',
+  'org.freedesktop.DBus.Error.NoReply',
+  'org.freedesktop.DBus.Error.Timeout',
+]);
 
 /** What one scrape read: the selected units and, by unit name, their properties. */
 export interface SystemdReading {
@@ -153,6 +166,15 @@ function connect(address: string): Promise<{ bus: MessageBus; dbus: DBus }> {
   return connection;
 }
 
+/** Runs the tasks with at most `limit` of them in progress; rejects with the first failure. */
+async function inFlight(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
 /** One method call to systemd; a transport failure or a timeout drops the connection. */
 async function call(
   address: string,
@@ -194,7 +216,9 @@ async function property(
     const variant = reply.body[0] as { value?: unknown } | undefined;
     return variant?.value;
   } catch (error) {
-    if (error instanceof connection.dbus.DBusError) return undefined;
+    // The unit went away between ListUnits and this call (UnknownObject), or has no such
+    // property: no series. The bus's own refusals (LimitsExceeded, AccessDenied) fail the scrape.
+    if (error instanceof connection.dbus.DBusError && !BUS_REFUSALS.has(error.type)) return undefined;
     throw error;
   }
 }
@@ -228,34 +252,32 @@ export const systemdCollector: Collector = {
     );
     const restarts = new Map<string, number>();
     const activeSinceUs = new Map<string, number>();
-    const reads: Promise<void>[] = [];
+    let systemState: string | undefined;
+    const reads: (() => Promise<void>)[] = [
+      async () => {
+        const v = await property(address, connection, MANAGER_PATH, `${SYSTEMD}.Manager`, 'SystemState');
+        if (typeof v === 'string') systemState = v;
+      },
+    ];
     for (const unit of units) {
       if (needsRestarts(unit)) {
-        reads.push(
-          property(address, connection, unit.objectPath, `${SYSTEMD}.Service`, 'NRestarts').then((v) => {
-            const n = asNumber(v);
-            if (n !== undefined) restarts.set(unit.name, n);
-          }),
-        );
+        reads.push(async () => {
+          const n = asNumber(
+            await property(address, connection, unit.objectPath, `${SYSTEMD}.Service`, 'NRestarts'),
+          );
+          if (n !== undefined) restarts.set(unit.name, n);
+        });
       }
       if (needsStartTime(unit)) {
-        reads.push(
-          property(address, connection, unit.objectPath, `${SYSTEMD}.Unit`, 'ActiveEnterTimestamp').then(
-            (v) => {
-              const us = asNumber(v);
-              if (us !== undefined) activeSinceUs.set(unit.name, us);
-            },
-          ),
-        );
+        reads.push(async () => {
+          const us = asNumber(
+            await property(address, connection, unit.objectPath, `${SYSTEMD}.Unit`, 'ActiveEnterTimestamp'),
+          );
+          if (us !== undefined) activeSinceUs.set(unit.name, us);
+        });
       }
     }
-    let systemState: string | undefined;
-    reads.push(
-      property(address, connection, MANAGER_PATH, `${SYSTEMD}.Manager`, 'SystemState').then((v) => {
-        if (typeof v === 'string') systemState = v;
-      }),
-    );
-    await Promise.all(reads);
+    await inFlight(reads, MAX_IN_FLIGHT);
     return systemdFamilies({ units, restarts, activeSinceUs, systemState });
   },
 };

@@ -28,6 +28,11 @@ const FAILS = `${TAG}-fails.service`;
 const CRASHES = `${TAG}-crashes.service`;
 const RUNS = `${TAG}-runs.service`;
 const HIDDEN = `${TAG}-hidden.service`;
+/**
+ * Enough units that a scrape makes well over 128 property calls, the system bus's limit of
+ * pending replies per connection: every one of them must still be answered.
+ */
+const FILLERS = Array.from({ length: 120 }, (_, i) => `${TAG}-fill${i}.service`);
 
 const unit = (description: string, service: string[], unitExtra: string[] = []) =>
   [
@@ -71,9 +76,17 @@ before(async () => {
     ),
     [RUNS]: unit('runs', ['ExecStart=/bin/sleep 3600']),
     [HIDDEN]: unit('runs, excluded by the pattern', ['ExecStart=/bin/sleep 3600']),
+    ...Object.fromEntries(
+      FILLERS.map((name) => [
+        name,
+        unit('done', ['Type=oneshot', 'RemainAfterExit=yes', 'ExecStart=/bin/true']),
+      ]),
+    ),
   });
   await startSystemBus(ns);
   for (const name of [FAILS, CRASHES, RUNS, HIDDEN]) await ns.run(['systemctl', 'start', name]);
+  const filled = await ns.run(['systemctl', 'start', ...FILLERS], 60_000);
+  assert.equal(filled.code, 0, filled.stderr);
 
   storage = mkdtempSync(path.join(os.tmpdir(), `hyperion-systemd-${process.pid}-`));
   chownSync(storage, NOBODY, NOBODY);
@@ -136,6 +149,12 @@ describe('the systemd collector on a real systemd, as an unprivileged user', () 
     assert.equal(new Set(names).size, names.length, 'one state series per unit');
     assert.ok(names.length > 10, `only ${names.length} units`);
     assert.ok(select(samples, 'hyperion_systemd_unit_state').every((s) => s.value === 1));
+    // Every selected service has its restart count and every active unit its start time, though
+    // a scrape asks for far more than the bus lets one connection have pending.
+    for (const name of FILLERS) {
+      assert.equal(valueOf(samples, 'hyperion_systemd_service_restart_total', { name }), 0, name);
+      assert.ok(valueOf(samples, 'hyperion_systemd_unit_start_time_seconds', { name }) > 0, name);
+    }
     // The patterns: the excluded service and the default exclusions are absent; targets stay.
     assert.deepEqual(states(samples, HIDDEN), []);
     assert.ok(
