@@ -26,6 +26,11 @@ export interface RunningExporter {
   storagePath: string;
   tokens: GrafanaTokens;
   child: ChildProcess;
+  /**
+   * `hyperion-exporter otp code` on the exporter's host, as an administrator hands a person
+   * their enrolment code: the code for the actor key (grafana:<org>:<user id>).
+   */
+  issueEnrolmentCode(actorKey: string, name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +66,29 @@ async function createToken(storagePath: string, name: string, role: string): Pro
   if (!/^hyp_\S+$/.test(token))
     throw new Error(`token create ${name}: unexpected output ${JSON.stringify(stdout)}`);
   return token;
+}
+
+async function issueEnrolmentCode(storagePath: string, actorKey: string, name: string): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      MAIN,
+      'otp',
+      'code',
+      '--actor',
+      actorKey,
+      '--name',
+      name,
+      `--storage.path=${storagePath}`,
+    ],
+    { cwd: EXPORTER_DIR, timeout: 60_000 },
+  );
+  const code = stdout.trim();
+  if (!/^[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}$/.test(code))
+    throw new Error(`otp code ${actorKey}: unexpected output ${JSON.stringify(stdout)}`);
+  return code;
 }
 
 async function createTokens(storagePath: string): Promise<GrafanaTokens> {
@@ -132,6 +160,7 @@ export async function startRealExporter(options: ExporterOptions = {}): Promise<
     storagePath,
     tokens,
     child,
+    issueEnrolmentCode: (actorKey, name) => issueEnrolmentCode(storagePath, actorKey, name),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

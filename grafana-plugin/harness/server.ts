@@ -24,6 +24,7 @@ import {
   parseCookies,
   parseUser,
   roleIncludes,
+  userId,
   type HarnessUser,
 } from './session';
 
@@ -133,7 +134,7 @@ export function matchRoute(
 /** What Grafana marshals into X-Grafana-Context for a signed-in user (the fields the exporter reads, and a few more). */
 export function grafanaContext(user: HarnessUser): string {
   return JSON.stringify({
-    UserID: 1,
+    UserID: userId(user),
     OrgID: 1,
     OrgName: 'Main Org.',
     OrgRole: user.role,
@@ -226,7 +227,7 @@ function pageHtml(
       theme2: { isDark: theme === 'dark' },
     },
     user: {
-      id: 1,
+      id: userId(user),
       uid: 'harness',
       login: user.login,
       name: user.login,

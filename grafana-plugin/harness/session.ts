@@ -8,6 +8,11 @@ export type OrgRole = 'Viewer' | 'Editor' | 'Admin' | 'None';
 export interface HarnessUser {
   login: string;
   role: OrgRole;
+  /**
+   * Grafana's user id: what the exporter keys an actor on, and what stays when a login is
+   * renamed. Absent: a stable number derived from the login, so every login is its own user.
+   */
+  id?: number;
 }
 
 export const USER_COOKIE = 'hyperion_harness_user';
@@ -17,17 +22,26 @@ const ROLES: readonly OrgRole[] = ['Viewer', 'Editor', 'Admin', 'None'];
 /** Grafana logins may hold almost anything; not ":" (the cookie's separator), spaces or controls. */
 const LOGIN = /^[^\s:;,\p{Cc}]{1,64}$/u;
 
-export const DEFAULT_USER: HarnessUser = { login: 'admin', role: 'Admin' };
+export const DEFAULT_USER: HarnessUser = { login: 'admin', role: 'Admin', id: 1 };
 
-/** "Editor:olga" → { role, login }; anything malformed is the default user. */
+/** The user's Grafana id: given, or FNV-1a of the login above 1000 (Grafana's ids are positive). */
+export function userId(user: HarnessUser): number {
+  if (user.id !== undefined) return user.id;
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(user.login, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return 1000 + (hash % 1_000_000);
+}
+
+/** "Editor:olga" or "Editor:olga:17" → { role, login, id? }; anything malformed is the default user. */
 export function parseUser(value: string | undefined): HarnessUser {
-  const [role, login] = (value ?? '').split(':');
+  const [role, login, id] = (value ?? '').split(':');
   if (!role || !login || !ROLES.includes(role as OrgRole) || !LOGIN.test(login)) return DEFAULT_USER;
-  return { role: role as OrgRole, login };
+  if (id !== undefined && !/^[1-9]\d{0,8}$/.test(id)) return DEFAULT_USER;
+  return { role: role as OrgRole, login, ...(id === undefined ? {} : { id: Number(id) }) };
 }
 
 export function formatUser(user: HarnessUser): string {
-  return `${user.role}:${user.login}`;
+  return user.id === undefined ? `${user.role}:${user.login}` : `${user.role}:${user.login}:${user.id}`;
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {

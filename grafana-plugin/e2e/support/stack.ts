@@ -213,6 +213,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
       config: [
         'security:',
         '  otp: required',
+        // One code per action: the prompts the tests answer. Elevation has its own test.
+        '  otpElevationSeconds: 0',
         'files:',
         '  roots:',
         '    - name: share',
@@ -307,7 +309,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
         method,
         headers: {
           authorization: `Bearer ${tokenFor(exporter, user)}`,
-          'x-grafana-context': grafanaContext(user),
+          // UTF-8 bytes, as Grafana writes the header (fetch wants each byte as one Latin-1 char).
+          'x-grafana-context': Buffer.from(grafanaContext(user), 'utf8').toString('latin1'),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -328,7 +331,18 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
       browser,
       api,
       async enrol(user) {
-        const enrolment = await api<{ secret: string }>(user, 'POST', '/auth/otp/enrol', undefined);
+        // As a person enrols: an administrator issued their enrolment code (on the exporter's
+        // host with the CLI), and they enrol with it.
+        const who = await api<{ key: string; otp: { enrolmentCodeRequired: boolean } }>(
+          user,
+          'GET',
+          '/auth/whoami',
+        );
+        if (who.status !== 200) throw new Error(`whoami ${user.login}: ${who.status}`);
+        const body = who.body.otp.enrolmentCodeRequired
+          ? { enrolmentCode: await exporter.issueEnrolmentCode(who.body.key, user.login) }
+          : undefined;
+        const enrolment = await api<{ secret: string }>(user, 'POST', '/auth/otp/enrol', body);
         if (enrolment.status !== 200) throw new Error(`enrol ${user.login}: ${enrolment.status}`);
         const auth = new Authenticator(enrolment.body.secret);
         const confirmed = await api(user, 'POST', '/auth/otp/confirm', { code: await auth.next() });

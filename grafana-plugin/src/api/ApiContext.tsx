@@ -36,6 +36,8 @@ interface Props {
 interface Pending {
   request: CodeRequest;
   resolve: (code: string | null) => void;
+  /** Each question its own dialog: a retry starts with an empty field. */
+  id: number;
 }
 
 const grafanaFetch: FetchFn = (options) => getBackendSrv().fetch(options);
@@ -44,12 +46,14 @@ export function ApiProvider({ children, fetch = grafanaFetch, route, xhr }: Prop
   const [pending, setPending] = useState<Pending | null>(null);
   // The client outlives renders; the prompt function must not change under it.
   const pendingRef = useRef<Pending | null>(null);
+  const asked = useRef(0);
   const prompt = useCallback(
     (request: CodeRequest) =>
       new Promise<string | null>((resolve) => {
         // A prompt already open is answered "cancel": one question at a time.
         pendingRef.current?.resolve(null);
-        const next = { request, resolve };
+        asked.current += 1;
+        const next = { request, resolve, id: asked.current };
         pendingRef.current = next;
         setPending(next);
       }),
@@ -70,8 +74,8 @@ export function ApiProvider({ children, fetch = grafanaFetch, route, xhr }: Prop
       {children}
       {pending && (
         <OtpPrompt
-          action={pending.request.action}
-          {...(pending.request.hint === undefined ? {} : { hint: pending.request.hint })}
+          key={pending.id}
+          request={pending.request}
           onSubmit={answer}
           onCancel={() => answer(null)}
         />

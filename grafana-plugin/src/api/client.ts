@@ -6,8 +6,13 @@
  * The second factor is handled here once for every page: an action the exporter refuses with
  * `otp-required` opens the code prompt and is retried ONCE with the code. A second refusal is
  * final and shown as it is: retrying again would spend more codes and walk into the lockout.
- * The one exception is a code already spent on an earlier action (the exporter says so, and does
- * not count it toward the lockout): the prompt asks for the next code, a few times at most.
+ * The exceptions are a wrong code and a code already spent on an earlier action: the prompt stays
+ * open with the exporter's reason and asks again, a few times at most (each wrong code counts
+ * toward the lockout, which is final).
+ *
+ * After a valid code the exporter elevates the actor on this token for a while: no code is asked
+ * in that window. The client keeps what it last learnt of it (`elevation`), refreshes it after
+ * every code it sent, and tells its subscribers, so every page can show the time left.
  */
 import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -39,12 +44,23 @@ export type FetchFn = <T>(options: BackendSrvRequest) => Observable<FetchRespons
 export interface CodeRequest {
   /** What the code is for, in words ("Send KILL to process 4242"). */
   action: string;
-  /** Why a code is asked for again (the last one was already spent). */
+  /** Why a code is asked for again: the exporter's reason for refusing the last one. */
   hint?: string;
+  /** Whether the last code was already spent (the next one will do) or wrong. */
+  retry?: 'spent' | 'wrong';
+  /** How long a valid code spares further codes (0: every action asks). */
+  elevationSeconds?: number;
 }
 
-/** How many codes one action asks for when each entered code turns out to be spent already. */
+/** How many codes one action asks for when an entered code is wrong or already spent. */
 const MAX_CODE_ASKS = 3;
+
+/** The elevation as the client knows it: when it ends on this browser's clock. */
+export interface ElevationState {
+  endsAt: number;
+  /** The window a code opens, in seconds. */
+  seconds: number;
+}
 
 /** Asks the person for a one-time code; resolves null when they cancel. */
 export type CodePrompt = (request: CodeRequest) => Promise<string | null>;
@@ -114,8 +130,28 @@ export function apiPath(...segments: (string | number)[]): string {
 
 export class HyperionClient {
   private me: Promise<WhoAmI> | undefined;
+  private elevationState: ElevationState | null = null;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly deps: ClientDeps) {}
+
+  /** The elevation last reported by the exporter, or null (none, or it ended). */
+  get elevation(): ElevationState | null {
+    const e = this.elevationState;
+    return e && e.endsAt > Date.now() ? e : null;
+  }
+
+  /** Called whenever what the client knows of the elevation changes; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends the elevation now: the next action asks for a code again. */
+  async dropElevation(): Promise<void> {
+    await this.once('/auth/elevation/drop', { method: 'POST' });
+    await this.whoami(true);
+  }
 
   get route(): ProxyRoute | null {
     return this.deps.route;
@@ -150,10 +186,29 @@ export class HyperionClient {
   /** Who the exporter thinks we are (cached; `fresh` asks again). */
   whoami(fresh = false): Promise<WhoAmI> {
     if (fresh || !this.me) {
-      this.me = this.get<WhoAmI>('/auth/whoami');
-      this.me.catch(() => (this.me = undefined));
+      const asked = this.get<WhoAmI>('/auth/whoami');
+      this.me = asked;
+      asked.then(
+        (me) => this.learnElevation(me),
+        () => {
+          if (this.me === asked) this.me = undefined;
+        },
+      );
     }
     return this.me;
+  }
+
+  private learnElevation(me: WhoAmI): void {
+    // secondsLeft, not expiresAt: the browser's clock may differ from the exporter's.
+    const next =
+      me.elevation && me.elevation.secondsLeft > 0
+        ? { endsAt: Date.now() + me.elevation.secondsLeft * 1000, seconds: me.elevationSeconds }
+        : null;
+    const changed =
+      (next === null) !== (this.elevationState === null) ||
+      (next !== null && Math.abs(next.endsAt - this.elevationState!.endsAt) > 1500);
+    this.elevationState = next;
+    if (changed) for (const listener of this.listeners) listener();
   }
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
@@ -161,7 +216,8 @@ export class HyperionClient {
       return await this.once<T>(path, options);
     } catch (error) {
       const failure = toApiError(error);
-      if (failure.kind !== 'otp-required') throw failure;
+      // Enrolling without an enrolment code is refused as otp-required too; no TOTP code helps there.
+      if (failure.kind !== 'otp-required' || failure.problem?.reason === 'enrolment-code') throw failure;
       return this.withCode(options.action ?? `${options.method ?? 'GET'} ${path}`, (code) =>
         this.once<T>(path, { ...options, headers: { ...options.headers, [OTP_HEADER]: code } }),
       );
@@ -175,8 +231,11 @@ export class HyperionClient {
    */
   async upload<T>(path: string, file: Blob, options: UploadOptions = {}): Promise<ApiResult<T>> {
     const action = options.action ?? `Upload to ${path}`;
-    const me = await this.whoami();
-    const needsCode = me.otp.policy === 'required' || (me.otp.policy === 'optional' && me.otp.confirmed);
+    const me = await this.whoami(true);
+    const needsCode =
+      (me.otp.policy === 'required' || (me.otp.policy === 'optional' && me.otp.confirmed)) &&
+      // An elevation about to end may end before the body has arrived: ask then.
+      !(me.elevation && me.elevation.secondsLeft > 30);
     const send = (code?: string) =>
       this.xhrUpload<T>(path, file, {
         ...options,
@@ -202,20 +261,27 @@ export class HyperionClient {
     attempt: (code: string) => Promise<T>,
     known?: WhoAmI,
   ): Promise<T> {
-    let hint: string | undefined;
+    let retry: Pick<CodeRequest, 'hint' | 'retry'> = {};
     for (let asked = 1; ; asked += 1) {
-      const code = await this.askCode(action, known, hint);
+      const code = await this.askCode(action, known, retry);
       try {
-        return await attempt(code);
+        const result = await attempt(code);
+        // The code opened an elevation: learn it, so the pages show it and skip the next prompt.
+        this.whoami(true).catch(() => undefined);
+        return result;
       } catch (error) {
         const refused = toApiError(error);
-        if (!refused.codeAlreadySpent || asked >= MAX_CODE_ASKS) throw refused;
-        hint = refused.message;
+        if (refused.kind !== 'otp-invalid' || asked >= MAX_CODE_ASKS) throw refused;
+        retry = { hint: refused.message, retry: refused.codeAlreadySpent ? 'spent' : 'wrong' };
       }
     }
   }
 
-  private async askCode(action: string, known?: WhoAmI, hint?: string): Promise<string> {
+  private async askCode(
+    action: string,
+    known: WhoAmI | undefined,
+    retry: Pick<CodeRequest, 'hint' | 'retry'>,
+  ): Promise<string> {
     const me = known ?? (await this.whoami(true));
     if (!me.otp.confirmed) {
       throw new ApiError(
@@ -224,7 +290,7 @@ export class HyperionClient {
         `This action needs a second factor, and ${me.actor} has not enrolled one yet. Open “Second factor” in the Hyperion menu to set it up.`,
       );
     }
-    const code = await this.deps.prompt(hint === undefined ? { action } : { action, hint });
+    const code = await this.deps.prompt({ action, ...retry, elevationSeconds: me.elevationSeconds ?? 0 });
     if (code === null)
       throw new ApiError('cancelled', 0, 'Cancelled: no code was entered, nothing was changed.');
     return code;

@@ -87,6 +87,11 @@ function kindOfProblem(problem: Problem): ErrorKind {
   return problem.status >= 500 ? 'server' : 'other';
 }
 
+/** The exporter's detail as the start of a sentence. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1).replace(/\.$/, '');
+}
+
 /** The sentence shown to the user, problem detail first: the exporter words it for people. */
 function messageOf(kind: ErrorKind, status: number, problem: Problem | undefined, fallback: string): string {
   const detail = problem?.detail ?? problem?.title;
@@ -101,7 +106,8 @@ function messageOf(kind: ErrorKind, status: number, problem: Problem | undefined
             : ` (it comes in about ${problem.retryAfterSeconds} s)`;
         return `That code was already used for an earlier action: each code works once. Nothing was changed; enter the next code from your authenticator${wait}.`;
       }
-      return 'The one-time code was wrong, expired or already used. Nothing was changed; try again with the next code from your authenticator.';
+      if (problem?.reason === 'enrolment-code' && detail) return `${sentence(detail)}.`;
+      return `${detail ? sentence(detail) : 'The one-time code was wrong, expired or already used'}. Nothing was changed; try again with the next code from your authenticator.`;
     case 'rate-limited':
       return `Too many wrong codes: locked out for ${problem?.retryAfterSeconds ?? 'a few'} seconds. ${detail ?? ''}`.trim();
     case 'unauthenticated':

@@ -19,7 +19,8 @@ import type { JobManager, JobView } from '@exporter/managers/jobs/manager';
 import type { SIGNALS as EXPORTER_SIGNALS, SignalName } from '@exporter/managers/process-control';
 import type { ServiceDetailAnswer } from '@exporter/managers/services/index';
 import type { AuditLog } from '@exporter/security/audit';
-import type { OtpStatus } from '@exporter/security/otp';
+import type { ElevationView } from '@exporter/security/elevation';
+import type { OtpStatus } from '@exporter/security/second-factor';
 import type { Role } from '@exporter/security/roles';
 
 export type { HostSummary } from '@exporter/api/hosts';
@@ -53,7 +54,13 @@ import type { GuardedConnectionSummary } from '@exporter/api/routes/network';
 export type PeerSummary = GuardedConnectionSummary['peers'][number];
 export type { BlockView, FirewallView } from '@exporter/managers/firewall/firewall';
 export type { AuditRecord } from '@exporter/security/audit';
-export type { Enrolment, OtpStatus } from '@exporter/security/otp';
+export type { ElevationView } from '@exporter/security/elevation';
+export type {
+  ActorSummary,
+  Enrolment,
+  IssuedEnrolmentCode,
+  OtpStatus,
+} from '@exporter/security/second-factor';
 
 /** A list answer: most collections are `{ items }`. */
 export interface Items<T> {
@@ -67,11 +74,20 @@ export type ExporterRole = Role;
 /** GET /auth/whoami (built in exporter/src/api/routes/auth.ts). */
 export interface WhoAmI {
   actor: string;
+  /** The identity the exporter keys this actor on (token:<name> or grafana:<org>:<user id>). */
+  key: string;
   role: Role;
   token: string;
   viaGrafana: boolean;
   otp: OtpStatus;
+  /** The elevation this actor holds on this token after a valid code, or null. */
+  elevation: ElevationView | null;
+  /** How long a valid code elevates (0: one code per action). */
+  elevationSeconds: number;
 }
+
+/** POST /auth/otp/confirm: the status, the recovery codes (shown this once) and the elevation opened. */
+export type Confirmed = OtpStatus & { recoveryCodes: string[]; elevatedUntil: string | null };
 
 // --- Processes ------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 /** What the last action did, or why the exporter refused it, in the exporter's own words. */
-import { Alert } from '@grafana/ui';
+import { Alert, LinkButton } from '@grafana/ui';
 import React, { useEffect } from 'react';
 import { errorTitle } from '../api/errors';
+import { PAGES, PLUGIN_BASE_URL } from '../constants';
 import type { Action } from '../hooks/useAction';
 
 /** How long a success line stays: long enough to read, then it gets out of the way. */
@@ -20,6 +21,13 @@ export function ActionMessage({ action }: { action: Action }) {
       <div data-testid="action-error">
         <Alert severity="error" title={errorTitle(action.error)} onRemove={action.clear}>
           {action.error.message}
+          {action.error.kind === 'otp-not-enrolled' && (
+            <div>
+              <LinkButton href={`${PLUGIN_BASE_URL}/${PAGES.secondFactor}`} icon="lock" size="sm">
+                Enrol a second factor
+              </LinkButton>
+            </div>
+          )}
         </Alert>
       </div>
     );

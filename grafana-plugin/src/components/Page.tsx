@@ -7,6 +7,7 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { PluginPage } from '@grafana/runtime';
 import { useStyles2 } from '@grafana/ui';
 import React, { type ReactNode } from 'react';
+import { ElevationStatus } from './Elevation';
 
 interface Props {
   /** data-testid of the page, for tests: "page-processes"… */
@@ -22,6 +23,7 @@ export function Page({ id, subTitle, toolbar, children }: Props) {
     <PluginPage subTitle={subTitle}>
       <div data-testid={`page-${id}`} className={styles.page}>
         {toolbar && <div className={styles.toolbar}>{toolbar}</div>}
+        <ElevationStatus />
         {children}
       </div>
     </PluginPage>

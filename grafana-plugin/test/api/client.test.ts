@@ -2,7 +2,14 @@
  * The API client's contract: the route follows the Grafana role, errors carry the problem's
  * detail, and the second factor is asked for once and retried exactly once.
  */
-import { HyperionClient, routeForOrgRole, type CodePrompt, type XhrFactory } from '../../src/api/client';
+import {
+  HyperionClient,
+  routeForOrgRole,
+  type CodePrompt,
+  type CodeRequest,
+  type XhrFactory,
+} from '../../src/api/client';
+import { waitFor } from '@testing-library/react';
 import { ApiError } from '../../src/api/errors';
 import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
 
@@ -13,15 +20,17 @@ function client(
   const backend = fakeBackend();
   backend.on('GET', '/auth/whoami', { body: ENROLLED });
   const prompts: string[] = [];
+  const requests: CodeRequest[] = [];
   const api = new HyperionClient({
     fetch: backend.fetch,
     route,
     prompt: (request) => {
       prompts.push(request.action);
+      requests.push(request);
       return prompt(request);
     },
   });
-  return { api, backend, prompts };
+  return { api, backend, prompts, requests };
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
@@ -131,18 +140,33 @@ describe('second factor', () => {
     expect(sent[1]?.body).toEqual({ signal: 'TERM' });
   });
 
-  it('does not retry a second time when the code is refused: otp-invalid is final', async () => {
-    const { api, backend, prompts } = client(async () => '000000');
+  it('asks again with the exporter’s reason after a wrong code, and gives up after three codes', async () => {
+    const { api, backend, prompts, requests } = client(async () => '000000');
     backend.on('POST', '/x', (call) =>
       call.headers['X-Hyperion-OTP']
-        ? problem('otp-invalid', 403, 'the one-time code is wrong, expired or was already used')
+        ? problem('otp-invalid', 403, 'the one-time code is wrong or expired', { reason: 'wrong' })
         : problem('otp-required', 403, 'needs a code'),
     );
     const error = await failure(api.send('POST', '/x', {}, 'Do X'));
     expect(error.kind).toBe('otp-invalid');
-    expect(error.message).toMatch(/wrong, expired or already used/);
+    expect(error.message).toMatch(/wrong or expired/);
+    // Three codes at most: each wrong one counts toward the lockout.
+    expect(prompts).toHaveLength(3);
+    expect(requests[0]!.hint).toBeUndefined();
+    expect(requests[1]).toMatchObject({ retry: 'wrong', hint: expect.stringMatching(/wrong or expired/) });
+    expect(backend.callsTo('POST', '/x')).toHaveLength(4);
+  });
+
+  it('a lockout is final: no further code is asked', async () => {
+    const { api, backend, prompts } = client(async () => '000000');
+    backend.on('POST', '/x', (call) =>
+      call.headers['X-Hyperion-OTP']
+        ? problem('rate-limited', 429, 'too many wrong codes: locked for 5 minutes')
+        : problem('otp-required', 403, 'needs a code'),
+    );
+    const error = await failure(api.send('POST', '/x', {}, 'Do X'));
+    expect(error.kind).toBe('rate-limited');
     expect(prompts).toHaveLength(1);
-    expect(backend.callsTo('POST', '/x')).toHaveLength(2);
   });
 
   it('asks for the next code when the one entered was already spent, a few times at most', async () => {
@@ -205,6 +229,50 @@ describe('second factor', () => {
     expect(error.kind).toBe('otp-not-enrolled');
     expect(error.message).toContain('Second factor');
     expect(prompts).toHaveLength(0);
+  });
+});
+
+describe('elevation', () => {
+  it('learns the elevation a code opened, tells subscribers, and forgets it when dropped', async () => {
+    const backend = fakeBackend();
+    let elevated = false;
+    backend.on('GET', '/auth/whoami', () => ({
+      body: {
+        ...ENROLLED,
+        elevationSeconds: 300,
+        elevation: elevated ? { expiresAt: '2099-01-01T00:00:00Z', secondsLeft: 299 } : null,
+      },
+    }));
+    backend.on('POST', '/x', (call) => {
+      if (!call.headers['X-Hyperion-OTP']) return problem('otp-required', 403, 'needs a code');
+      elevated = true;
+      return { body: { done: true } };
+    });
+    backend.on('POST', '/auth/elevation/drop', () => {
+      elevated = false;
+      return { body: { dropped: true, elevation: null } };
+    });
+    const requests: CodeRequest[] = [];
+    const api = new HyperionClient({
+      fetch: backend.fetch,
+      route: 'operator',
+      prompt: async (r) => (requests.push(r), '123456'),
+    });
+    let told = 0;
+    api.subscribe(() => (told += 1));
+    expect(api.elevation).toBeNull();
+    await api.send('POST', '/x', {}, 'Do X');
+    // The prompt said how long a code spares further codes.
+    expect(requests[0]!.elevationSeconds).toBe(300);
+    await waitFor(() => expect(api.elevation).not.toBeNull());
+    const left = (api.elevation!.endsAt - Date.now()) / 1000;
+    expect(left).toBeGreaterThan(290);
+    expect(left).toBeLessThanOrEqual(299);
+    expect(told).toBe(1);
+    await api.dropElevation();
+    expect(backend.callsTo('POST', '/auth/elevation/drop')).toHaveLength(1);
+    expect(api.elevation).toBeNull();
+    expect(told).toBe(2);
   });
 });
 
@@ -271,6 +339,28 @@ describe('uploads', () => {
     expect(seen[0]?.headers['X-Hyperion-OTP']).toBe('135790');
     expect(seen[0]?.sent).toBe(file);
     expect(progress).toEqual([5, 10]);
+  });
+
+  it('sends an upload without a code while elevated', async () => {
+    const backend = fakeBackend();
+    backend.on('GET', '/auth/whoami', {
+      body: {
+        ...ENROLLED,
+        elevation: { expiresAt: '2099-01-01T00:00:00Z', secondsLeft: 240 },
+        elevationSeconds: 300,
+      },
+    });
+    const seen: FakeXhr[] = [];
+    const prompts: string[] = [];
+    const api = new HyperionClient({
+      fetch: backend.fetch,
+      route: 'admin',
+      prompt: async (r) => (prompts.push(r.action), '135790'),
+      xhr: fakeXhr(201, { created: true }, seen),
+    });
+    await api.upload('/hosts/local/files/data/a.txt', new Blob(['x']), { action: 'Upload a.txt' });
+    expect(prompts).toEqual([]);
+    expect(seen[0]?.headers['X-Hyperion-OTP']).toBeUndefined();
   });
 
   it('turns a refused upload into the problem detail', async () => {

@@ -227,27 +227,40 @@ describe('Processes page', () => {
     expect(sent[1]!.headers['X-Hyperion-OTP']).toBe('246810');
   });
 
-  it('shows a clear message for a wrong code, and nothing is retried again', async () => {
+  it('keeps the prompt open after a wrong code, with the reason, and acts on the right one', async () => {
     const user = userEvent.setup();
     const backend = setup();
     backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });
     backend.on('POST', `${PATH}/42/signal`, (call) =>
-      call.headers['X-Hyperion-OTP']
-        ? problem('otp-invalid', 403, 'the one-time code is wrong, expired or was already used')
-        : problem('otp-required', 403, 'needs a code'),
+      call.headers['X-Hyperion-OTP'] === '246802'
+        ? { body: { pid: 42, signal: 'TERM' } }
+        : call.headers['X-Hyperion-OTP']
+          ? problem('otp-invalid', 403, 'the one-time code is wrong or expired', { reason: 'wrong' })
+          : problem('otp-required', 403, 'needs a code'),
     );
     renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
     await user.click(
       within(await screen.findByTestId('process-42')).getByRole('button', { name: /signal/i }),
     );
     await user.click(await screen.findByRole('button', { name: 'Send TERM' }));
-    const prompt = await screen.findByTestId('otp-prompt');
+    let prompt = await screen.findByTestId('otp-prompt');
     await user.type(within(prompt).getByPlaceholderText('123456'), '111111');
     await user.click(within(prompt).getByRole('button', { name: 'Confirm' }));
-    const error = await screen.findByTestId('action-error');
-    expect(error).toHaveTextContent('Wrong one-time code');
-    expect(error).toHaveTextContent('Nothing was changed');
-    expect(backend.callsTo('POST', `${PATH}/42/signal`)).toHaveLength(2);
+    const hint = await screen.findByTestId('otp-hint');
+    expect(hint).toHaveTextContent('That code was not accepted');
+    expect(hint).toHaveTextContent('Nothing was changed');
+    prompt = screen.getByTestId('otp-prompt');
+    // A fresh, empty field for the next code.
+    expect(within(prompt).getByPlaceholderText('123456')).toHaveValue('');
+    await user.type(within(prompt).getByPlaceholderText('123456'), '246802');
+    await user.click(within(prompt).getByRole('button', { name: 'Confirm' }));
+    await waitFor(() => expect(screen.queryByTestId('otp-prompt')).not.toBeInTheDocument());
+    expect(screen.queryByTestId('action-error')).not.toBeInTheDocument();
+    expect(backend.callsTo('POST', `${PATH}/42/signal`).map((c) => c.headers['X-Hyperion-OTP'])).toEqual([
+      undefined,
+      '111111',
+      '246802',
+    ]);
   });
 
   it('asks again, saying why, when the code was already spent on the previous action', async () => {

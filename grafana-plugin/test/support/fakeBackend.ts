@@ -116,8 +116,17 @@ export function fakeBackend(): FakeBackend {
 
 export const ENROLLED = {
   actor: 'alice',
+  key: 'grafana:1:7',
   role: 'operator',
   token: 'grafana-operator',
   viaGrafana: true,
-  otp: { policy: 'required', enrolled: true, confirmed: true },
+  otp: {
+    policy: 'required',
+    enrolled: true,
+    confirmed: true,
+    recoveryCodesLeft: 10,
+    enrolmentCodeRequired: false,
+  },
+  elevation: null,
+  elevationSeconds: 0,
 };

@@ -13,7 +13,7 @@ import { VirtualTable, type Column, type RowAction } from '../../components/Virt
 import { useDebounced } from '../../hooks/useDebounced';
 import { useSearchParam } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
-import { formatFullTime, formatTime } from '../../utils/format';
+import { formatFullTime, formatTime, plural } from '../../utils/format';
 
 const PAGE_SIZE = 200;
 
@@ -39,22 +39,26 @@ export function AuditPage() {
   const [host, setHost] = useSearchParam('host');
   const [result, setResult] = useSearchParam('result');
   const [since, setSince] = useSearchParam('since');
-  const [offset, setOffset] = useState(0);
+  const [search, setSearch] = useSearchParam('search');
+  // The cursors of the pages walked through so far: [newest page, next older…]. The log is read
+  // backwards from where the previous page ended, never counted whole.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const cursor = cursors[cursors.length - 1];
   const [interval, setInterval] = useState('');
   const [shown, setShown] = useState<AuditRecord | null>(null);
   // A string, so the debounce compares values (a new object each render would never settle).
   const filterKey = useDebounced(
-    JSON.stringify({ actor, action: actionName, host, result, since: toIsoTime(since) }),
+    JSON.stringify({ actor, action: actionName, host, result, search, since: toIsoTime(since) }),
   );
 
   const records = useResource(
     (signal) =>
       api.get<Page_>(
         '/audit',
-        { ...(JSON.parse(filterKey) as Record<string, string>), offset, limit: PAGE_SIZE },
+        { ...(JSON.parse(filterKey) as Record<string, string>), cursor, limit: PAGE_SIZE },
         signal,
       ),
-    [api, filterKey, offset],
+    [api, filterKey, cursor],
     intervalMs(interval),
   );
 
@@ -84,7 +88,13 @@ export function AuditPage() {
       minWidth: 560,
       render: (r) => r.target ?? '–',
     },
-    { key: 'otp', header: '2FA', width: '50px', minWidth: 820, render: (r) => (r.otpUsed ? 'yes' : '–') },
+    {
+      key: 'otp',
+      header: '2FA',
+      width: '70px',
+      minWidth: 820,
+      render: (r) => (r.secondFactor ? r.secondFactor.method : r.otpUsed ? 'yes' : '–'),
+    },
     {
       key: 'result',
       header: 'Result',
@@ -115,7 +125,7 @@ export function AuditPage() {
   ];
 
   const reset = (set: (v: string) => void) => (value: string) => {
-    setOffset(0);
+    setCursors([undefined]);
     set(value);
   };
 
@@ -124,6 +134,14 @@ export function AuditPage() {
       id="audit"
       toolbar={
         <>
+          <FilterInput
+            placeholder="Search"
+            value={search}
+            onChange={reset(setSearch)}
+            escapeRegex={false}
+            width={20}
+            data-testid="audit-search"
+          />
           <FilterInput
             placeholder="Who"
             value={actor}
@@ -190,22 +208,23 @@ export function AuditPage() {
               rowProps={(r) => ({ 'data-testid': `audit-${r.action}` })}
             />
             <div className={styles.pager}>
-              <span>
-                {p.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, p.total)} of {p.total}
+              <span data-testid="audit-range">
+                Page {cursors.length}: {plural(p.items.length, 'record', 'records')}
+                {p.nextCursor === null ? ', the oldest' : ''}
               </span>
               <Button
                 size="sm"
                 variant="secondary"
-                disabled={offset === 0}
-                onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+                disabled={cursors.length === 1}
+                onClick={() => setCursors(cursors.slice(0, -1))}
               >
                 Newer
               </Button>
               <Button
                 size="sm"
                 variant="secondary"
-                disabled={offset + PAGE_SIZE >= p.total}
-                onClick={() => setOffset(offset + PAGE_SIZE)}
+                disabled={p.nextCursor === null}
+                onClick={() => p.nextCursor !== null && setCursors([...cursors, p.nextCursor])}
               >
                 Older
               </Button>
