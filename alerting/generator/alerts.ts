@@ -118,6 +118,17 @@ export const DEFINITIONS: Definition<EntryName>[] = [
       condition: '`hyperion_scrape_collector_success == 0`',
     }),
   }),
+  define({
+    alert: 'HyperionConfigReloadFailed',
+    group: 'hyperion.targets',
+    entry: 'config_reload_failed',
+    texts: (level) => ({
+      expr: 'hyperion_config_last_reload_successful == 0',
+      summary: 'The configuration of {{ $labels.instance }} on disk is invalid',
+      description: `The last configuration reload of {{ $labels.instance }} failed, ${level.for} ago or more: the file on disk (hyperion.yml or the web configuration) does not validate, so the exporter keeps running with the previous one — and would not start after a restart. The exporter's log says which key is wrong.`,
+      condition: '`hyperion_config_last_reload_successful == 0`',
+    }),
+  }),
 
   define({
     alert: 'HyperionTextfileError',

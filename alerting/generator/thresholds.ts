@@ -36,6 +36,7 @@ export const SCHEMA = {
   host_unreachable: { level: {} },
   ssh_host_key_mismatch: { level: {} },
   collector_failing: { level: {} },
+  config_reload_failed: { level: {} },
   job_failed: { level: {} },
   job_missed_schedule: { level: { late_by: 'duration' } },
   clock_skew: { level: { offset_above: 'number' } },

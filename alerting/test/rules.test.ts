@@ -198,6 +198,7 @@ describe('alert annotations', () => {
       'HyperionCollectorFailing',
       'HyperionTextfileError',
       'HyperionSystemdUnitFailed',
+      'HyperionConfigReloadFailed',
     ]);
     for (const rule of alertRules.filter((r) => !stateAlerts.has(r.alert!)))
       assert.match(
