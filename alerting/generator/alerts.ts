@@ -32,6 +32,8 @@ interface Definition<E extends EntryName> {
   entry: E;
   /** The label naming the host the Grafana link opens; `instance` unless the alert is about another host. */
   hostLabel?: string;
+  /** The label naming a systemd unit: the link opens that unit on the app's Services page instead. */
+  serviceLabel?: string;
   texts(level: Level<E>, severity: Severity, t: Thresholds): Texts;
 }
 
@@ -114,6 +116,17 @@ export const DEFINITIONS: Definition<EntryName>[] = [
       summary: 'Collector {{ $labels.collector }} fails on {{ $labels.instance }}',
       description: `The {{ $labels.collector }} collector of {{ $labels.instance }} has failed in every scrape for ${level.for}, so its series are missing; the exporter's log says why.`,
       condition: '`hyperion_scrape_collector_success == 0`',
+    }),
+  }),
+  define({
+    alert: 'HyperionConfigReloadFailed',
+    group: 'hyperion.targets',
+    entry: 'config_reload_failed',
+    texts: (level) => ({
+      expr: 'hyperion_config_last_reload_successful == 0',
+      summary: 'The configuration of {{ $labels.instance }} on disk is invalid',
+      description: `The last configuration reload of {{ $labels.instance }} failed, ${level.for} ago or more: the file on disk (hyperion.yml or the web configuration) does not validate, so the exporter keeps running with the previous one — and would not start after a restart. The exporter's log says which key is wrong.`,
+      condition: '`hyperion_config_last_reload_successful == 0`',
     }),
   }),
 
@@ -382,6 +395,34 @@ export const DEFINITIONS: Definition<EntryName>[] = [
     }),
   }),
 
+  // ── systemd units (the opt-in systemd collector: the exporter's own host) ────────────────────
+  define({
+    alert: 'HyperionSystemdUnitFailed',
+    group: 'hyperion.systemd',
+    entry: 'systemd_unit_failed',
+    serviceLabel: 'name',
+    texts: () => ({
+      expr: 'hyperion_systemd_unit_state{state="failed"} == 1',
+      summary: 'systemd unit {{ $labels.name }} on {{ $labels.instance }} has failed',
+      description:
+        "The systemd unit {{ $labels.name }} on {{ $labels.instance }} is in the failed state: it exited with an error, was killed, or hit its start limit. Its log is on Hyperion's Services page.",
+      condition: 'a systemd unit is in the failed state',
+    }),
+  }),
+  define({
+    alert: 'HyperionSystemdServiceCrashLooping',
+    group: 'hyperion.systemd',
+    entry: 'systemd_service_crash_looping',
+    serviceLabel: 'name',
+    texts: (level, _s, t) => ({
+      // increase() reads through the reset to 0 that a start by hand makes.
+      expr: `increase(hyperion_systemd_service_restart_total[${t.systemd_service_crash_looping.window}]) > ${level.above}`,
+      summary: 'Service {{ $labels.name }} on {{ $labels.instance }} keeps restarting',
+      description: `systemd restarted {{ $labels.name }} on {{ $labels.instance }} {{ $value | printf "%.0f" }} times within ${t.systemd_service_crash_looping.window} (threshold ${level.above}), for ${level.for} now: it keeps crashing and coming back.`,
+      condition: `more than ${level.above} automatic restart(s) of a service within ${t.systemd_service_crash_looping.window}`,
+    }),
+  }),
+
   // ── Forecasts: warn before a resource runs out ───────────────────────────────────────────────
   define({
     alert: 'HyperionFilesystemFillingUp',
@@ -455,6 +496,10 @@ export function generateAlerts(t: Thresholds): GeneratedAlert[] {
       if (level === undefined) continue;
       const texts = def.texts(level, severity, t);
       const host = `{{ $labels.${def.hostLabel ?? 'instance'} | urlquery }}`;
+      const dashboard =
+        def.serviceLabel === undefined
+          ? t.links.grafana_host.replace('{host}', host)
+          : t.links.grafana_service.replace('{service}', `{{ $labels.${def.serviceLabel} | urlquery }}`);
       const rule: AlertRule = {
         alert: def.alert,
         expr: texts.expr,
@@ -464,7 +509,7 @@ export function generateAlerts(t: Thresholds): GeneratedAlert[] {
           summary: texts.summary,
           description: texts.description,
           runbook_url: `${t.links.runbook}#${runbookAnchor(def.alert)}`,
-          dashboard_url: t.links.grafana_host.replace('{host}', host),
+          dashboard_url: dashboard,
         },
       };
       out.push({ group: def.group, entry: def.entry, rule, condition: texts.condition });

@@ -36,6 +36,7 @@ export const SCHEMA = {
   host_unreachable: { level: {} },
   ssh_host_key_mismatch: { level: {} },
   collector_failing: { level: {} },
+  config_reload_failed: { level: {} },
   job_failed: { level: {} },
   job_missed_schedule: { level: { late_by: 'duration' } },
   clock_skew: { level: { offset_above: 'number' } },
@@ -48,6 +49,8 @@ export const SCHEMA = {
   raid_disk_failed: { level: {} },
   bonding_degraded: { level: {} },
   textfile_error: { level: {} },
+  systemd_unit_failed: { level: {} },
+  systemd_service_crash_looping: { level: { above: 'number' }, shared: { window: 'duration' } },
   second_factor_lockouts: { level: { above: 'number' }, shared: { window: 'duration' } },
   filesystem_space_forecast: {
     level: { full_within: 'duration', used_above: 'ratio' },
@@ -78,6 +81,8 @@ export interface Links {
   readonly runbook: string;
   /** A Grafana page for one host; "{host}" is replaced by the host, URL-encoded. */
   readonly grafana_host: string;
+  /** The app's Services page for one unit; "{service}" is replaced by the unit's name, URL-encoded. */
+  readonly grafana_service: string;
 }
 
 export type Thresholds = {
@@ -127,11 +132,16 @@ export function thresholdProblems(doc: unknown): string[] {
   const links = doc.links;
   if (!isPlain(links)) problems.push('links is missing');
   else {
-    for (const key of ['runbook', 'grafana_host'] as const)
+    for (const key of ['runbook', 'grafana_host', 'grafana_service'] as const)
       if (typeof links[key] !== 'string' || !/^https?:\/\//.test(links[key]))
         problems.push(`links.${key} must be an http(s) URL`);
     if (typeof links.grafana_host === 'string' && !links.grafana_host.includes('{host}'))
       problems.push('links.grafana_host must contain {host}');
+    if (typeof links.grafana_service === 'string' && !links.grafana_service.includes('{service}'))
+      problems.push('links.grafana_service must contain {service}');
+    for (const key of Object.keys(links))
+      if (!['runbook', 'grafana_host', 'grafana_service'].includes(key))
+        problems.push(`links.${key} is not a known setting`);
   }
   if (typeof doc.exporter_jobs !== 'string' || doc.exporter_jobs === '')
     problems.push('exporter_jobs must be a regular expression on the job label');

@@ -89,10 +89,17 @@ describe('thresholds.yml validation', () => {
 
   it('requires the links the annotations are built from', () => {
     const doc = parse(thresholdsText) as Record<string, Record<string, unknown>>;
-    doc.links = { runbook: 'RUNBOOK.md', grafana_host: 'http://grafana:3000/a/hyperion-app' };
+    doc.links = {
+      runbook: 'RUNBOOK.md',
+      grafana_host: 'http://grafana:3000/a/hyperion-app',
+      grafana_service: 'http://grafana:3000/a/hyperion-app/services',
+      grafana_unit: 'http://grafana:3000/',
+    };
     assert.deepEqual(thresholdProblems(doc), [
       'links.runbook must be an http(s) URL',
       'links.grafana_host must contain {host}',
+      'links.grafana_service must contain {service}',
+      'links.grafana_unit is not a known setting',
     ]);
   });
 });

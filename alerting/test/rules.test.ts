@@ -175,8 +175,17 @@ describe('alert annotations', () => {
       );
       assert.ok(a.summary!.length > 10 && a.description!.length > a.summary!.length, `${rule.alert}: texts`);
       assert.equal(a.runbook_url, `${thresholds.links.runbook}#${runbookAnchor(rule.alert!)}`);
-      assert.ok(a.dashboard_url!.startsWith(thresholds.links.grafana_host.split('{host}')[0]!), rule.alert);
-      assert.match(a.dashboard_url!, /\{\{ \$labels\.(instance|host) \| urlquery \}\}/, rule.alert);
+      // Alerts about a systemd unit open it on the Services page; the others open their host.
+      if (rule.alert!.startsWith('HyperionSystemd')) {
+        assert.ok(
+          a.dashboard_url!.startsWith(thresholds.links.grafana_service.split('{service}')[0]!),
+          rule.alert,
+        );
+        assert.match(a.dashboard_url!, /\{\{ \$labels\.name \| urlquery \}\}$/, rule.alert);
+      } else {
+        assert.ok(a.dashboard_url!.startsWith(thresholds.links.grafana_host.split('{host}')[0]!), rule.alert);
+        assert.match(a.dashboard_url!, /\{\{ \$labels\.(instance|host) \| urlquery \}\}/, rule.alert);
+      }
     }
   });
 
@@ -188,6 +197,8 @@ describe('alert annotations', () => {
       'HyperionSshHostKeyMismatch',
       'HyperionCollectorFailing',
       'HyperionTextfileError',
+      'HyperionSystemdUnitFailed',
+      'HyperionConfigReloadFailed',
     ]);
     for (const rule of alertRules.filter((r) => !stateAlerts.has(r.alert!)))
       assert.match(

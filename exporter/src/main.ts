@@ -58,39 +58,50 @@ function startupWebConfig(options: ExporterOptions, config: Config, log: Logger)
   return PLAIN_HTTP;
 }
 
+/** The HTTP server's own limit stays above the API's, which answers its own 504 first. */
+function requestTimeoutMs(apiSeconds: number): number {
+  return (apiSeconds + 30) * 1000;
+}
+
 async function serve(options: ExporterOptions, config: Config): Promise<void> {
   const log = createLogger(options.logLevel, options.logFormat);
   let web = startupWebConfig(options, config, log);
+  let listeners: Listeners | undefined;
   const {
     handler,
     collectors,
+    reloader,
     stop: stopBackground,
   } = assemble(options, config, log, {
     webConfigFiles: () => web.files,
+    onApiConfig: (api) => listeners?.setRequestTimeout(requestTimeoutMs(api.requestTimeoutSeconds)),
   });
   const gate = new WebGate(log, web);
+  // SIGHUP reloads, as it does for Prometheus: the outcome is logged and in the metrics. Set at
+  // once, since Node's default for SIGHUP ends the process.
+  process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
-  let listeners: Listeners;
   try {
     listeners = await Listeners.start({
       addresses: options.listenAddresses,
       handler: gate.wrap(handler),
       web,
       log,
-      requestTimeoutMs: (config.api.requestTimeoutSeconds + 30) * 1000,
+      requestTimeoutMs: requestTimeoutMs(config.api.requestTimeoutSeconds),
     });
   } catch (error) {
     log.error({ err: (error as Error).message, addresses: options.listenAddresses }, 'cannot listen');
     process.exit(1);
   }
-  const addresses = listeners
+  const started = listeners;
+  const addresses = started
     .addresses()
     .map((a) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
   log.info(
     {
       version: VERSION,
       address: addresses[0],
-      port: listeners.addresses()[0]!.port,
+      port: started.addresses()[0]!.port,
       addresses,
       tls: web.tls !== undefined,
       clientAuth: web.tls?.policy,
@@ -108,19 +119,22 @@ async function serve(options: ExporterOptions, config: Config): Promise<void> {
       log,
       // TLS first: it refuses what needs a restart, and then nothing at all has changed.
       apply: (next) => {
-        listeners.apply(next);
+        started.apply(next);
         gate.apply(next);
         web = next;
       },
+      onResult: (ok) => reloader.webConfigRead(ok),
     });
     await watcher.start();
+    const running = watcher;
+    reloader.setWebConfigReload(() => running.reload());
   }
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     watcher?.stop();
-    void listeners.close().then(() => stopBackground().finally(() => process.exit(0)));
-    listeners.closeAllConnections();
+    void started.close().then(() => stopBackground().finally(() => process.exit(0)));
+    started.closeAllConnections();
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -29,6 +29,9 @@ export const NODE_EQUIVALENTS: Readonly<Record<string, readonly string[]>> = {
   textfile: ['textfile'],
   time: ['time'],
   timex: ['timex'],
+  // opt-in; node_exporter's reads the same units over D-Bus (its restart and start-time series are
+  // flags of its own: --collector.systemd.enable-restarts-metrics, …enable-start-time-metrics)
+  systemd: ['systemd'],
 };
 
 /** node_exporter's collectors for a set of Hyperion's; throws on a collector without a mapping. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ConfigReloader } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
 import type { FirewallService } from '../managers/firewall/service.js';
 import type { Inventory } from '../hosts/inventory.js';
@@ -13,6 +14,7 @@ import type { RequestAuthenticator } from './authenticate.js';
 
 /** Everything the control API needs, built once in main.ts (and by tests). */
 export interface ApiDeps {
+  /** The configuration in force: replaced by a reload, so read it at each request, never keep it. */
   config: Config;
   log: Logger;
   metrics: Registry;
@@ -29,4 +31,6 @@ export interface ApiDeps {
   jobs: JobManager;
   /** The SSH hosts: add, change, approve, remove; what /probe and /api/v1/targets serve. */
   inventory: Inventory;
+  /** Configuration reload (SIGHUP, POST /-/reload) and its metrics. */
+  reloader: ConfigReloader;
 }

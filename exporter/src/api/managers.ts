@@ -33,6 +33,10 @@ class PerHost<T> {
   forget(hostName: string): void {
     this.byHost.delete(hostName);
   }
+
+  clear(): void {
+    this.byHost.clear();
+  }
 }
 
 /** Only on the local host is the exporter's own pid (and unit) part of that host. */
@@ -50,12 +54,16 @@ export class Managers {
   /** Kept per host: the interface rates come from the counters the previous request read. */
   readonly network: (host: Host) => NetworkManager;
   readonly files: (host: Host) => FileManager;
+  private fileSettings: FileSettings;
+  private readonly fileManagers: PerHost<FileManager>;
 
   constructor(settings: ManagerSettings = {}) {
+    this.fileSettings = settings.files ?? NO_FILE_ROOTS;
+    this.fileManagers = new PerHost((host) => new FileManager(host, this.fileSettings));
+    this.files = (host) => this.fileManagers.get(host);
     this.processes = this.perHost((host) => new ProcessManager(host, { selfPid: selfPid(host) }));
     this.services = this.perHost((host) => new ServiceManager(host, { selfPid: selfPid(host) }));
     this.network = this.perHost((host) => new NetworkManager(host));
-    this.files = this.perHost((host) => new FileManager(host, settings.files ?? NO_FILE_ROOTS));
   }
 
   private perHost<T>(create: (host: Host) => T): (host: Host) => T {
@@ -70,5 +78,15 @@ export class Managers {
    */
   forget(hostName: string): void {
     for (const cache of this.caches) cache.forget(hostName);
+    this.fileManagers.forget(hostName);
+  }
+
+  /**
+   * A reloaded configuration's file roots and limits: every host's file manager is made anew on
+   * its next request (they hold nothing but the settings and a cache of user names).
+   */
+  reconfigureFiles(files: FileSettings): void {
+    this.fileSettings = files;
+    this.fileManagers.clear();
   }
 }

@@ -53,6 +53,9 @@ export function buildOpenApi(routes: readonly Route[]): JsonSchema {
     paths[path] ??= {};
     paths[path]![route.method] = {
       summary: route.summary,
+      ...(route.alias === undefined
+        ? {}
+        : { description: `Also answered at ${route.alias}, outside /api/v1, with the same rules.` }),
       tags: [route.tag],
       operationId: `${route.method}${path
         .replace(/[{}]/g, '')

@@ -59,10 +59,16 @@ function withTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
 }
 
 export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics): RequestHandler {
-  const jsonParser = express.json({ limit: deps.config.api.bodyLimitBytes, strict: true });
+  // Made again only when a reloaded configuration changed the limit.
+  let parser = { limit: 0, parse: express.json() };
+  const jsonParser = () => {
+    const limit = deps.config.api.bodyLimitBytes;
+    if (parser.limit !== limit) parser = { limit, parse: express.json({ limit, strict: true }) };
+    return parser.parse;
+  };
   const parseBody = (req: Request, res: Response) =>
     new Promise<void>((resolve, reject) =>
-      jsonParser(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+      jsonParser()(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
     );
 
   return async (req, res) => {

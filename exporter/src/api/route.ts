@@ -64,9 +64,16 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   auditRead?(query: z.infer<Q>): string | undefined;
   /**
    * Mutating routes need the second factor unless this is false — only for the routes that
-   * establish or drop the second factor itself (enrolment, its confirmation, dropping elevation).
+   * establish or drop the second factor itself (enrolment, its confirmation, dropping elevation),
+   * and for the configuration reload, which only puts in force what the host's own file already
+   * says (as SIGHUP or a restart would) and is called by configuration-management tools.
    */
   otp?: boolean;
+  /**
+   * Also served at this path outside /api/v1, with the same pipeline: Prometheus' conventional
+   * lifecycle path (/-/reload), which tools expect at the server's root.
+   */
+  alias?: string;
   params?: P;
   query?: Q;
   body?: B;
@@ -98,6 +105,7 @@ export interface Route {
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
   rawBody: boolean;
+  alias: string | undefined;
   /** Names of the `{name*}` path parameters (see expressPath). */
   wildcards: string[];
   response: z.ZodType | undefined;
@@ -135,6 +143,7 @@ export function defineRoute<
     query: spec.query,
     body: spec.body,
     rawBody: spec.rawBody ?? false,
+    alias: spec.alias,
     wildcards: [...spec.path.matchAll(WILDCARD)].map((m) => m[1]!),
     response: spec.response,
     // The pipeline validated params, query and body with exactly these schemas, so the

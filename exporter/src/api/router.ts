@@ -10,7 +10,11 @@ import { sendProblem } from '../server/problem.js';
 
 export const API_PREFIX = '/api/v1';
 
-export function createApiRouter(deps: ApiDeps, routes: readonly Route[]): Router {
+/**
+ * The control API's router, for /api/v1. Routes with an alias outside /api/v1 (/-/reload) are
+ * added to `aliases`, a router mounted at the root, with the very same handler.
+ */
+export function createApiRouter(deps: ApiDeps, routes: readonly Route[], aliases?: Router): Router {
   const router = Router();
   const metrics = createApiMetrics(deps.metrics);
   const openapi = JSON.stringify(buildOpenApi(routes));
@@ -20,7 +24,9 @@ export function createApiRouter(deps: ApiDeps, routes: readonly Route[]): Router
     res.type('application/json').send(openapi);
   });
   for (const route of routes) {
-    router[route.method](expressPath(route.path), createHandler(route, deps, metrics));
+    const handler = createHandler(route, deps, metrics);
+    router[route.method](expressPath(route.path), handler);
+    if (route.alias !== undefined) aliases?.[route.method](route.alias, handler);
   }
   router.use((req, res) => {
     metrics.requests.inc({ route: 'unmatched', method: req.method, code: '404' });

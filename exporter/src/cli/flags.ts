@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Collector, CollectorSettings } from '../collectors/collector.js';
 import { DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE } from '../collectors/filesystem.js';
+import { DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE } from '../collectors/systemd.js';
 import { DEFAULT_VMSTAT_FIELDS } from '../collectors/vmstat.js';
 import type { HostPaths } from '../hosts/host.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
@@ -55,6 +56,11 @@ function regex(flag: string) {
   };
 }
 
+/** A pattern the whole value must match, as node_exporter anchors its systemd unit patterns. */
+function anchored(flag: string) {
+  return (value: string): RegExp => regex(flag)(`^(?:${value})$`);
+}
+
 /** Adds the exporter's flags to a command; the same set serves `hyperion-exporter` and tests. */
 export function addExporterFlags(command: Command, collectors: readonly Collector[]): Command {
   command
@@ -100,6 +106,16 @@ export function addExporterFlags(command: Command, collectors: readonly Collecto
       '--collector.textfile.directory <dir>',
       'directory of *.prom files whose metrics are added to each scrape (none by default)',
       '',
+    )
+    .option(
+      '--collector.systemd.unit-include <regex>',
+      'systemd units to report (the whole name must match)',
+      DEFAULT_SYSTEMD_UNIT_INCLUDE,
+    )
+    .option(
+      '--collector.systemd.unit-exclude <regex>',
+      'systemd units not to report (the whole name must match)',
+      DEFAULT_SYSTEMD_UNIT_EXCLUDE,
     );
   for (const c of collectors) {
     command.option(`--collector.${c.name}`, `enable the ${c.name} collector: ${c.description}`);
@@ -153,6 +169,8 @@ export function exporterOptions(command: Command, collectors: readonly Collector
       statfsTimeoutMs: 5000,
       vmstatFields: regex('--collector.vmstat.fields')(str('collector.vmstat.fields')),
       textfileDirectory: textfileDirectory(str('collector.textfile.directory')),
+      systemdUnitInclude: anchored('--collector.systemd.unit-include')(str('collector.systemd.unitInclude')),
+      systemdUnitExclude: anchored('--collector.systemd.unit-exclude')(str('collector.systemd.unitExclude')),
     },
   };
 }

@@ -41,6 +41,10 @@ export interface CollectorSettings {
   vmstatFields: RegExp;
   /** Directory of *.prom files the textfile collector reads; '' reads none. */
   textfileDirectory: string;
+  /** Units the systemd collector reports (anchored: the whole unit name must match)… */
+  systemdUnitInclude: RegExp;
+  /** …unless this matches (anchored too). */
+  systemdUnitExclude: RegExp;
 }
 
 export interface CollectContext {

@@ -15,6 +15,7 @@ import { pressureCollector } from './pressure.js';
 import { processesCollector } from './processes.js';
 import { socketsCollector } from './sockets.js';
 import { systemCollector } from './system.js';
+import { systemdCollector } from './systemd.js';
 import { textfileCollector } from './textfile.js';
 import { thermalCollector } from './thermal.js';
 import { timeCollector } from './time.js';
@@ -37,6 +38,7 @@ export const ALL_COLLECTORS: readonly Collector[] = [
   processesCollector,
   socketsCollector,
   systemCollector,
+  systemdCollector,
   textfileCollector,
   thermalCollector,
   timeCollector,

@@ -161,7 +161,7 @@ export class AuditLog {
 
   constructor(
     dir: DataDir,
-    private readonly settings: AuditSettings,
+    private settings: AuditSettings,
     metrics: Registry,
     now: () => number = Date.now,
   ) {
@@ -180,6 +180,14 @@ export class AuditLog {
       help: 'Refused requests left out of the audit log because one actor sent too many of them.',
       registers: [metrics],
     });
+  }
+
+  /**
+   * A reloaded configuration: the next rotation follows the new size and count. With fewer
+   * files than before, the oldest rotated ones beyond the new count stay on disk, unread.
+   */
+  reconfigure(settings: AuditSettings): void {
+    this.settings = settings;
   }
 
   /** Writes the record (fsynced) unless it is a refusal over its actor's rate. */

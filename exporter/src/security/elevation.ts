@@ -15,9 +15,21 @@ export class Elevations {
   private readonly until_ = new Map<string, number>();
 
   constructor(
-    private readonly seconds: number,
+    private seconds: number,
     private readonly now: () => number,
   ) {}
+
+  /**
+   * A new window length (a reloaded configuration) for the elevations opened from now on. A
+   * shorter one also shortens those running: whoever lowered it (to 0: a code per action) wants
+   * it in force now, not in five minutes.
+   */
+  setSeconds(seconds: number): void {
+    this.seconds = seconds;
+    const latest = this.now() + seconds * 1000;
+    for (const [id, end] of this.until_) if (end > latest) this.until_.set(id, latest);
+    this.prune();
+  }
 
   private static id(actor: Actor): string {
     return `${actor.tokenId} ${actor.key}`;

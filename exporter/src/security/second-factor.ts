@@ -149,12 +149,12 @@ export class SecondFactor {
 
   constructor(
     dir: DataDir,
-    readonly settings: SecondFactorSettings,
+    private settings_: SecondFactorSettings,
     metrics: Registry,
     private readonly now: () => number = Date.now,
   ) {
     this.store = new OtpStore(dir);
-    this.elevations = new Elevations(settings.elevationSeconds, now);
+    this.elevations = new Elevations(settings_.elevationSeconds, now);
     this.failures = new Counter({
       name: 'hyperion_otp_failures_total',
       help: 'Refused second-factor attempts by reason: wrong (a wrong code), replayed (a code already used), enrolment_code (a wrong enrolment code), locked (an attempt during a lockout).',
@@ -178,6 +178,16 @@ export class SecondFactor {
         this.set(Object.values(store.current().lockouts).filter((l) => l.lockedUntil > at).length);
       },
     });
+  }
+
+  get settings(): Readonly<SecondFactorSettings> {
+    return this.settings_;
+  }
+
+  /** A reloaded configuration: the policy and windows apply to the requests that follow. */
+  reconfigure(settings: SecondFactorSettings): void {
+    this.settings_ = settings;
+    this.elevations.setSeconds(settings.elevationSeconds);
   }
 
   get policy(): OtpPolicy {

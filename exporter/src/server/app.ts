@@ -19,6 +19,8 @@ export interface AppDeps {
   api?: Router;
   /** GET /probe?target=NAME: the collectors against an SSH host (server/probe.ts). */
   probe?: RequestHandler;
+  /** API routes also served outside /api/v1 (POST /-/reload). */
+  apiAliases?: Router;
 }
 
 /** node_exporter's filter: `collect[]=cpu&collect[]=meminfo`. */
@@ -102,6 +104,7 @@ export function createApp(deps: AppDeps): Express {
 
   if (deps.probe) app.get('/probe', deps.probe);
   if (deps.api) app.use('/api/v1', deps.api);
+  if (deps.apiAliases) app.use(deps.apiAliases);
 
   app.use(notFoundHandler());
   app.use(errorHandler(deps.log));

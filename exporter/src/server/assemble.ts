@@ -3,10 +3,13 @@
  * main.ts and the tests both use it, so what is tested is what runs.
  */
 import type { RequestListener } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
+import { Router } from 'express';
 import type { Logger } from 'pino';
 import type { ExporterOptions } from '../cli/flags.js';
 import { ALL_COLLECTORS } from '../collectors/index.js';
 import { CollectorRegistry } from '../collectors/registry.js';
+import { ConfigReloader, type AppliedConfig } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
 import { HostRegistry } from '../api/hosts.js';
 import { Managers } from '../api/managers.js';
@@ -20,7 +23,7 @@ import { Inventory } from '../hosts/inventory.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { SshMetrics } from '../hosts/ssh/metrics.js';
 import { AuditLog } from '../security/audit.js';
-import { SecondFactor } from '../security/second-factor.js';
+import { SecondFactor, type SecondFactorSettings } from '../security/second-factor.js';
 import { RequestAuthenticator } from '../api/authenticate.js';
 import { TokenStore } from '../security/tokens.js';
 import { DataDir } from '../storage/data-dir.js';
@@ -38,6 +41,8 @@ export interface Assembled {
   handler: RequestListener;
   deps: ApiDeps;
   collectors: CollectorRegistry;
+  /** SIGHUP and POST /-/reload: the configuration file read again. */
+  reloader: ConfigReloader;
   /** Stops the background work (firewall reconciliation, job scheduling) and waits for it. */
   stop(): Promise<void>;
 }
@@ -56,10 +61,46 @@ function bootstrapAdminToken(tokens: TokenStore, dir: DataDir, log: Logger): voi
   );
 }
 
+function secondFactorSettings(config: Config): SecondFactorSettings {
+  return {
+    policy: config.security.otp,
+    issuer: config.security.otpIssuer,
+    elevationSeconds: config.security.otpElevationSeconds,
+    enrolmentCodeTtlSeconds: config.security.enrolmentCodeTtlSeconds,
+  };
+}
+
 export interface AssembleExtras {
   /** Files of the web configuration (it, its TLS key…): never served by the files API. */
   webConfigFiles?: () => readonly string[];
+  /** A reload changed the api block: the listeners take its request time limit. */
+  onApiConfig?: (api: Config['api']) => void;
 }
+
+/**
+ * What a reload may change while the exporter runs, block by block of the configuration file
+ * (a new block must be placed here: the type requires every key).
+ *
+ * live: read at each request (api, services — deps.config is replaced) or handed to the part that
+ * holds it (security → the second factor, audit → the log's rotation, files → the file
+ * managers, made anew, firewall → management addresses and the reconciliation interval,
+ * jobs → limits and retention).
+ * restart: `ssh` sets up long-lived connections and their channels, which a reload would have
+ * to drop under running requests and probes; `tls` is the deprecated certificate block, whose
+ * replacement (--web.config.file) reloads itself. Their running values stay, with a warning.
+ * Never reloaded: command-line flags (listen addresses, the data directory, collectors, paths).
+ */
+export const RELOAD_POLICY: Record<keyof Config, 'live' | 'restart'> = {
+  api: 'live',
+  tls: 'restart',
+  security: 'live',
+  audit: 'live',
+  files: 'live',
+  firewall: 'live',
+  jobs: 'live',
+  services: 'live',
+  ssh: 'restart',
+};
 
 export function assemble(
   options: ExporterOptions,
@@ -104,8 +145,40 @@ export function assemble(
       host.recycleAgents();
     },
   });
+  /** Puts a validated configuration in force, as far as RELOAD_POLICY allows. */
+  const reconfigure = (next: Config): AppliedConfig => {
+    const running = deps.config;
+    const merged: Config = { ...next };
+    const changed: string[] = [];
+    const restartRequired: string[] = [];
+    for (const key of Object.keys(RELOAD_POLICY) as (keyof Config)[]) {
+      if (isDeepStrictEqual(running[key], next[key])) continue;
+      if (RELOAD_POLICY[key] === 'live') {
+        changed.push(key);
+      } else {
+        restartRequired.push(key);
+        (merged as Record<string, unknown>)[key] = running[key];
+      }
+    }
+    deps.config = merged;
+    if (changed.includes('security')) deps.secondFactor.reconfigure(secondFactorSettings(merged));
+    if (changed.includes('audit')) deps.audit.reconfigure(merged.audit);
+    if (changed.includes('files'))
+      deps.managers.reconfigureFiles(fileSettings(merged.files, options.storagePath));
+    if (changed.includes('firewall')) deps.firewall.reconfigure(merged.firewall);
+    if (changed.includes('jobs')) deps.jobs.reconfigure(merged.jobs);
+    if (changed.includes('api')) extras.onApiConfig?.(merged.api);
+    return { changed, restartRequired };
+  };
   const deps: ApiDeps = {
     config,
+    reloader: new ConfigReloader({
+      file: options.configFile,
+      explicit: options.configFileExplicit,
+      log,
+      metrics: selfMetrics,
+      apply: (next) => reconfigure(next),
+    }),
     log,
     metrics: selfMetrics,
     hosts: new HostRegistry(host, inventory),
@@ -113,16 +186,7 @@ export function assemble(
     managers: new Managers({ files: fileSettings(config.files, options.storagePath) }),
     tokens,
     authenticator,
-    secondFactor: new SecondFactor(
-      dir,
-      {
-        policy: config.security.otp,
-        issuer: config.security.otpIssuer,
-        elevationSeconds: config.security.otpElevationSeconds,
-        enrolmentCodeTtlSeconds: config.security.enrolmentCodeTtlSeconds,
-      },
-      selfMetrics,
-    ),
+    secondFactor: new SecondFactor(dir, secondFactorSettings(config), selfMetrics),
     audit: new AuditLog(dir, config.audit, selfMetrics),
     firewall: new FirewallService(dir, config.firewall, log, selfMetrics),
     // Hosts are looked up when a run starts: SSH hosts added later are found.
@@ -134,7 +198,8 @@ export function assemble(
       log,
     }),
   };
-  const api = createApiRouter(deps, allRoutes(deps));
+  const apiAliases = Router();
+  const api = createApiRouter(deps, allRoutes(deps), apiAliases);
   const probe = probeHandler({
     collectors,
     log,
@@ -161,6 +226,7 @@ export function assemble(
     selfMetrics,
     telemetryPath: options.telemetryPath,
     api,
+    apiAliases,
     probe,
   });
   // At start-up and then periodically: a firewall table lost (reboot, flush) is rebuilt.
@@ -170,6 +236,7 @@ export function assemble(
     handler,
     deps,
     collectors,
+    reloader: deps.reloader,
     // Jobs: no new runs, and the runs in progress are killed and recorded as aborted.
     stop: async () => {
       await Promise.all([deps.firewall.stop(), deps.jobs.stop()]);

@@ -125,6 +125,11 @@ export class Listeners {
     this.tls = web.tls;
   }
 
+  /** A reloaded configuration's request time limit, for the requests that arrive from now on. */
+  setRequestTimeout(ms: number): void {
+    for (const server of this.servers) server.requestTimeout = ms;
+  }
+
   private enforce(socket: TLSSocket): void {
     const refusal = this.tls ? clientCertificateRefusal(this.tls.policy, socket) : undefined;
     if (refusal === undefined) return;

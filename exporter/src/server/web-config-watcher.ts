@@ -19,6 +19,8 @@ export interface WatcherOptions {
   log: Logger;
   /** Applies a new configuration; throws when it cannot (the old one then stays). */
   apply(config: WebConfig): void;
+  /** Told whether each read of a changed file (or an explicit reload) gave a configuration in force. */
+  onResult?(ok: boolean): void;
   intervalMs?: number;
 }
 
@@ -39,7 +41,10 @@ export class WebConfigWatcher {
   /** The files of the configuration in force, and how they looked when it was read. */
   private files: readonly string[];
   private seen = '';
-  private checking = false;
+  /** The last read of the file failed: an explicit reload reads it again even if unchanged. */
+  private broken = false;
+  /** Reads run one after the other (the poll and a reload may ask at the same time). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly file: string,
@@ -51,7 +56,12 @@ export class WebConfigWatcher {
 
   async start(): Promise<void> {
     this.seen = await signature(this.files);
-    this.timer = setInterval(() => void this.check(), this.options.intervalMs ?? 1000);
+    let polling = false;
+    this.timer = setInterval(() => {
+      if (polling) return; // a slow read is not queued again every second
+      polling = true;
+      void this.check().finally(() => (polling = false));
+    }, this.options.intervalMs ?? 1000);
     this.timer.unref();
   }
 
@@ -61,41 +71,62 @@ export class WebConfigWatcher {
 
   /**
    * Reads the configuration again if any of its files changed (or always, when `force`): true
-   * when a new configuration was applied, false when nothing changed or the new one was refused.
+   * when a new configuration was applied, false when nothing changed or the new one was refused
+   * (which is logged).
    */
   async check(force = false): Promise<boolean> {
-    if (this.checking) return false;
-    this.checking = true;
     try {
-      const now = await signature(this.files);
-      if (!force && now === this.seen) return false;
-      // Remembered before reading: a broken version is reported once, not at every poll.
-      this.seen = now;
-      let next: WebConfig;
-      try {
-        next = loadWebConfig(this.file);
-        this.options.apply(next);
-      } catch (error) {
-        this.options.log.error(
-          { file: this.file, err: (error as Error).message },
-          'web configuration not reloaded; the previous one stays in force',
-        );
-        return false;
-      }
-      this.files = next.files;
-      this.seen = await signature(this.files);
-      this.options.log.info(
-        {
-          file: this.file,
-          tls: next.tls !== undefined,
-          users: next.users.size,
-          headers: next.headers.length,
-        },
-        'web configuration reloaded',
+      return (await this.read(force)) === 'reloaded';
+    } catch (error) {
+      this.options.log.error(
+        { file: this.file, err: (error as Error).message },
+        'web configuration not reloaded; the previous one stays in force',
       );
-      return true;
-    } finally {
-      this.checking = false;
+      return false;
     }
+  }
+
+  /**
+   * An explicit reload (SIGHUP, POST /-/reload): reads the files again when they changed or the
+   * last read failed; throws with the reason when the new version is refused.
+   */
+  reload(): Promise<'reloaded' | 'unchanged'> {
+    return this.read(this.broken);
+  }
+
+  private read(force: boolean): Promise<'reloaded' | 'unchanged'> {
+    const run = this.queue.then(() => this.readNow(force));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readNow(force: boolean): Promise<'reloaded' | 'unchanged'> {
+    const now = await signature(this.files);
+    if (!force && now === this.seen) return 'unchanged';
+    // Remembered before reading: a broken version is reported once, not at every poll.
+    this.seen = now;
+    let next: WebConfig;
+    try {
+      next = loadWebConfig(this.file);
+      this.options.apply(next);
+    } catch (error) {
+      this.broken = true;
+      this.options.onResult?.(false);
+      throw error;
+    }
+    this.broken = false;
+    this.options.onResult?.(true);
+    this.files = next.files;
+    this.seen = await signature(this.files);
+    this.options.log.info(
+      {
+        file: this.file,
+        tls: next.tls !== undefined,
+        users: next.users.size,
+        headers: next.headers.length,
+      },
+      'web configuration reloaded',
+    );
+    return 'reloaded';
   }
 }

@@ -3,7 +3,7 @@
  * its security headers on every answer, and its basic authentication.
  *
  * Basic authentication guards every path — the landing page, /metrics and /probe — as
- * exporter-toolkit does, except the control API under /api/v1: that has its own bearer tokens,
+ * exporter-toolkit does, except the control API under /api/v1 (and its /-/reload): that has its own bearer tokens,
  * roles and audit log, and an HTTP request carries one Authorization header, not two. (Grafana's
  * plugin proxy sends its token there; basic credentials would have nowhere to go.)
  *
@@ -20,8 +20,18 @@ import type { WebConfig } from './web-config.js';
 /** The control API's prefix: its own authentication, never basic auth. */
 export const CONTROL_API_PREFIX = '/api/v1';
 
+/**
+ * Prometheus' lifecycle path for a configuration reload: a control-API route served at the
+ * root (an admin's bearer token, audited), so exempt from basic auth like the rest of the API.
+ */
+export const RELOAD_PATH = '/-/reload';
+
 function inControlApi(pathname: string): boolean {
-  return pathname === CONTROL_API_PREFIX || pathname.startsWith(`${CONTROL_API_PREFIX}/`);
+  return (
+    pathname === CONTROL_API_PREFIX ||
+    pathname.startsWith(`${CONTROL_API_PREFIX}/`) ||
+    pathname === RELOAD_PATH
+  );
 }
 
 /**

@@ -10,8 +10,16 @@ import { after, before, describe, it } from 'node:test';
 import { startApi, type ApiFixture } from '../support/api.js';
 
 const PROBLEM = 'urn:hyperion:problem:';
-/** The only mutating routes exempt from the code: the ones that set the code up, or drop it. */
-const OTP_EXEMPT = new Set(['post /auth/otp/enrol', 'post /auth/otp/confirm', 'post /auth/elevation/drop']);
+/**
+ * The only mutating routes exempt from the code: the ones that set the code up, or drop it, and
+ * the configuration reload (it applies the host's own file, as SIGHUP does; docs/security.md).
+ */
+const OTP_EXEMPT = new Set([
+  'post /auth/otp/enrol',
+  'post /auth/otp/confirm',
+  'post /auth/elevation/drop',
+  'post /config/reload',
+]);
 /** What a refusal before the code may be about: the request itself, or its target. */
 const BEFORE_THE_CODE = ['validation', 'bad-request', 'not-found', 'conflict', 'unsupported-media-type'];
 

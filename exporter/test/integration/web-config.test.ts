@@ -306,6 +306,42 @@ describe('the web configuration file changes under the running exporter', () => 
     const up = await prom.query('min_over_time(up{job="hyperion"}[2s])');
     assert.ok(up.length === 2 && up.every((s) => s.value === 1), JSON.stringify(up));
   });
+
+  it('POST /-/reload over TLS with a broken file: 409 and reload metric 0 while Prometheus keeps scraping; fixed, 1', async () => {
+    const admin = `Bearer ${readFileSync(path.join(exporter.storagePath, 'admin-token'), 'utf8').trim()}`;
+    // The file the previous test left is broken: the good one is the last valid configuration.
+    const good = webConfigText(USER, bcryptHash(NEW_PASSWORD, 4));
+    const reload = (auth: string) => tlsRequest(v4, { method: 'POST', path: '/-/reload', auth });
+    // Basic auth does not open it: it needs an admin's token (one Authorization header, the token's).
+    assert.equal((await reload(basicAuth(USER, NEW_PASSWORD))).status, 401);
+
+    replaceFile(webFile, webConfigText(USER, bcryptHash('fourth', 4), 'rate_limit:\n  interval: 1s\n'));
+    const refused = await reload(admin);
+    assert.equal(refused.status, 409, refused.body);
+    assert.match(JSON.parse(refused.body).detail as string, /web configuration: .*rate_limit/);
+    await prom.waitFor(
+      'hyperion_config_last_reload_successful{job="hyperion"}',
+      (r) => r.length === 2 && r.every((s) => s.value === 0),
+      15_000,
+    );
+    // The previous users and client policy are still the ones in force.
+    assert.equal((await tlsRequest(v4, { auth: basicAuth(USER, NEW_PASSWORD) })).status, 200);
+    assert.equal((await tlsRequest(v4, { auth: basicAuth(USER, 'fourth') })).status, 401);
+
+    replaceFile(webFile, good);
+    const done = await reload(admin);
+    assert.equal(done.status, 200, done.body);
+    await prom.waitFor(
+      'hyperion_config_last_reload_successful{job="hyperion"}',
+      (r) => r.length === 2 && r.every((s) => s.value === 1),
+      15_000,
+    );
+    const up = await prom.query('min_over_time(up{job="hyperion"}[10s])');
+    assert.ok(
+      up.length === 2 && up.every((s) => s.value === 1),
+      `Prometheus kept scraping: ${JSON.stringify(up)}`,
+    );
+  });
 });
 
 describe('start-up', () => {

@@ -19,6 +19,8 @@ export interface Answer {
 
 export interface RequestOptions {
   host?: string;
+  /** GET unless given. */
+  method?: string;
   path?: string;
   /** false: plain HTTP. */
   tls?: boolean;
@@ -45,6 +47,7 @@ export function request(port: number, options: RequestOptions = {}): Promise<Ans
       host: options.host ?? '127.0.0.1',
       port,
       path: options.path ?? '/metrics',
+      method: options.method ?? 'GET',
       headers,
       agent: false,
     };

@@ -11,6 +11,7 @@ import type { Collector, CollectorSettings, Labels, MetricFamily } from '../../s
 import { DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/collectors/filesystem.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE } from '../../src/cli/flags.js';
 import { DEFAULT_VMSTAT_FIELDS } from '../../src/collectors/vmstat.js';
+import { DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE } from '../../src/collectors/systemd.js';
 import type { HostPaths } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 
@@ -35,6 +36,8 @@ export function defaultSettings(): CollectorSettings {
     statfsTimeoutMs: 5000,
     vmstatFields: new RegExp(DEFAULT_VMSTAT_FIELDS),
     textfileDirectory: '',
+    systemdUnitInclude: new RegExp(`^(?:${DEFAULT_SYSTEMD_UNIT_INCLUDE})$`),
+    systemdUnitExclude: new RegExp(`^(?:${DEFAULT_SYSTEMD_UNIT_EXCLUDE})$`),
   };
 }
 

@@ -3,6 +3,7 @@ import type { ApiDeps } from '../deps.js';
 import type { Route } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { configRoutes } from './config.js';
 import { fileRoutes } from './files.js';
 import { firewallRoutes } from './firewall.js';
 import { hostRoutes } from './hosts.js';
@@ -26,5 +27,6 @@ export function allRoutes(deps: ApiDeps): Route[] {
     ...networkRoutes(deps),
     ...firewallRoutes(deps),
     ...jobRoutes(deps),
+    ...configRoutes(deps),
   ];
 }

@@ -46,10 +46,11 @@ const listQuery = z
   .strict();
 
 export function processRoutes(deps: ApiDeps): Route[] {
-  const policy: UnitPolicy = {
+  // Read at each request: a reloaded configuration's services policy applies at once.
+  const policy = (): UnitPolicy => ({
     protectedUnits: deps.config.services.protected,
     operatorUnits: deps.config.services.operatorUnits,
-  };
+  });
   /**
    * The checks of a signal or renice that depend on the process: it must be one an action may
    * touch at all, and one of a protected unit, of the system's own machinery or of the exporter's
@@ -62,7 +63,7 @@ export function processRoutes(deps: ApiDeps): Route[] {
     requireRole: (role: 'admin', why: string) => void,
   ): Promise<void> {
     const { unit } = await deps.managers.processes(host).actionTarget(pid, action);
-    const why = processNeedsAdmin(unit, policy);
+    const why = processNeedsAdmin(unit, policy());
     if (why !== null) requireRole('admin', `${action} PID ${pid}: ${why}`);
     if (host.name === LOCAL_HOST && unit !== null) {
       const own = await deps.managers.services(host).ownUnit();

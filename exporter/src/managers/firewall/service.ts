@@ -41,18 +41,19 @@ export function managementGuards(entries: readonly string[]): AddressGuard[] {
 export class FirewallService {
   private readonly managers = new Map<string, FirewallManager>();
   /** The configured management addresses, never blocked on any host. */
-  readonly management: readonly AddressGuard[];
+  private management_: readonly AddressGuard[];
   private timer: NodeJS.Timeout | undefined;
+  private tick: (() => void) | undefined;
   private running: Promise<unknown> | undefined;
   private readonly reconciliations: Counter<'host' | 'action'>;
 
   constructor(
     private readonly dir: DataDir,
-    readonly settings: FirewallSettings,
+    private settings_: FirewallSettings,
     private readonly log: Logger,
     registry: Registry,
   ) {
-    this.management = managementGuards(settings.managementAddresses);
+    this.management_ = managementGuards(settings_.managementAddresses);
     const managers = this.managers;
     new Gauge({
       name: 'hyperion_firewall_blocked',
@@ -77,13 +78,39 @@ export class FirewallService {
     });
   }
 
+  get settings(): Readonly<FirewallSettings> {
+    return this.settings_;
+  }
+
+  get management(): readonly AddressGuard[] {
+    return this.management_;
+  }
+
+  /**
+   * A reloaded configuration: new management addresses guard the next block on every host (the
+   * managers read them through the getter below), a new interval restarts the periodic round.
+   */
+  reconfigure(settings: FirewallSettings): void {
+    const interval = settings.reconcileIntervalSeconds !== this.settings_.reconcileIntervalSeconds;
+    this.settings_ = settings;
+    this.management_ = managementGuards(settings.managementAddresses);
+    if (interval && this.timer && this.tick) {
+      clearInterval(this.timer);
+      this.timer = setInterval(this.tick, settings.reconcileIntervalSeconds * 1000);
+      this.timer.unref();
+    }
+  }
+
   manager(host: Host): FirewallManager {
     let manager = this.managers.get(host.name);
     if (!manager) {
+      const management = () => this.management_;
       manager = new FirewallManager(host, {
         store: new FirewallStore(this.dir, host.name),
         log: this.log,
-        management: this.management,
+        get management() {
+          return management();
+        },
       });
       this.managers.set(host.name, manager);
     }
@@ -113,8 +140,9 @@ export class FirewallService {
           this.running = undefined;
         });
     };
+    this.tick = tick;
     tick();
-    this.timer = setInterval(tick, this.settings.reconcileIntervalSeconds * 1000);
+    this.timer = setInterval(tick, this.settings_.reconcileIntervalSeconds * 1000);
     this.timer.unref();
   }
 

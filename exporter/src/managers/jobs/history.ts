@@ -23,8 +23,13 @@ export class JobHistory {
 
   constructor(
     private readonly dir: DataDir,
-    private readonly keep: number,
+    private keep: number,
   ) {}
+
+  /** A reloaded configuration: later trims keep this many runs. */
+  setKeep(keep: number): void {
+    this.keep = keep;
+  }
 
   private file(name: string): string {
     return `${name}.jsonl`;

@@ -129,6 +129,15 @@ export class JobManager {
   private readonly cronLogger: CronLogger;
   private readonly log: Logger;
 
+  /**
+   * A reloaded configuration: limits apply to the next definition and run, the output tail to
+   * runs started from now on, the retention to the next trim of each job's history.
+   */
+  reconfigure(config: JobsConfig): void {
+    this.options.config = config;
+    this.history.setKeep(config.historyRuns);
+  }
+
   constructor(private readonly options: JobManagerOptions) {
     const jobsDir = new DataDir(options.dir.path('jobs'));
     this.store = new JobStore(jobsDir);

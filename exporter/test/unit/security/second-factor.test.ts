@@ -151,3 +151,33 @@ describe('enrolment codes', () => {
     for (const c of [...recoveryCodes, fresh2]) assert.ok(!stored.includes(c));
   });
 });
+
+describe('a reloaded configuration', () => {
+  it('takes the new policy at once, and a shorter elevation shortens the running ones', async () => {
+    const time = clock();
+    const who = actor('reloaded');
+    const dir = fresh();
+    const { secret } = await enrolled(dir, who, time);
+    const factor = new SecondFactor(dir, { ...settings, elevationSeconds: 600 }, new Registry(), time.now);
+    time.advance(30_000);
+    await factor.verify(who, await generate({ secret, epoch: Math.floor(time.now() / 1000) }));
+    assert.equal(factor.elevation(who)?.secondsLeft, 600);
+    time.advance(60_000);
+    // Lengthened: the running elevation keeps its end (540 s left), new ones get the new length.
+    factor.reconfigure({ ...settings, elevationSeconds: 900 });
+    assert.equal(factor.elevation(who)?.secondsLeft, 540);
+    // Shortened below what is left: it ends at the new length from now.
+    factor.reconfigure({ ...settings, elevationSeconds: 120 });
+    assert.equal(factor.elevation(who)?.secondsLeft, 120);
+    assert.equal((await factor.verify(who, undefined)).method, 'elevation');
+    // 0: a code per action, from now on.
+    factor.reconfigure({ ...settings, elevationSeconds: 0 });
+    assert.equal(factor.elevation(who), null);
+    assert.equal((await refusal(factor.verify(who, undefined))).type, 'otp-required');
+    // The policy applies to the next request.
+    assert.equal(factor.required(who), true);
+    factor.reconfigure({ ...settings, policy: 'disabled' });
+    assert.equal(factor.required(who), false);
+    assert.equal(factor.policy, 'disabled');
+  });
+});
