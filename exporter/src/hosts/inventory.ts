@@ -186,7 +186,7 @@ export class Inventory implements RemoteHosts {
       idleCloseMs: config.idleCloseSeconds * 1000,
       maxChannels: config.maxChannels,
       commandTimeoutMs: config.commandTimeoutSeconds * 1000,
-      sudoCommands: config.sudoCommands,
+      agentPath: config.agentPath,
       ...(options.secrets ? { secrets: options.secrets } : {}),
     };
     this.entries = options.dir.readJson(INVENTORY_FILE, fileSchema, { version: 1, hosts: [] }).hosts;

@@ -31,7 +31,6 @@ import { launchLocalAgent, type SecretPaths } from '../../src/hosts/agent/launch
 import type { FileEntry, HostFiles } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost } from '../../src/hosts/ssh-host.js';
-import { DEFAULT_SSH_CONFIG } from '../../src/hosts/ssh/config.js';
 import { fetchHostKey } from '../../src/hosts/ssh/host-key.js';
 import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
 import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
@@ -107,7 +106,6 @@ describe('the file agent, on this machine and over SSH, with the same answers', 
         maxChannels: 8,
         commandTimeoutMs: 30_000,
         privilege: 'root',
-        sudoCommands: DEFAULT_SSH_CONFIG.sudoCommands,
         secrets: () => secrets,
       },
       new SshMetrics(new Registry()),

@@ -61,7 +61,9 @@ const user = z
 
 const privilege = z
   .enum(['root', 'sudo'])
-  .describe('root: commands run as the login user; sudo: the privileged ones through `sudo -n`');
+  .describe(
+    'root: the login user is root; sudo: privileged verbs through the installed agent with `sudo -n`',
+  );
 
 /** Prometheus label names (those starting with "__" are Prometheus' own) and sane values. */
 const LABEL_NAME = /^(?!__)[A-Za-z_][A-Za-z0-9_]{0,62}$/;
