@@ -330,7 +330,7 @@ export class AgentConnection {
   private lost(why: string): HyperionError {
     return new HyperionError(
       'unavailable',
-      `host ${this.hostName}: the agent stopped${why ? ` (${why.slice(0, 300)})` : ''}`,
+      `host ${this.hostName}: the agent stopped${why ? ` (${why.slice(0, 800)})` : ''}`,
     );
   }
 
