@@ -80,6 +80,12 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   rawBody?: boolean;
   /** Documentation of the successful answer. */
   response?: z.ZodType;
+  /**
+   * The route acts on the inventory entry `{host}` names (approve, rescan, change, remove), not
+   * through the host: it runs for a host awaiting approval too, which has no Host to act through
+   * (its `host` is the local one, unused).
+   */
+  inventoryEntry?: boolean;
   /** Every refusal that depends on the caller or the target; returns the handler's plan. */
   authorize?(ctx: AuthorizeContext<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Plan> | Plan;
   handler(ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, Plan>): Promise<RouteResult>;
@@ -98,6 +104,7 @@ export interface Route {
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
   rawBody: boolean;
+  inventoryEntry: boolean;
   /** Names of the `{name*}` path parameters (see expressPath). */
   wildcards: string[];
   response: z.ZodType | undefined;
@@ -135,6 +142,7 @@ export function defineRoute<
     query: spec.query,
     body: spec.body,
     rawBody: spec.rawBody ?? false,
+    inventoryEntry: spec.inventoryEntry ?? false,
     wildcards: [...spec.path.matchAll(WILDCARD)].map((m) => m[1]!),
     response: spec.response,
     // The pipeline validated params, query and body with exactly these schemas, so the

@@ -120,6 +120,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/hosts/{host}',
       summary: 'One host: its address, labels, host key and connection state',
+      inventoryEntry: true,
       tag: 'hosts',
       role: 'viewer',
       params: z.object({ host: hostName }).strict(),
@@ -152,6 +153,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.approve',
       params: inventoryParams,
+      inventoryEntry: true,
       body: approveBody,
       authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
@@ -169,6 +171,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.rescan',
       params: inventoryParams,
+      inventoryEntry: true,
       authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
         deps.inventory.checkKnown(params.host);
@@ -185,6 +188,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.change',
       params: inventoryParams,
+      inventoryEntry: true,
       body: changeBody,
       async authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
@@ -202,6 +206,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.remove',
       params: inventoryParams,
+      inventoryEntry: true,
       authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
         deps.inventory.checkKnown(params.host);
