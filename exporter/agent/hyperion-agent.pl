@@ -47,22 +47,25 @@ my $SYS_OPENAT2 = 437;    # the same number on every architecture (new system ca
 my $RESOLVE_NO_MAGICLINKS = 0x02;
 my $RESOLVE_BENEATH = 0x08;
 
+# --serve host-reads: the host reads and `run` (see that section). Taken here, in the same
+# FLAG VALUE pairs as the flags below, which pass over it.
+my %SERVE;
+for (my $i = 0; $i + 1 < @ARGV; $i += 2) { $SERVE{ $ARGV[$i + 1] } = 1 if $ARGV[$i] eq '--serve' }
+
 # File systems the kernel makes up: never served, whatever a root says.
 my %PSEUDO = map { $_ => 1 } qw(proc sysfs debugfs tracefs securityfs cgroup cgroup2 bpf pstore
   efivarfs configfs devpts devtmpfs mqueue fusectl binfmt_misc selinuxfs smackfs nsfs autofs
   hugetlbfs rpc_pipefs nfsd);
 
 # --deny PATH: never served nor changed, nor anything below it; --allow PATH: below a denied
-# path, served again (the exporter's own files directory inside its data directory);
-# --serve host-reads: the host reads and `run` (see that section).
-my (@DENY, @ALLOW, %SERVE);
+# path, served again (the exporter's own files directory inside its data directory).
+my (@DENY, @ALLOW);
 while (@ARGV) {
   my $flag = shift @ARGV;
   my $value = shift @ARGV;
   last unless defined $value;
   push @DENY, resolved($value) if $flag eq '--deny';
   push @ALLOW, resolved($value) if $flag eq '--allow';
-  $SERVE{$value} = 1 if $flag eq '--serve';
 }
 
 # Descriptors name their files by their real paths: a denied path is compared in that form.
@@ -612,6 +615,8 @@ sub open_regular {
 }
 
 # read-many PATH…: whole files (procfs and sysfs files are small; each read is at most 64 KiB).
+# A file larger than MAX_READ is that path's EFBIG, not the whole answer's.
+my $MAX_READ = 16 << 20;
 sub v_read_many {
   my ($id, @paths) = @_;
   my @items;
@@ -619,9 +624,8 @@ sub v_read_many {
     my $fh = open_regular($path);
     unless ($fh) { push @items, item_err(); next }
     my ($buf, $n) = ('', 0);
-    while (($n = sysread($fh, $buf, $CHUNK, length $buf))) {
-      fail_with('EFBIG', "$path is larger than a request may answer") if length($buf) > $MAX_REQUEST * 16;
-    }
+    while (($n = sysread($fh, $buf, $CHUNK, length $buf))) { last if length($buf) > $MAX_READ }
+    if (defined($n) && length($buf) > $MAX_READ) { $! = Errno::EFBIG; $n = undef }
     push @items, defined($n) ? item_ok($buf) : item_err();
   }
   reply_items($id, @items);
@@ -666,7 +670,9 @@ sub v_list_many {
         $body .= type_letter($st[2]) . "$name\0" if @st;    # gone meanwhile: not listed
       }
       closedir($dh);
-      push @items, item_ok($body);
+      # More entries than a listing may hold: that directory's EFBIG, never a silent cut.
+      if ($count > $MAX_LIST) { $! = Errno::EFBIG; push @items, item_err() }
+      else { push @items, item_ok($body) }
     }
   }
   reply_items($id, @items);
@@ -849,6 +855,7 @@ my %HOST_READ_VERBS = (
 );
 
 my %VERBS = (
+  %HOST_READ_VERBS,
   hello => \&v_hello,
   realpath => \&v_realpath,
   lstat => \&v_lstat,
@@ -860,7 +867,6 @@ my %VERBS = (
   rename => \&v_rename,
   remove => \&v_remove,
   copy => \&v_copy,
-  %HOST_READ_VERBS,
 );
 
 $SIG{PIPE} = 'IGNORE';

@@ -98,7 +98,7 @@ export class SshHost implements Host {
     this.connection = new SshConnection(target, settings, metrics, log);
     const secrets = settings.secrets ?? (() => ({ deny: [], allow: [] }));
     const exec = (command: string) => this.connection.exec(command);
-    const pool = (max: number, launch: AgentPoolOptions['launch'], verify?: AgentPoolOptions['verify']) =>
+    const pool = (max: number, launch: AgentPoolOptions['launch'], prepare?: AgentPoolOptions['prepare']) =>
       new AgentPool({
         hostName: target.name,
         max,
@@ -106,7 +106,7 @@ export class SshHost implements Host {
         idleMs: settings.idleCloseMs,
         startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
         launch,
-        ...(verify ? { verify } : {}),
+        ...(prepare ? { prepare } : {}),
       });
     const sudo = settings.privilege === 'sudo';
     const workerCount = Math.max(1, settings.maxChannels - READ_AGENTS - (sudo ? SUDO_AGENTS : 0));
@@ -259,16 +259,22 @@ export class SshHost implements Host {
   }
 
   /**
-   * A privileged verb of the agent's protocol (signal, renice, service…): on a host in privilege
-   * mode sudo, the installed agent run through `sudo -n`; otherwise the login user's (root's).
+   * A verb on the privileged agents (signal, renice, service… of the agent's protocol): on a host
+   * in privilege mode sudo, the installed agent run through `sudo -n`; otherwise the login user's
+   * own (root's). The managers reach them through a HostPrivileged built on `privilegedAgents`.
    */
-  privileged(
+  callPrivileged(
     verb: string,
     args: readonly string[],
     timeoutMs = this.settings.commandTimeoutMs,
   ): Promise<string[]> {
     this.connection.touch();
     return this.privilegedPool.use((agent) => agent.call(verb, args, timeoutMs));
+  }
+
+  /** The pool of privileged agents (see callPrivileged). */
+  get privilegedAgents(): AgentPool {
+    return this.privilegedPool;
   }
 }
 

@@ -26,7 +26,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { AgentConnection, answerError, isAgentRefusal } from '../../src/hosts/agent/connection.js';
+import {
+  AgentConnection,
+  answerError,
+  isAgentRefusal,
+  type AgentTransport,
+} from '../../src/hosts/agent/connection.js';
 import { AGENT_PATH, launchLocalAgent, type SecretPaths } from '../../src/hosts/agent/launch.js';
 import { AgentPool } from '../../src/hosts/agent/pool.js';
 import { Bursts, ReadBatcher } from '../../src/hosts/agent/reads.js';
@@ -67,6 +72,17 @@ async function writeAll(sink: NodeJS.WritableStream, data: Buffer): Promise<void
     sink.write(data.subarray(0, Math.floor(data.length / 3)));
     sink.end(data.subarray(Math.floor(data.length / 3)));
   });
+}
+
+/** An agent started by hand, as the tests below want it (with --serve, or through sudo). */
+function spawnAgent(command: string, args: string[]): AgentTransport {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  return {
+    input: child.stdin,
+    output: child.stdout,
+    close: () => child.kill('SIGKILL'),
+    onGone: (listener) => child.once('exit', (code) => listener(`exit ${code}`)),
+  };
 }
 
 const comparable = (e: FileEntry) => ({ ...e, mtimeMs: Math.floor(e.mtimeMs / 1000) });
@@ -384,7 +400,7 @@ describe('the host reads and run, by LocalHost, by the agent here and over SSH, 
     queueTimeoutMs: 10_000,
     idleMs: 60_000,
     startTimeoutMs: 10_000,
-    launch: () => launchLocalAgent(() => ({ deny: [], allow: [] }), ['host-reads']),
+    launch: async () => spawnAgent('perl', [AGENT_PATH, '--serve', 'host-reads']),
   });
   /** The agent on this machine, read through the same client SshHost uses. */
   const here = new ReadBatcher(
@@ -627,16 +643,8 @@ describe('the host reads and run, by LocalHost, by the agent here and over SSH, 
 
   it('serves no reads and no programs when started through sudo, whatever its command line says', async () => {
     // Root may sudo anything here: this is the installed agent's situation, SUDO_UID and all.
-    const child = spawn('sudo', ['-n', 'perl', AGENT_PATH, '--serve', 'host-reads'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
     const agent = new AgentConnection(
-      {
-        input: child.stdin,
-        output: child.stdout,
-        close: () => child.kill('SIGKILL'),
-        onGone: (listener) => child.once('exit', () => listener('exited')),
-      },
+      spawnAgent('sudo', ['-n', 'perl', AGENT_PATH, '--serve', 'host-reads']),
       'sudo-agent',
     );
     try {

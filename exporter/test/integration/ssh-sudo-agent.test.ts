@@ -84,7 +84,7 @@ describe('a host in privilege mode sudo: one sudoers line for the installed agen
     assert.equal(shadow.ok ? 'read' : (shadow.error as NodeJS.ErrnoException).code, 'EACCES');
 
     // The privileged agent: sudo -n ran it as root (hello's third field is its effective uid).
-    const [name, protocol, euid] = await h.privileged('hello', []);
+    const [name, protocol, euid] = await h.callPrivileged('hello', []);
     assert.deepEqual([name, protocol, euid], ['hyperion-agent', '1', '0']);
 
     // …and it serves no reads and no programs as root: those are not verbs of a borrowed agent.
@@ -92,7 +92,7 @@ describe('a host in privilege mode sudo: one sudoers line for the installed agen
       ['read-many', ['/etc/shadow']],
       ['run', ['0', '100', '', '0', '', '0', 'id', '-u']],
     ] as const) {
-      const refused = await failure(h.privileged(verb, args));
+      const refused = await failure(h.callPrivileged(verb, args));
       assert.ok(isAgentRefusal(refused) && refused.reason === 'unknown-verb', `${verb}: ${refused.message}`);
     }
   });
@@ -102,7 +102,7 @@ describe('a host in privilege mode sudo: one sudoers line for the installed agen
     const shipped = readFileSync(AGENT_PATH, 'utf8');
     writeFileSync(agentPath, `${shipped}\n# an older release\n`);
     try {
-      const error = await failure(host('old-agent').privileged('hello', []));
+      const error = await failure(host('old-agent').callPrivileged('hello', []));
       assert.match(
         error.message,
         /is another version \(digest [0-9a-f]{8}, this exporter's is [0-9a-f]{8}\)/,
@@ -119,13 +119,13 @@ describe('a host in privilege mode sudo: one sudoers line for the installed agen
     const line = readFileSync(sudoersFile, 'utf8');
     rmSync(sudoersFile);
     try {
-      const error = await failure(host('no-sudoers').privileged('hello', []));
+      const error = await failure(host('no-sudoers').callPrivileged('hello', []));
       assert.match(error.message, /sudo -n refused to start/);
       assert.ok(error.message.includes(`${user} ALL=(root) NOPASSWD: ${agentPath}`), error.message);
     } finally {
       writeFileSync(sudoersFile, line, { mode: 0o440 });
     }
     // With the line back, a new agent starts.
-    assert.equal((await host('sudoers-back').privileged('hello', []))[2], '0');
+    assert.equal((await host('sudoers-back').callPrivileged('hello', []))[2], '0');
   });
 });

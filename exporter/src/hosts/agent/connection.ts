@@ -50,20 +50,6 @@ export function errnoError(code: string, message: string, path?: string): NodeJS
   return error;
 }
 
-/** One request of a pipeline: a verb of the protocol and its arguments. */
-export interface AgentRequest {
-  verb: string;
-  args: readonly string[];
-}
-
-/** The error an answer that is not `ok` stands for: errno, refusal, or a broken answer. */
-export function answerError(frame: AnswerFrame, hostName: string): Error {
-  const [code = 'EIO', message = 'the agent gave no reason'] = textFields(frame.rest);
-  if (frame.status === 'err') return errnoError(code, message);
-  if (frame.status === 'refused') return new AgentRefusal(code, message);
-  return new HyperionError('unavailable', `host ${hostName}: unexpected agent answer "${frame.status}"`);
-}
-
 interface Pending {
   onFrame(frame: AnswerFrame): void;
   fail(error: Error): void;
@@ -105,8 +91,22 @@ export class AgentConnection {
   }
 
   /** A request answered with one `ok` frame: its text fields. */
-  async call(verb: string, args: readonly string[], timeoutMs: number): Promise<string[]> {
-    return textFields(await this.request(verb, args, timeoutMs));
+  call(verb: string, args: readonly string[], timeoutMs: number): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const timer = this.limit(timeoutMs, verb, reject);
+      this.send(verb, args, {
+        onFrame: (frame) => {
+          this.settle();
+          clearTimeout(timer);
+          if (frame.status === 'ok') resolve(textFields(frame.rest));
+          else reject(this.failure(frame));
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
   }
 
   /** A request answered with one `ok` frame: its payload after the status, as bytes. */
@@ -118,14 +118,14 @@ export class AgentConnection {
 
   /**
    * Several requests written at once and answered in order: one round trip for all of them (a
-   * scrape's reads). Resolves with one answer frame per request, whatever its status; see
-   * `failure` for turning one that is not `ok` into its error.
+   * scrape's reads). Resolves with one answer frame per request, whatever its status; `failure`
+   * turns one that is not `ok` into its error.
    */
   pipeline(requests: readonly AgentRequest[], timeoutMs: number): Promise<AnswerFrame[]> {
     return new Promise((resolve, reject) => {
       const answers: AnswerFrame[] = [];
       const timer = this.limit(timeoutMs, requests.map((r) => r.verb).join(', '), reject);
-      this.send(requests, {
+      this.sendAll(requests, {
         onFrame: (frame) => {
           answers.push(frame);
           if (answers.length < requests.length) {
@@ -153,7 +153,7 @@ export class AgentConnection {
       let stream: Readable | undefined;
       const timer = this.limit(idleMs, 'read', (error) => (stream ? stream.destroy(error) : reject(error)));
       const output = this.transport.output;
-      this.send([{ verb: 'read', args }], {
+      this.send('read', args, {
         onFrame: (frame) => {
           timer.refresh();
           if (!stream) {
@@ -208,7 +208,7 @@ export class AgentConnection {
       let sink: Writable | undefined;
       let id = 0;
       const timer = this.limit(idleMs, 'write', (error) => (sink ? sink.destroy(error) : reject(error)));
-      id = this.send([{ verb: 'write', args }], {
+      id = this.send('write', args, {
         onFrame: (frame) => {
           timer.refresh();
           if (!sink) {
@@ -277,8 +277,12 @@ export class AgentConnection {
     }, ms);
   }
 
-  /** Writes the requests (ids in sequence) and waits for their answers; returns the first id. */
-  private send(requests: readonly AgentRequest[], handler: Pending): number {
+  private send(verb: string, args: readonly string[], handler: Pending): number {
+    return this.sendAll([{ verb, args }], handler);
+  }
+
+  /** Writes the requests at once (ids in sequence) and waits for their answers; the first id. */
+  private sendAll(requests: readonly AgentRequest[], handler: Pending): number {
     if (this.gone) {
       handler.fail(this.gone);
       return 0;
@@ -322,7 +326,7 @@ export class AgentConnection {
     }
   }
 
-  /** The error an answer that is not `ok` stands for: errno, refusal, or a broken answer. */
+  /** The error an answer that is not `ok` stands for (see answerError). */
   failure(frame: AnswerFrame): Error {
     return answerError(frame, this.hostName);
   }
@@ -330,7 +334,7 @@ export class AgentConnection {
   private lost(why: string): HyperionError {
     return new HyperionError(
       'unavailable',
-      `host ${this.hostName}: the agent stopped${why ? ` (${why.slice(0, 800)})` : ''}`,
+      `host ${this.hostName}: the agent stopped${why ? ` (${why.slice(0, 300)})` : ''}`,
     );
   }
 
@@ -344,4 +348,18 @@ export class AgentConnection {
     this.transport.close();
     for (const listener of this.goneListeners) listener();
   }
+}
+
+/** One request of a pipeline: a verb of the protocol and its arguments. */
+export interface AgentRequest {
+  verb: string;
+  args: readonly string[];
+}
+
+/** The error an answer that is not `ok` stands for: errno, refusal, or a broken answer. */
+export function answerError(frame: AnswerFrame, hostName: string): Error {
+  const [code = 'EIO', message = 'the agent gave no reason'] = textFields(frame.rest);
+  if (frame.status === 'err') return errnoError(code, message);
+  if (frame.status === 'refused') return new AgentRefusal(code, message);
+  return new HyperionError('unavailable', `host ${hostName}: unexpected agent answer "${frame.status}"`);
 }

@@ -44,14 +44,9 @@ class Tail {
   }
 }
 
-/** `serve`: verbs beyond the file verbs, e.g. the host reads (for the conformance tests). */
-export function launchLocalAgent(
-  secrets: () => SecretPaths,
-  serve: readonly string[] = [],
-): Promise<AgentTransport> {
+export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTransport> {
   return new Promise((resolve, reject) => {
-    const args = [...agentArgs(secrets()), ...serve.flatMap((what) => ['--serve', what])];
-    const child = spawn('perl', [AGENT_PATH, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('perl', [AGENT_PATH, ...agentArgs(secrets())], { stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr = new Tail();
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.stdin.on('error', () => undefined); // EPIPE after the agent exited: reported by 'exit'
@@ -98,7 +93,7 @@ export function launchLocalAgent(
  */
 export function agentDigest(): string {
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(agentProgram(), 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  for (const byte of readFileSync(AGENT_PATH)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
 }
 
@@ -138,10 +133,12 @@ export function launchSudoAgent(
 ): Promise<AgentTransport> {
   const command = `exec ${shellWords(['sudo', '-n', '--', path, ...agentArgs(secrets())])}`;
   return channelAgent(exec, command, (why) => {
+    // Short enough to be shown whole where an agent's end is reported (300 characters).
+    const line = `the sudoers line ${user} ALL=(root) NOPASSWD: ${path} (README: Privilege)`;
     if (/password is required|terminal is required|not allowed|may not run|not in the sudoers/.test(why))
-      return `sudo -n refused to start ${path} for ${user} (${why.split('\n')[0]}): ${installHint(path, user)}`;
+      return `sudo -n refused to start ${path} for ${user}: install the agent there with ${line}`;
     if (/sudo: .*(not found|No such file)|command not found/.test(why))
-      return `${path} (or sudo) is missing on the host: ${installHint(path, user)}`;
+      return `${path} or sudo is missing on the host: install the agent there with ${line}`;
     return why;
   });
 }

@@ -20,8 +20,8 @@ export interface AgentPoolOptions {
   idleMs: number;
   /** How long starting an agent (and its hello) may take. */
   startTimeoutMs: number;
-  /** Checks a new agent after its hello (the installed agent's version); throws to refuse it. */
-  verify?(connection: AgentConnection): Promise<void>;
+  /** After the hello, before the agent's first request (e.g. telling a shared agent its secrets). */
+  prepare?(connection: AgentConnection): Promise<void>;
 }
 
 interface Waiter {
@@ -108,7 +108,7 @@ export class AgentPool {
           reject(
             new HyperionError(
               'unavailable',
-              `host ${this.options.hostName}: all ${this.options.max} agents are busy; try again shortly`,
+              `host ${this.options.hostName}: all ${this.options.max} file agents are busy; try again shortly`,
               { extra: { retryAfterSeconds: 5 } },
             ),
           );
@@ -160,10 +160,10 @@ export class AgentPool {
       if (name !== 'hyperion-agent' || protocol !== '1') {
         throw new HyperionError(
           'unavailable',
-          `host ${this.options.hostName}: the agent speaks another protocol (${name} ${protocol})`,
+          `host ${this.options.hostName}: the file agent speaks another protocol (${name} ${protocol})`,
         );
       }
-      await this.options.verify?.(connection);
+      await this.options.prepare?.(connection);
     } catch (error) {
       connection.close();
       throw error;
