@@ -62,7 +62,7 @@ export interface SshHostSettings extends ConnectionSettings {
   secrets?: () => SecretPaths;
 }
 
-/** Agents reading for scrapes: one for the reads of a turn, one for statfs (which may hang). */
+/** Agents reading for scrapes: a turn's reads take one; a second serves scrapes that overlap. */
 const READ_AGENTS = 2;
 /** Agents for privileged verbs through sudo. */
 const SUDO_AGENTS = 2;

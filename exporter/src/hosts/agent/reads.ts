@@ -246,11 +246,10 @@ export class ReadBatcher {
       for (const op of ops)
         if (this.later.size < MAX_LEARNED && readAheadable(op)) this.later.set(op.key, op);
     }
-    // statfs on a dead network mount can hang: on an agent of its own, it holds up no other read.
-    const statfs = ops.filter((op) => op.kind === 'statfs');
-    const others = ops.filter((op) => op.kind !== 'statfs');
-    if (others.length > 0) void this.execute(others);
-    if (statfs.length > 0) void this.execute(statfs);
+    // statfs too, although it can hang on a dead network mount: the agent's time limit ends it,
+    // and a probe waiting on it fails at its deadline whichever agent it waited on. One agent per
+    // turn is what a first scrape of a hundred hosts can afford to start.
+    if (ops.length > 0) void this.execute(ops);
   }
 
   private async execute(ops: Op[]): Promise<void> {
