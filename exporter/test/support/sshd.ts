@@ -427,6 +427,8 @@ export interface HostSpec {
   keyFile: string;
   labels?: Record<string, string>;
   privilege?: 'root' | 'sudo';
+  /** The login user: root unless given (a `login` server's user: sshd.login.user). */
+  user?: string;
 }
 
 /**
@@ -444,7 +446,7 @@ export async function addApprovedHost(
       name: spec.name,
       address: spec.address ?? '127.0.0.1',
       port: spec.port ?? spec.sshd.port,
-      user: 'root',
+      user: spec.user ?? 'root',
       auth: { type: 'key', privateKeyFile: spec.keyFile },
       privilege: spec.privilege ?? 'root',
       labels: spec.labels ?? {},
