@@ -257,9 +257,21 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
 
     const abort = new AbortController();
     const running = remote.run(['sleep', '3122'], { signal: abort.signal });
-    await delay(700);
+    const sleeping = () =>
+      readdirSync('/proc').filter((n) => {
+        try {
+          return readFileSync(`/proc/${n}/cmdline`, 'utf8') === 'sleep\u00003122\u0000';
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 50 && sleeping().length === 0; i++) await delay(100);
+    assert.equal(sleeping().length, 1, 'the program runs on the host');
     abort.abort();
     assert.match(((await rejection(running)) as Error).message, /stopped before it finished/);
+    // Its agent's channel closed: the agent, seeing its input end, killed the program's group.
+    for (let i = 0; i < 50 && sleeping().length > 0; i++) await delay(100);
+    assert.deepEqual(sleeping(), [], 'an aborted program does not outlive its run');
   });
 
   it('reads hostile file names exactly, and keeps them out of the shell', async () => {
