@@ -15,6 +15,12 @@ export const DEFAULT_MAX_OUTPUT = 1 << 20;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function runRequest(argv: readonly string[], options: RunOptions): AgentRequest {
+  // The protocol's fields end at NUL bytes, as an argument vector's and the environment's do.
+  if ([...argv, options.input ?? '', ...Object.values(options.env ?? {})].some((v) => v.includes('\0')))
+    throw new HyperionError(
+      'bad-request',
+      'a program, its arguments, input and environment hold no NUL byte',
+    );
   const env = Object.entries(options.env ?? {}).map(([k, v]) => {
     if (!ENV_NAME.test(k))
       throw new HyperionError('bad-request', `"${k.slice(0, 60)}" is not an environment variable name`);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseItems } from '../../../src/hosts/agent/reads.js';
-import { runOutcome } from '../../../src/hosts/agent/run.js';
+import { runOutcome, runRequest } from '../../../src/hosts/agent/run.js';
 import { isHyperionError } from '../../../src/util/errors.js';
 
 const item = (status: string, bytes: Buffer | string = '') => {
@@ -49,6 +49,37 @@ describe('the agent answers of the host reads', () => {
     assert.throws(() => parseItems(two, 1), /more items than asked/);
     assert.throws(() => parseItems(Buffer.from('ok\x0099\x00abc'), 1), /malformed item length/);
     assert.throws(() => parseItems(Buffer.from('ok\x00-1\x00'), 1), /malformed item length/);
+  });
+});
+
+describe('the agent request of run', () => {
+  it('lays out limits, directory, input, environment and the argument vector', () => {
+    const request = runRequest(['printf', '%s', 'a b'], {
+      timeoutMs: 1500,
+      maxOutputBytes: 64,
+      cwd: '/tmp',
+      input: 'in',
+      env: { A: '1', B_2: 'x=y' },
+    });
+    assert.deepEqual(request, {
+      verb: 'run',
+      args: ['1500', '64', '/tmp', '1', 'in', '2', 'A=1', 'B_2=x=y', 'printf', '%s', 'a b'],
+    });
+    assert.deepEqual(runRequest(['true'], {}).args.slice(0, 6), ['0', String(1 << 20), '', '0', '', '0']);
+  });
+
+  it('refuses what the frame could not carry, and names that are not variable names', () => {
+    for (const [argv, options] of [
+      [['a\0b'], {}],
+      [['cat'], { input: 'x\0y' }],
+      [['env'], { env: { A: 'x\0' } }],
+      [['env'], { env: { 'A=B': 'x' } }],
+    ] as const)
+      assert.equal(
+        errorType(() => runRequest(argv, options)),
+        'bad-request',
+        JSON.stringify([argv, options]),
+      );
   });
 });
 
