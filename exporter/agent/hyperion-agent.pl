@@ -47,6 +47,11 @@ my $SYS_OPENAT2 = 437;    # the same number on every architecture (new system ca
 my $RESOLVE_NO_MAGICLINKS = 0x02;
 my $RESOLVE_BENEATH = 0x08;
 
+# --serve host-reads: the host reads and `run` (see that section). Taken here, in the same
+# FLAG VALUE pairs as the flags below, which pass over it.
+my %SERVE;
+for (my $i = 0; $i + 1 < @ARGV; $i += 2) { $SERVE{ $ARGV[$i + 1] } = 1 if $ARGV[$i] eq '--serve' }
+
 # File systems the kernel makes up: never served, whatever a root says.
 my %PSEUDO = map { $_ => 1 } qw(proc sysfs debugfs tracefs securityfs cgroup cgroup2 bpf pstore
   efivarfs configfs devpts devtmpfs mqueue fusectl binfmt_misc selinuxfs smackfs nsfs autofs
@@ -580,7 +585,277 @@ sub v_copy {
   reply($id, 'ok');
 }
 
+# --- host reads ----------------------------------------------------------------------------
+# What collectors and managers read of a host, as the login user: the host's own files, /proc
+# and /sys included (no roots here: the exporter reads the whole host, as node_exporter does,
+# and the operating system's permissions apply). Each verb takes many paths and answers them all
+# in one frame, so a scrape's reads cost one round trip. Its items are binary-safe:
+#   item   STATUS \0 LENGTH \0 BYTES        STATUS "ok" or the errno name (then LENGTH is 0)
+# Nothing here writes, and `run` executes only the argument vector it is given (no shell).
+#
+# These verbs act with the agent's own rights, which is right for an agent a user started for
+# itself (the SSH login user's, asked for with --serve host-reads), and never for one started
+# through sudo: its rights are borrowed for the typed verbs only, and a flag anyone may put on
+# sudo's command line must not turn reads as root, or `run` as root, on.
+my $HOST_READS = $SERVE{'host-reads'} && !defined $ENV{SUDO_UID};
+
+sub item_ok { my ($bytes) = @_; return "ok\0" . length($bytes) . "\0" . $bytes }
+sub item_err { return errno_name() . "\0" . "0\0" }
+
+sub reply_items { my ($id, @items) = @_; send_frame(join('', "$id\0ok\0", @items)) }
+
+# Opened without blocking and refused unless regular (ENODEV is what the kernel gives for a
+# file it cannot read in this way): a FIFO or a device named by a collector must not hang us.
+sub open_regular {
+  my ($path) = @_;
+  sysopen(my $fh, $path, O_RDONLY | O_NONBLOCK | O_NOCTTY) or return undef;
+  my @st = stat($fh);
+  unless (@st && S_ISREG($st[2])) { $! = @st && S_ISDIR($st[2]) ? Errno::EISDIR : Errno::ENODEV; return undef }
+  return $fh;
+}
+
+# read-many PATH…: whole files (procfs and sysfs files are small; each read is at most 64 KiB).
+# A file larger than MAX_READ is that path's EFBIG, not the whole answer's.
+my $MAX_READ = 16 << 20;
+sub v_read_many {
+  my ($id, @paths) = @_;
+  my @items;
+  for my $path (@paths) {
+    my $fh = open_regular($path);
+    unless ($fh) { push @items, item_err(); next }
+    my ($buf, $n) = ('', 0);
+    while (($n = sysread($fh, $buf, $CHUNK, length $buf))) { last if length($buf) > $MAX_READ }
+    if (defined($n) && length($buf) > $MAX_READ) { $! = Errno::EFBIG; $n = undef }
+    push @items, defined($n) ? item_ok($buf) : item_err();
+  }
+  reply_items($id, @items);
+}
+
+# heads MAX PATH…: one read(2) of at most MAX bytes each, for files the kernel generates in
+# one piece (/proc/PID/stat, cmdline): the read that would only confirm the end is saved.
+sub v_heads {
+  my ($id, $max, @paths) = @_;
+  refuse('bad-request', 'heads wants a byte count') unless defined($max) && $max =~ /^\d{1,8}$/;
+  my @items;
+  for my $path (@paths) {
+    my $fh = open_regular($path);
+    my $n = $fh ? sysread($fh, my $buf, $max) : undef;
+    push @items, defined($n) ? item_ok($buf) : item_err();
+  }
+  reply_items($id, @items);
+}
+
+# stat-many PATH…: stat(2), links followed: "TYPE SIZE MODE UID GID MTIME_MS".
+sub v_stat_many {
+  my ($id, @paths) = @_;
+  reply_items($id, map {
+    my @st = stat_of($_);
+    @st ? item_ok(join(' ', type_letter($st[2]), $st[7], $st[2] & 07777, $st[4], $st[5], int($st[9] * 1000)))
+      : item_err();
+  } @paths);
+}
+
+# list-many DIR…: each directory's entries as "TYPE NAME\0" (lstat: a link is a link).
+sub v_list_many {
+  my ($id, @paths) = @_;
+  my @items;
+  for my $path (@paths) {
+    unless (opendir(my $dh, $path)) { push @items, item_err() }
+    else {
+      my ($body, $count) = ('', 0);
+      while (defined(my $name = readdir($dh))) {
+        next if $name eq '.' || $name eq '..';
+        last if ++$count > $MAX_LIST;
+        my @st = lstat("$path/$name");
+        $body .= type_letter($st[2]) . "$name\0" if @st;    # gone meanwhile: not listed
+      }
+      closedir($dh);
+      # More entries than a listing may hold: that directory's EFBIG, never a silent cut.
+      if ($count > $MAX_LIST) { $! = Errno::EFBIG; push @items, item_err() }
+      else { push @items, item_ok($body) }
+    }
+  }
+  reply_items($id, @items);
+}
+
+sub v_readlink_many {
+  my ($id, @paths) = @_;
+  reply_items($id, map { my $t = readlink($_); defined($t) ? item_ok($t) : item_err() } @paths);
+}
+
+# statfs(2) has no perl binding; its number, like adjtimex's, is the architecture's. The struct
+# is made of longs on the architectures listed (fsid is two ints, the size of one long on 64-bit
+# and of two on 32-bit: the unpack skips it either way).
+my %STATFS_NR = (x86_64 => 137, aarch64 => 43, riscv64 => 43, loongarch64 => 43, i386 => 99, i486 => 99,
+  i586 => 99, i686 => 99, arm => 99, armel => 99, armhf => 99, powerpc => 99, powerpc64 => 99,
+  powerpc64le => 99, ppc64le => 99);
+
+sub arch { require Config; no warnings 'once'; my ($a) = $Config::Config{archname} =~ /^([^-]+)/; return $a // '' }
+
+# statfs-many PATH…: "BSIZE BLOCKS BFREE BAVAIL FILES FFREE" (blocks of BSIZE bytes).
+sub v_statfs_many {
+  my ($id, @paths) = @_;
+  my $nr = $STATFS_NR{ arch() };
+  reply_items($id, map {
+    my $buf = "\0" x 256;
+    if (!defined $nr) { $! = Errno::ENOSYS; item_err() }
+    elsif (syscall($nr, $_, $buf) < 0) { item_err() }
+    else { my (undef, @f) = unpack('L! L! L! L! L! L! L!', $buf); item_ok(join(' ', @f)) }
+  } @paths);
+}
+
+# adjtimex(2) read-only (modes = 0): the kernel's clock discipline, which no file publishes.
+# Answers "ok STATE FIELDS…" (parsers/adjtimex.ts) or "error ERRNO".
+my $adjtimex_nr;
+sub adjtimex_line {
+  unless (defined $adjtimex_nr) {
+    my %nr = (x86_64 => 159, aarch64 => 171, riscv64 => 171, loongarch64 => 171, i386 => 124, i486 => 124,
+      i586 => 124, i686 => 124, arm => 124, armel => 124, armhf => 124, powerpc => 124, powerpc64 => 124,
+      powerpc64le => 124, ppc64le => 124, s390x => 124, mips => 4124, mipsel => 4124, mips64 => 5154,
+      mips64el => 5154);
+    $adjtimex_nr = $nr{ arch() } // -1;
+  }
+  return 'error ENOSYS' if $adjtimex_nr < 0;
+  # struct timex: longs are the perl's own (l!); int fields are padded to the next long (x![l!]).
+  my $buf = "\0" x 512;
+  my $state = syscall($adjtimex_nr, $buf);
+  return 'error ' . errno_name() if $state < 0;
+  return join(' ', 'ok', $state,
+    unpack('I x![l!] l! l! l! l! i x![l!] l! l! l! l! l! l! l! l! i x![l!] l! l! l! l! l! i', $buf));
+}
+
+sub v_adjtimex { my ($id) = @_; reply($id, 'ok', adjtimex_line()) }
+
+# now: the host's clock, seconds since the epoch. adjtimex carries it to the microsecond (or
+# nanosecond, STA_NANO); without adjtimex (a seccomp filter), whole seconds.
+sub v_now {
+  my ($id) = @_;
+  my @f = split / /, adjtimex_line();
+  return reply($id, 'ok', time()) unless $f[0] eq 'ok';
+  my $fraction = $f[7] & 0x2000 ? $f[12] / 1e9 : $f[12] / 1e6;
+  reply($id, 'ok', sprintf('%d.%09d', $f[11], $fraction * 1e9));
+}
+
+# run TIMEOUT_MS MAX_OUTPUT CWD HAS_INPUT INPUT ENV_COUNT ENV… ARGV…: the program (PATH
+# searched, no shell) as this agent's user, in a process group of its own so a kill reaches what
+# it started. Each of stdout and stderr keeps its last MAX_OUTPUT bytes. Answers
+#   ok \0 OUTCOME \0 CODE \0 SIGNAL \0 TIMED_OUT \0 TRUNCATED \0 STDOUT_LENGTH \0 STDOUT STDERR
+# OUTCOME "exit", or "chdir"/"exec" with CODE the errno name of the step that failed.
+sub v_run {
+  my ($id, $timeout, $max, $cwd, $has_input, $input, $nenv, @rest) = @_;
+  refuse('bad-request', 'run: malformed request')
+    unless defined($nenv) && $timeout =~ /^\d{1,12}$/ && $max =~ /^\d{1,10}$/ && $nenv =~ /^\d{1,4}$/;
+  my @env = splice(@rest, 0, $nenv);
+  refuse('bad-request', 'run: an empty argument vector') unless @rest;
+  pipe(my $out_r, my $out_w) && pipe(my $err_r, my $err_w) && pipe(my $st_r, my $st_w) && pipe(my $in_r, my $in_w)
+    or fail('pipe');
+  my $pid = fork();
+  fail('fork') unless defined $pid;
+  if ($pid == 0) {
+    # Pipes made here are close-on-exec: $st_w tells the parent why exec failed, or closes.
+    setpgrp(0, 0);
+    $SIG{PIPE} = 'DEFAULT';    # an ignored signal would stay ignored in the program
+    open(STDIN, '<&', $in_r) && open(STDOUT, '>&', $out_w) && open(STDERR, '>&', $err_w) or POSIX::_exit(127);
+    if ($cwd ne '' && !chdir($cwd)) { syswrite($st_w, 'chdir ' . errno_name()); POSIX::_exit(127) }
+    for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+    { no warnings 'exec'; exec { $rest[0] } @rest; }
+    syswrite($st_w, 'exec ' . errno_name());
+    POSIX::_exit(127);
+  }
+  close($_) for ($out_w, $err_w, $st_w, $in_r);
+  my $why = '';
+  sysread($st_r, $why, 256);
+  if ($why ne '') {
+    waitpid($pid, 0);
+    my ($step, $code) = split / /, $why;
+    return send_frame(join("\0", $id, 'ok', $step, $code, '', 0, 0, 0) . "\0");
+  }
+  $input = $has_input ? $input : '';
+  close($in_w) if $input eq '';
+  my %buf = (fileno($out_r) => '', fileno($err_r) => '');
+  my %open = (fileno($out_r) => $out_r, fileno($err_r) => $err_r);
+  my ($truncated, $timed_out) = (0, 0);
+  my $clock = sub { $hires ? Time::HiRes::time() : time() };
+  my $deadline = $timeout > 0 ? $clock->() + $timeout / 1000 : undef;
+  $in_w->blocking(0);    # a program that does not read its input must not stop us reading its output
+  my $give_up;    # after a kill: how long to wait for pipes a program that left the group holds
+  while (%open) {
+    my ($rin, $win) = ('', '');
+    vec($rin, $_, 1) = 1 for keys %open;
+    vec($rin, fileno(STDIN), 1) = 1;    # the exporter going away ends the program too
+    vec($win, fileno($in_w), 1) = 1 if $input ne '';
+    my $wait = $give_up // $deadline;
+    my $left = defined($wait) ? $wait - $clock->() : undef;
+    $left = 0 if defined($left) && $left < 0;
+    my $n = select(my $r = $rin, my $w = $win, undef, $left);
+    if ($n < 0) { next if $!{EINTR}; fail('select') }
+    if ($n > 0 && vec($r, fileno(STDIN), 1)) { kill('KILL', -$pid); exit 0 }
+    if ($n > 0 && $input ne '' && vec($w, fileno($in_w), 1)) {
+      my $wrote = syswrite($in_w, $input, $CHUNK);
+      # EAGAIN: the pipe filled after all; EPIPE: the program closed its input.
+      $input = defined($wrote) ? substr($input, $wrote) : $!{EAGAIN} ? $input : '';
+      close($in_w) if $input eq '';
+    }
+    for my $fd (keys %open) {
+      next unless $n > 0 && vec($r, $fd, 1);
+      my $got = sysread($open{$fd}, $buf{$fd}, $CHUNK, length $buf{$fd});
+      delete $open{$fd} unless $got;
+      # Only the tail is kept; cut in steps so a chatty program costs no quadratic copying.
+      if (length($buf{$fd}) > 2 * $max + $CHUNK) { substr($buf{$fd}, 0, length($buf{$fd}) - $max) = ''; $truncated = 1 }
+    }
+    next if $n > 0;
+    last if defined $give_up;
+    kill('KILL', -$pid);
+    ($timed_out, $give_up) = (1, $clock->() + 2);
+  }
+  waitpid($pid, 0);
+  my $status = $?;
+  my @out = map {
+    my $b = $buf{ fileno($_) };
+    if (length($b) > $max) { $truncated = 1; $b = substr($b, length($b) - $max) }
+    $b;
+  } ($out_r, $err_r);
+  my $signal = '';
+  if ($status & 127) { require Config; no warnings 'once'; $signal = 'SIG' . (split ' ', $Config::Config{sig_name})[$status & 127] }
+  send_frame(join("\0", $id, 'ok', 'exit', $signal eq '' ? $status >> 8 : '', $signal, $timed_out, $truncated,
+    length($out[0])) . "\0" . $out[0] . $out[1]);
+}
+
+# digest: a 32-bit FNV-1a of this program's own file, so the exporter can tell an installed
+# agent (sudo's, below /usr/lib/hyperion) from another version; empty when run from `perl -e`.
+my $digest;
+sub v_digest {
+  my ($id) = @_;
+  unless (defined $digest) {
+    $digest = '';
+    if ($0 ne '-e' && open(my $self, '<:raw', $0)) {
+      local $/;
+      my $h = 0x811c9dc5;
+      # h * 0x01000193 mod 2^32, in parts that stay exact even in a perl without 64-bit integers.
+      $h = ((($h ^ $_) * 0x193) + ((($h ^ $_) << 24) & 0xffffffff)) & 0xffffffff for unpack('C*', <$self>);
+      $digest = sprintf('%08x', $h);
+    }
+  }
+  reply($id, 'ok', $digest);
+}
+
+my %HOST_READ_VERBS = (
+  digest => \&v_digest,
+  $HOST_READS ? (
+  'read-many' => \&v_read_many,
+  heads => \&v_heads,
+  'stat-many' => \&v_stat_many,
+  'list-many' => \&v_list_many,
+  'readlink-many' => \&v_readlink_many,
+  'statfs-many' => \&v_statfs_many,
+  adjtimex => \&v_adjtimex,
+  now => \&v_now,
+  run => \&v_run,
+  ) : (),
+);
+
 my %VERBS = (
+  %HOST_READ_VERBS,
   hello => \&v_hello,
   realpath => \&v_realpath,
   lstat => \&v_lstat,

@@ -77,10 +77,17 @@ function probeSuccess(body: string): boolean {
   return /^hyperion_probe_success 1$/m.test(body);
 }
 
-async function probeOnce(url: string, target: string): Promise<{ ok: boolean; ms: number; trips: number }> {
+async function probeOnce(
+  url: string,
+  target: string,
+  token: string,
+): Promise<{ ok: boolean; ms: number; trips: number }> {
   const started = performance.now();
   const res = await fetch(`${url}/probe?target=${target}`, {
-    headers: { 'x-prometheus-scrape-timeout-seconds': String(INTERVAL_SECONDS) },
+    headers: {
+      'x-prometheus-scrape-timeout-seconds': String(INTERVAL_SECONDS),
+      authorization: `Bearer ${token}`,
+    },
     signal: AbortSignal.timeout(60_000),
   });
   const body = await res.text();
@@ -108,7 +115,10 @@ export const probePart: BenchPart = {
     ctx.cleanup.add('probe storage', () => rmSync(storage, { recursive: true, force: true }));
     const dir = new DataDir(storage);
     dir.writeSecret('hyperion.yml', 'security:\n  otp: disabled\n');
-    const admin = new TokenStore(dir).create('bench-admin', 'admin').secret;
+    const tokens = new TokenStore(dir);
+    const admin = tokens.create('bench-admin', 'admin').secret;
+    // /probe wants a token, as Prometheus has one: a viewer's.
+    const viewer = tokens.create('bench-prometheus', 'viewer').secret;
     const now = new Date().toISOString();
     dir.writeJson(INVENTORY_FILE, {
       version: 1,
@@ -149,6 +159,7 @@ export const probePart: BenchPart = {
     const probe = new Scraper(new URL('/probe?target=single', exporter.url), {
       gzip: false,
       timeoutMs: SCRAPE_TIMEOUT_MS,
+      headers: { authorization: `Bearer ${viewer}` },
     });
     ctx.cleanup.add('probe scrapers', () => {
       metrics.close();
@@ -192,7 +203,7 @@ export const probePart: BenchPart = {
     // --- 2. the fleet, all at once -------------------------------------------------------------
     const names = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i).padStart(3, '0')}`);
     const coldStart = performance.now();
-    const cold = await Promise.all(names.map((n) => probeOnce(exporter.url, n)));
+    const cold = await Promise.all(names.map((n) => probeOnce(exporter.url, n, viewer)));
     const coldMs = performance.now() - coldStart;
     const rows: string[][] = [
       [
@@ -218,7 +229,7 @@ export const probePart: BenchPart = {
       if (Date.now() > ctx.deadline || ctx.signal.aborted) break;
       const cpuBefore = cpuSeconds(exporter.pid);
       const started = performance.now();
-      const results = await Promise.all(names.map((n) => probeOnce(exporter.url, n)));
+      const results = await Promise.all(names.map((n) => probeOnce(exporter.url, n, viewer)));
       const wall = (performance.now() - started) / 1000;
       const cpu = cpuSeconds(exporter.pid) - cpuBefore;
       const share = cpu / INTERVAL_SECONDS;

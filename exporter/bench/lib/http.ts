@@ -25,6 +25,8 @@ export interface ScraperOptions {
   /** Also send Prometheus' `Accept-Encoding: gzip` (the target then spends CPU compressing). */
   gzip: boolean;
   timeoutMs: number;
+  /** More headers, e.g. the bearer token /probe asks for. */
+  headers?: Record<string, string>;
 }
 
 export class Scraper {
@@ -40,6 +42,7 @@ export class Scraper {
       accept: PROMETHEUS_ACCEPT,
       'user-agent': 'Prometheus/2.42.0',
       'x-prometheus-scrape-timeout-seconds': String(options.timeoutMs / 1000),
+      ...options.headers,
       ...(options.gzip ? { 'accept-encoding': 'gzip' } : {}),
     };
   }

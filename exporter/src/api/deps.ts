@@ -8,7 +8,7 @@ import type { JobManager } from '../managers/jobs/manager.js';
 import type { AuditLog } from '../security/audit.js';
 import type { SecondFactor } from '../security/second-factor.js';
 import type { TokenStore } from '../security/tokens.js';
-import type { HostRegistry } from './hosts.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
 import type { Managers } from './managers.js';
 import type { RequestAuthenticator } from './authenticate.js';
 

@@ -142,7 +142,8 @@ export function createHandler(route: Route, deps: ApiDeps, metrics: ApiMetrics):
       const p = params as { host?: string; pid?: number; name?: string };
       hostName = p.host ?? null;
       auditTarget = p.pid !== undefined ? String(p.pid) : (p.name ?? null);
-      const host = deps.hosts.get(p.host ?? 'local');
+      // 404 for an unknown host, 409 for one awaiting approval (but on its inventory entry).
+      const host = route.inventoryEntry ? deps.hosts.local() : deps.hosts.get(p.host ?? 'local');
       const base = {
         params,
         query,

@@ -87,6 +87,12 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   rawBody?: boolean;
   /** Documentation of the successful answer. */
   response?: z.ZodType;
+  /**
+   * The route acts on the inventory entry `{host}` names (approve, rescan, change, remove), not
+   * through the host: it runs for a host awaiting approval too, which has no Host to act through
+   * (its `host` is the local one, unused).
+   */
+  inventoryEntry?: boolean;
   /** Every refusal that depends on the caller or the target; returns the handler's plan. */
   authorize?(ctx: AuthorizeContext<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Plan> | Plan;
   handler(ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>, Plan>): Promise<RouteResult>;
@@ -106,6 +112,7 @@ export interface Route {
   body: z.ZodType | undefined;
   rawBody: boolean;
   alias: string | undefined;
+  inventoryEntry: boolean;
   /** Names of the `{name*}` path parameters (see expressPath). */
   wildcards: string[];
   response: z.ZodType | undefined;
@@ -144,6 +151,7 @@ export function defineRoute<
     body: spec.body,
     rawBody: spec.rawBody ?? false,
     alias: spec.alias,
+    inventoryEntry: spec.inventoryEntry ?? false,
     wildcards: [...spec.path.matchAll(WILDCARD)].map((m) => m[1]!),
     response: spec.response,
     // The pipeline validated params, query and body with exactly these schemas, so the

@@ -5,8 +5,8 @@
  * would need a compiler on every machine that installs Hyperion. perl is on every Debian and
  * Ubuntu host (perl-base is Essential) and can make any system call with `syscall`, so one small
  * long-lived perl process answers the question on request: it is started once, not per scrape,
- * and a request is a line on its stdin. SSH hosts ask their perl reader the same question
- * (ssh/perl-reader.ts), so the timex collector works on them unchanged.
+ * and a request is a line on its stdin. SSH hosts ask their agent (the `adjtimex` verb of
+ * agent/hyperion-agent.pl, the same system call), so the timex collector works on them unchanged.
  *
  * The system call's number depends on the architecture of the perl that makes it (its
  * `archname`); the table covers the architectures Debian builds, and the perl's own

@@ -169,15 +169,15 @@ export interface Host {
    */
   readFiles(paths: readonly string[]): Promise<Map<string, ReadResult>>;
   /**
-   * Like readFiles, but each file is read with one read of at most `maxBytes` (a remote host:
-   * `head -c`). Only for files the kernel generates in one piece, such as /proc/<pid>/stat and
+   * Like readFiles, but each file is read with one read of at most `maxBytes` (a remote host: the
+   * agent's `heads`). Only for files the kernel generates in one piece, such as /proc/<pid>/stat and
    * /proc/<pid>/cmdline: a file produced in chunks (/proc/<pid>/maps, mountinfo) may come back
    * short. It saves the final read that only confirms end-of-file, which is a third of the cost
    * when a process listing reads thousands of tiny files.
    */
   readFileHeads(paths: readonly string[], maxBytes: number): Promise<Map<string, ReadResult>>;
   /**
-   * stat(2) many paths in one go (a remote host: one `stat -L -c … -- paths…`). The process list
+   * stat(2) many paths in one go (a remote host: the agent's `stat-many`). The process list
    * takes each process's user from the owner of its /proc/<pid> directory this way, which is
    * cheaper than reading and parsing /proc/<pid>/status. A missing path is an entry with ok=false.
    */

@@ -11,10 +11,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { HostSummary, RemoteHosts } from '../api/hosts.js';
 import type { DataDir } from '../storage/data-dir.js';
 import { HyperionError, errorMessage } from '../util/errors.js';
-import type { Host } from './host.js';
+import type { HostRegistry } from './host-registry.js';
 import type { SecretPaths } from './agent/launch.js';
 import { SshHost, type Privilege, type SshHostSettings } from './ssh-host.js';
 import type { SshConfig } from './ssh/config.js';
@@ -101,7 +100,12 @@ export interface InventoryOptions {
   config: SshConfig;
   metrics: SshMetrics;
   log: Logger;
-  /** Told when a host is changed or removed, so per-host state built on the old one is dropped. */
+  /**
+   * Where the hosts live (hosts/host-registry.ts): the inventory puts each entry there, ready or
+   * pending, and the registry disposes of what the old one had when it is changed or removed.
+   */
+  registry: HostRegistry;
+  /** Told when a host is added, changed or removed (the key files the agents refuse may change). */
   onChange?(name: string): void;
   /** How long fetching a host key may take (connect + key exchange). */
   fetchTimeoutMs?: number;
@@ -155,24 +159,13 @@ async function loadCredentials(auth: AuthSettings): Promise<Credentials> {
   return passphrase === undefined ? { type: 'key', privateKey } : { type: 'key', privateKey, passphrase };
 }
 
-/** A Host for a name that cannot be used yet: every method rejects, saying why. */
-function unapprovedHost(entry: InventoryEntry): Host {
-  const refuse = () =>
-    Promise.reject(
-      new HyperionError(
-        'conflict',
-        `host ${entry.name} cannot be used until an admin approves its host key (${entry.pendingHostKey?.fingerprint ?? 'none fetched'}): POST /api/v1/hosts/${entry.name}/approve`,
-      ),
-    );
-  const base = { name: entry.name, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
-  return new Proxy(base, {
-    get: (target, prop) => (prop in target ? target[prop as keyof typeof target] : refuse),
-  }) as unknown as Host;
+/** Why a host cannot be used yet: what GET /hosts/{host} and every route on it say. */
+function pendingReason(entry: InventoryEntry): string {
+  return `host ${entry.name} cannot be used until an admin approves its host key (${entry.pendingHostKey?.fingerprint ?? 'none fetched'}): POST /api/v1/hosts/${entry.name}/approve`;
 }
 
-export class Inventory implements RemoteHosts {
+export class Inventory {
   private entries: InventoryEntry[];
-  private readonly hosts = new Map<string, SshHost>();
   private readonly settings: Omit<SshHostSettings, 'privilege'>;
 
   constructor(private readonly options: InventoryOptions) {
@@ -186,29 +179,22 @@ export class Inventory implements RemoteHosts {
       idleCloseMs: config.idleCloseSeconds * 1000,
       maxChannels: config.maxChannels,
       commandTimeoutMs: config.commandTimeoutSeconds * 1000,
-      sudoCommands: config.sudoCommands,
+      agentPath: config.agentPath,
       ...(options.secrets ? { secrets: options.secrets } : {}),
     };
     this.entries = options.dir.readJson(INVENTORY_FILE, fileSchema, { version: 1, hosts: [] }).hosts;
+    // A removed host's connection series go with it.
+    options.registry.onRemoved((name) => options.metrics.forget(name));
     for (const entry of this.entries) {
       options.metrics.register(entry.name);
-      if (entry.hostKey) this.build(entry);
+      this.place(entry);
     }
   }
 
-  // --- RemoteHosts (api/hosts.ts) -------------------------------------------------------------
-
-  find(name: string): Host | undefined {
-    const host = this.hosts.get(name);
-    if (host) return host;
-    const entry = this.entry(name);
-    // Known but not approved: a host whose every operation is refused with the reason, so the
-    // inventory's own routes (approve, rescan, change, remove) still reach it by name.
-    return entry ? unapprovedHost(entry) : undefined;
-  }
-
-  list(): HostSummary[] {
-    return [...this.hosts.keys()].map((name) => ({ name, kind: 'ssh' as const }));
+  /** The SSH host the registry holds under that name, when it is usable. */
+  private host(name: string): SshHost | undefined {
+    const host = this.options.registry.find(name);
+    return host instanceof SshHost ? host : undefined;
   }
 
   // --- Queries ------------------------------------------------------------------------------
@@ -233,12 +219,12 @@ export class Inventory implements RemoteHosts {
 
   /** Approved hosts with their labels: what /api/v1/targets and /probe serve. */
   approved(): InventoryEntry[] {
-    return this.entries.filter((e) => this.hosts.has(e.name));
+    return this.entries.filter((e) => this.host(e.name) !== undefined);
   }
 
   /** The host /probe?target=NAME collects from; a 400 for a name that cannot be probed. */
   probeTarget(name: string): SshHost {
-    const host = this.hosts.get(name);
+    const host = this.host(name);
     if (host) return host;
     const entry = this.entry(name);
     throw new HyperionError(
@@ -287,6 +273,7 @@ export class Inventory implements RemoteHosts {
     };
     this.entries = [...this.entries, entry];
     this.save();
+    this.place(entry);
     this.options.onChange?.(entry.name);
     this.options.metrics.register(entry.name);
     this.options.log.info(
@@ -327,7 +314,7 @@ export class Inventory implements RemoteHosts {
       approvedBy: actor,
     };
     this.replace(updated);
-    this.hosts.get(name)?.warmUp();
+    this.host(name)?.warmUp();
     this.options.log.info({ host: name, fingerprint, actor }, 'host key approved');
     return this.view(updated, true);
   }
@@ -341,6 +328,8 @@ export class Inventory implements RemoteHosts {
     const updated: InventoryEntry = { ...current, pendingHostKey: same ? null : key };
     this.entries = this.entries.map((e) => (e.name === name ? updated : e));
     this.save();
+    // An approved host stays usable with its pinned key until the new one is approved.
+    if (!updated.hostKey) this.place(updated);
     this.options.log.info(
       { host: name, fingerprint: key.fingerprint, unchanged: same, actor },
       'host key fetched again',
@@ -377,15 +366,14 @@ export class Inventory implements RemoteHosts {
     this.require(name);
     this.entries = this.entries.filter((e) => e.name !== name);
     this.save();
-    this.drop(name);
-    this.options.metrics.forget(name);
+    this.options.registry.remove(name);
+    this.options.onChange?.(name);
     this.options.log.info({ host: name, actor }, 'host removed');
   }
 
   /** Ends every connection (shutdown). */
   close(): void {
-    for (const host of this.hosts.values()) host.close();
-    this.hosts.clear();
+    this.options.registry.close();
   }
 
   // --- Internals ----------------------------------------------------------------------------
@@ -404,18 +392,20 @@ export class Inventory implements RemoteHosts {
   private replace(entry: InventoryEntry): void {
     this.entries = this.entries.map((e) => (e.name === entry.name ? entry : e));
     this.save();
-    this.drop(entry.name);
-    if (entry.hostKey) this.build(entry);
+    this.place(entry);
+    this.options.onChange?.(entry.name);
   }
 
-  private drop(name: string): void {
-    this.hosts.get(name)?.close();
-    this.hosts.delete(name);
-    this.options.onChange?.(name);
-  }
-
-  private build(entry: InventoryEntry): void {
-    const hostKey = entry.hostKey!;
+  /**
+   * Puts the entry in the registry: a new connection when its key is approved, a pending state
+   * otherwise. Either way, what the registry held under the name before is disposed of.
+   */
+  private place(entry: InventoryEntry): void {
+    if (!entry.hostKey) {
+      this.options.registry.setPending(entry.name, pendingReason(entry));
+      return;
+    }
+    const hostKey = entry.hostKey;
     const auth = entry.auth;
     const host = new SshHost(
       {
@@ -430,7 +420,7 @@ export class Inventory implements RemoteHosts {
       this.options.metrics,
       this.options.log,
     );
-    this.hosts.set(entry.name, host);
+    this.options.registry.setReady(host);
   }
 
   private fetchKey(address: string, port: number): Promise<HostKey> {
@@ -446,7 +436,7 @@ export class Inventory implements RemoteHosts {
   }
 
   private view(entry: InventoryEntry, withPaths: boolean): HostView {
-    const host = this.hosts.get(entry.name);
+    const host = this.host(entry.name);
     return {
       name: entry.name,
       kind: 'ssh',

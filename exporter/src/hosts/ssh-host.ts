@@ -1,24 +1,23 @@
 /**
  * A remote host over SSH, implementing the same Host interface as LocalHost (DESIGN.md, idea 1),
- * so every collector and manager works on it unchanged. Nothing is installed on the host: it
- * needs an SSH server, /bin/sh and the GNU userland every mainstream distribution has (cat,
- * head, find, stat, realpath, tail, mktemp, date).
+ * so every collector and manager works on it unchanged. Everything goes through the one agent
+ * (agent/hyperion-agent.pl) on exec channels of one SSH connection: the host needs an SSH server
+ * and perl (perl-base on Debian and Ubuntu, perl-interpreter on RHEL), nothing installed for
+ * reads, files and programs as the login user.
  *
- *   connection (ssh/connection.ts)  one pooled SSH connection: keep-alive, back-off, pinned key
- *   workers    (ssh/pool.ts)        long-lived shells on it, at most `maxChannels` channels
- *   batches    (ssh/batch.ts)       reads made in one turn of the event loop, in one round trip
- *   scripts    (ssh/script.ts)      the only code that writes remote shell text, quoting once
- *   files      (agent/)             the files API: the file agent on exec channels
+ *   connection (ssh/connection.ts)   one pooled SSH connection: keep-alive, back-off, pinned key
+ *   reads      (agent/reads.ts)      reads of one turn of the event loop in one round trip
+ *   agents     (agent/pool.ts)       three small pools of agents, each one an exec channel:
+ *                                     reads; files and programs; privileged verbs
  *
- * Privilege: a host in mode "sudo" runs the programs named in `sudoCommands` (kill, systemctl,
- * nft…) through `sudo -n`; everything else, file access included, runs as the login user.
+ * Privilege: a host whose login user is root runs privileged verbs on its ordinary agents. A host
+ * in privilege mode "sudo" runs them on the installed agent through `sudo -n` — one sudoers line
+ * for one program — and that agent must be the version this exporter ships (its digest).
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { HyperionError } from '../util/errors.js';
 import type {
   DirEntry,
-  FileEntry,
   FsUsage,
   Host,
   HostFiles,
@@ -29,77 +28,68 @@ import type {
   StatResult,
 } from './host.js';
 import {
-  Batcher,
-  Bursts,
-  StatfsBatcher,
-  toDirEntries,
-  toFileEntries,
-  toFileEntry,
-  toStatResult,
-  type Send,
-} from './ssh/batch.js';
-import {
   SshConnection,
   type ConnectionSettings,
   type ConnectionStatus,
   type SshTarget,
 } from './ssh/connection.js';
-import { errnoError } from './ssh/errno.js';
 import type { SshMetrics } from './ssh/metrics.js';
-import { baseName } from './ssh/parse.js';
-import { PERL_READER_COMMAND, PerlReader, type FastAnswer, type FastOp } from './ssh/perl-reader.js';
-import { WorkerPool, type Lane } from './ssh/pool.js';
-import { DEFAULT_MAX_OUTPUT, parseRunAnswer, runOutcome } from './ssh/run.js';
-import { runRequest, type Marks, type RunPlan } from './ssh/script.js';
+import { answerError, type AgentConnection } from './agent/connection.js';
 import { AgentFiles } from './agent/files.js';
-import { launchSshAgent, type SecretPaths } from './agent/launch.js';
-import { AgentPool } from './agent/pool.js';
+import {
+  INSTALLED_AGENT_PATH,
+  agentDigest,
+  installHint,
+  launchSshAgent,
+  launchSudoAgent,
+  type SecretPaths,
+} from './agent/launch.js';
+import { AgentPool, type AgentPoolOptions } from './agent/pool.js';
+import { Bursts, ReadBatcher } from './agent/reads.js';
+import { runOutcome, runRequest } from './agent/run.js';
 
 export type Privilege = 'root' | 'sudo';
 
 export interface SshHostSettings extends ConnectionSettings {
-  /** Channels per connection: the workers, the perl reader and the file agents together. */
+  /** Channels per connection, every pool's agents together. */
   maxChannels: number;
-  /** A batch of reads or a file operation that takes longer fails (and its worker is ended). */
+  /** A batch of reads or a short agent request that takes longer fails (and its agent is ended). */
   commandTimeoutMs: number;
   privilege: Privilege;
-  /** Programs run through sudo -n in privilege mode sudo; "dir/" covers a directory's programs. */
-  sudoCommands: readonly string[];
-  /** Read files and list directories through a long-lived perl where the host has one (default). */
-  fastReads?: boolean;
-  /** What the file agents must never serve (see hosts/agent/launch.ts). */
+  /** Where a host in privilege mode sudo has the agent (default /usr/lib/hyperion/hyperion-agent). */
+  agentPath?: string;
+  /** What the agents must never serve (see hosts/agent/launch.ts). */
   secrets?: () => SecretPaths;
 }
 
-/** File agents per SSH host: each an exec channel of the connection. */
-const FILE_AGENTS = 2;
-
-const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
+/** Agents reading for scrapes: a turn's reads take one; a second serves scrapes that overlap. */
+const READ_AGENTS = 2;
+/** Agents for privileged verbs through sudo. */
+const SUDO_AGENTS = 2;
+const QUEUE_TIMEOUT_MS = 10_000;
 /** How long after its own timeout a program may take to be killed and report before giving up. */
 const KILL_GRACE_MS = 15_000;
-const CLOCK_CALIBRATION_MS = 60_000;
-const UPTIME = '/proc/uptime';
-/** A host without perl is asked again after this long (it may have been installed). */
-const PERL_RETRY_MS = 10 * 60_000;
+/** setTimeout's longest delay: a program without a timeout may run as long as it likes. */
+const FOREVER_MS = 2 ** 31 - 1;
+
+const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
 
 export class SshHost implements Host {
   readonly name: string;
   readonly paths: HostPaths = DEFAULT_PATHS;
-  private readonly connection: SshConnection;
-  private readonly pool: WorkerPool;
-  private readonly batcher: Batcher;
-  private readonly statfsBatcher: StatfsBatcher;
-  private requests = 0;
-  private perl: Promise<PerlReader | undefined> | undefined;
-  private perlMissingUntil = 0;
-  /** The host's boot time by its own clock, and when that was measured (see now()). */
-  private bootClock: { at: number; boot: number } | undefined;
-  private readonly bursts = new Bursts();
-  private readonly agents: AgentPool;
   readonly files: HostFiles;
+  private readonly connection: SshConnection;
+  private readonly readers: AgentPool;
+  /** Files and programs: requests that may take long, kept away from the scrapes' reads. */
+  private readonly workers: AgentPool;
+  /** Privileged verbs: the sudo agents, or the workers on a host whose login user is root. */
+  private readonly privilegedPool: AgentPool;
+  private readonly batcher: ReadBatcher;
+  private readonly bursts = new Bursts();
+  private requests = 0;
 
   constructor(
-    target: SshTarget,
+    private readonly target: SshTarget,
     private readonly settings: SshHostSettings,
     metrics: SshMetrics,
     log: Logger,
@@ -107,30 +97,55 @@ export class SshHost implements Host {
     this.name = target.name;
     this.connection = new SshConnection(target, settings, metrics, log);
     const secrets = settings.secrets ?? (() => ({ deny: [], allow: [] }));
-    this.agents = new AgentPool({
-      hostName: target.name,
-      max: FILE_AGENTS,
-      queueTimeoutMs: 10_000,
-      idleMs: settings.idleCloseMs,
-      startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
-      launch: () => launchSshAgent((command) => this.connection.exec(command), secrets),
-    });
-    this.files = new AgentFiles(this.agents);
-    this.pool = new WorkerPool(this.connection, target.name, {
-      // Channels stay for the file agents and for the perl reader.
-      maxWorkers: Math.max(1, settings.maxChannels - FILE_AGENTS - 1),
-      startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
-      idleMs: settings.idleCloseMs,
-    });
-    // One burst tracker for both: a scrape's statfs calls are read ahead with its files.
-    const bursts = this.bursts;
-    this.batcher = new Batcher(
-      this.sender('read'),
+    const exec = (command: string) => this.connection.exec(command);
+    const pool = (max: number, launch: AgentPoolOptions['launch'], prepare?: AgentPoolOptions['prepare']) =>
+      new AgentPool({
+        hostName: target.name,
+        max,
+        queueTimeoutMs: QUEUE_TIMEOUT_MS,
+        idleMs: settings.idleCloseMs,
+        startTimeoutMs: Math.max(settings.commandTimeoutMs, settings.connectTimeoutMs),
+        launch,
+        ...(prepare ? { prepare } : {}),
+      });
+    const sudo = settings.privilege === 'sudo';
+    const workerCount = Math.max(1, settings.maxChannels - READ_AGENTS - (sudo ? SUDO_AGENTS : 0));
+    this.readers = pool(READ_AGENTS, () => launchSshAgent(exec, secrets));
+    this.workers = pool(workerCount, () => launchSshAgent(exec, secrets));
+    const agentPath = settings.agentPath ?? INSTALLED_AGENT_PATH;
+    this.privilegedPool = sudo
+      ? pool(
+          SUDO_AGENTS,
+          () => launchSudoAgent(exec, secrets, agentPath, target.user),
+          (agent) => this.verifyInstalled(agent, agentPath),
+        )
+      : this.workers;
+    this.files = new AgentFiles(this.workers);
+    this.batcher = new ReadBatcher(
+      (requests) =>
+        this.readers.use((agent) => {
+          this.requests += 1;
+          this.connection.touch();
+          return agent.pipeline(requests, settings.commandTimeoutMs).catch((error: unknown) => {
+            this.connection.noteFailure();
+            throw error;
+          });
+        }),
+      (frame) => answerError(frame, target.name),
       target.name,
-      bursts,
-      settings.fastReads === false ? undefined : (ops) => this.fastRead(ops),
+      this.bursts,
     );
-    this.statfsBatcher = new StatfsBatcher(this.sender('statfs'), target.name, bursts);
+  }
+
+  /** The installed agent must be this exporter's: an older one may lack verbs or checks. */
+  private async verifyInstalled(agent: AgentConnection, path: string): Promise<void> {
+    const [digest = ''] = await agent.call('digest', [], this.settings.commandTimeoutMs).catch(() => ['']);
+    const expected = agentDigest();
+    if (digest === expected) return;
+    throw new HyperionError(
+      'unsupported',
+      `host ${this.name}: the agent at ${path} is ${digest ? `another version (digest ${digest}, this exporter's is ${expected})` : 'too old to tell its version'}; ${installHint(path, this.target.user)}`,
+    );
   }
 
   status(): ConnectionStatus {
@@ -142,83 +157,30 @@ export class SshHost implements Host {
     return this.connection.transportFailures;
   }
 
-  /**
-   * The perl reader of the current connection (ssh/perl-reader.ts), started on first use; none
-   * for a while after a host turned out to have no perl.
-   */
-  private fastRead(ops: FastOp[]): Promise<FastAnswer[] | undefined> {
-    if (performance.now() < this.perlMissingUntil) return Promise.resolve(undefined);
-    this.perl ??= this.connection
-      .exec(PERL_READER_COMMAND)
-      .then((channel) => PerlReader.start(channel, this.name, this.pool.startTimeoutMs))
-      .then(
-        (reader) => {
-          if (!reader) {
-            this.perlMissingUntil = performance.now() + PERL_RETRY_MS;
-            this.perl = undefined;
-            return undefined;
-          }
-          reader.onClose(() => {
-            this.perl = undefined;
-          });
-          return reader;
-        },
-        (error: unknown) => {
-          this.perl = undefined;
-          throw error;
-        },
-      );
-    return this.perl.then((reader) => {
-      if (!reader) return undefined;
-      this.requests += 1;
-      return reader.request(ops, this.settings.commandTimeoutMs).catch((error: unknown) => {
-        this.connection.noteFailure();
-        throw error;
-      });
-    });
-  }
-
-  /** Requests sent to the host so far (one per round trip) and the workers: for tests and the bench. */
-  stats(): { requests: number; workers: ReturnType<WorkerPool['stats']> } {
-    return { requests: this.requests, workers: this.pool.stats() };
+  /** Round trips of reads so far (a pipeline of requests is one): for /probe and the bench. */
+  stats(): { requests: number } {
+    return { requests: this.requests };
   }
 
   /** Ends the connection for good (host removed or changed); every later call fails. */
   close(): void {
-    this.agents.close();
-    this.pool.close();
+    this.readers.close();
+    this.workers.close();
+    if (this.privilegedPool !== this.workers) this.privilegedPool.close();
     this.connection.close();
   }
 
-  private sender(lane: Lane): Send {
-    return (build) =>
-      this.pool.use(lane, async (worker) => {
-        this.requests += 1;
-        let seq = 0;
-        const response = await worker
-          .request((marks, s) => {
-            seq = s;
-            return build(marks, s);
-          }, this.settings.commandTimeoutMs)
-          .catch((error: unknown) => {
-            this.connection.noteFailure();
-            throw error;
-          });
-        return { response, marks: worker.marks, seq };
-      });
-  }
-
   /**
-   * Connects and starts a shell and the perl reader in the background, so the first scrape after
-   * an approval finds them ready. A failure only shows in status().
+   * Connects and starts a reading agent in the background, so the first scrape after an approval
+   * finds it ready. A failure only shows in status().
    */
   warmUp(): void {
-    void Promise.all([this.batcher.read(UPTIME), this.batcher.clock()]).catch(() => undefined);
+    void this.batcher.now().catch(() => undefined);
   }
 
   /**
    * A scrape starts: what the previous one read in its later round trips is read now, in the
-   * first (ssh/batch.ts, read-ahead), so a probe takes one or two round trips instead of four.
+   * first (agent/reads.ts, read-ahead), so a probe takes one or two round trips instead of four.
    */
   beginScrape(): () => void {
     return this.bursts.start();
@@ -226,26 +188,11 @@ export class SshHost implements Host {
 
   // --- Reads --------------------------------------------------------------------------------
 
-  /**
-   * The host's own clock, in seconds since the epoch (hyperion_time_seconds of a probe). Reading
-   * it costs a `date` process, so the host's boot time in its own clock (date − /proc/uptime) is
-   * measured once a minute, and in between the clock is that plus /proc/uptime, read with the
-   * scrape's other files: 10 ms resolution, and a step of the host's clock shows within a minute.
-   */
-  async now(): Promise<number> {
-    const uptime = (text: string) => Number(text.split(' ')[0]);
-    if (this.bootClock === undefined || performance.now() - this.bootClock.at > CLOCK_CALIBRATION_MS) {
-      const [clock, up] = await Promise.all([this.batcher.clock(), this.readFile(UPTIME)]);
-      if (Number.isFinite(uptime(up))) this.bootClock = { at: performance.now(), boot: clock - uptime(up) };
-      return clock;
-    }
-    const { boot } = this.bootClock;
-    const seconds = uptime(await this.readFile(UPTIME));
-    if (!Number.isFinite(seconds)) throw new Error(`host ${this.name}: unreadable ${UPTIME}`);
-    return boot + seconds;
+  /** The host's own clock (hyperion_time_seconds of a probe), read with the scrape's files. */
+  now(): Promise<number> {
+    return this.batcher.now();
   }
 
-  /** adjtimex(2) read-only, asked of the perl reader with the scrape's other reads. */
   adjtimex(): Promise<string> {
     return this.batcher.adjtimex();
   }
@@ -267,112 +214,67 @@ export class SshHost implements Host {
   }
 
   async statMany(paths: readonly string[]): Promise<Map<string, StatResult>> {
-    const results = await Promise.all(
-      paths.map((p) => toStatResult(this.batcher.find('stat', p), p, this.name)),
-    );
+    const results = await Promise.all(paths.map((p) => this.batcher.stat(p)));
     return new Map(paths.map((p, i) => [p, results[i]!]));
   }
 
-  async listDir(path: string): Promise<DirEntry[]> {
-    return toDirEntries(await this.batcher.find('names', path), path, this.name);
+  listDir(path: string): Promise<DirEntry[]> {
+    return this.batcher.list(path);
   }
 
-  async readLink(path: string): Promise<string> {
-    const { self } = await this.batcher.find('lstat', path);
-    if (self.typeLetter !== 'l')
-      throw errnoError(
-        'EINVAL',
-        `Invalid argument: ${path} is not a symbolic link on host ${this.name}`,
-        path,
-      );
-    return self.linkTarget;
+  readLink(path: string): Promise<string> {
+    return this.batcher.readlink(path);
   }
 
-  async statfs(path: string): Promise<FsUsage> {
-    const r = await this.statfsBatcher.statfs(path);
-    return {
-      size: r.blocks * r.blockSize,
-      free: r.blocksFree * r.blockSize,
-      avail: r.blocksAvail * r.blockSize,
-      files: r.files,
-      filesFree: r.filesFree,
-    };
+  statfs(path: string): Promise<FsUsage> {
+    return this.batcher.statfs(path);
   }
 
-  async lstat(path: string): Promise<FileEntry> {
-    return toFileEntry((await this.batcher.find('lstat', path)).self);
-  }
+  // --- Programs and privileged verbs ----------------------------------------------------------
 
-  async listDirDetailed(path: string): Promise<FileEntry[]> {
-    return toFileEntries(await this.batcher.find('details', path), path, this.name);
-  }
-
-  realpath(path: string): Promise<string> {
-    return this.batcher.realpath(path);
-  }
-
-  // --- Programs -----------------------------------------------------------------------------
-
-  private needsSudo(program: string): boolean {
-    if (this.settings.privilege !== 'sudo') return false;
-    return this.settings.sudoCommands.some((entry) =>
-      entry.endsWith('/') ? program.startsWith(entry) : program === entry || baseName(program) === entry,
-    );
-  }
-
-  run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    const [program] = argv;
-    if (!program) return Promise.reject(new HyperionError('bad-request', 'Empty argument vector'));
-    return this.runAs(argv, options, this.needsSudo(program));
-  }
-
-  private async runAs(argv: readonly string[], options: RunOptions, sudo: boolean): Promise<RunResult> {
-    const program = argv[0]!;
+  /**
+   * Runs a program as the login user. Aborting ends its agent (the channel closes), and the
+   * agent, seeing its input end, kills the program's process group.
+   */
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const program = argv[0];
+    if (!program) throw new HyperionError('bad-request', 'Empty argument vector');
+    const request = runRequest(argv, options);
     if (options.signal?.aborted) throw stopped(program);
-    const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-    const plan: RunPlan = {
-      argv,
-      sudo,
-      maxOutputBytes: maxOutput,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.input === undefined ? {} : { input: options.input }),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    };
-    // The host's watchdog kills the program at its timeout; this bound is for a host that
-    // stopped answering altogether. Without a timeout a program may run as long as it likes.
-    const bound = options.timeoutMs ? options.timeoutMs + KILL_GRACE_MS : 365 * 24 * 3600_000;
-    let seq = 0;
-    let marks: Marks | undefined;
-    const response = await this.pool.use('run', async (worker) => {
-      this.requests += 1;
-      marks = worker.marks;
-      const onAbort = () => void this.killRemote(worker.partialStdout(), worker.marks, seq, sudo);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await worker.request(
-          (m, s) => {
-            seq = s;
-            return runRequest(m, s, plan);
-          },
-          Math.min(bound, 2 ** 31 - 1),
-        );
-      } finally {
-        options.signal?.removeEventListener('abort', onAbort);
-      }
-    });
-    if (options.signal?.aborted) throw stopped(program);
-    return runOutcome(parseRunAnswer(response, marks!, seq, maxOutput), argv, options, this.name, sudo);
+    const { connection, done } = await this.workers.hold();
+    const onAbort = () => connection.close();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.connection.touch();
+      const bound = options.timeoutMs ? options.timeoutMs + KILL_GRACE_MS : FOREVER_MS;
+      const rest = await connection.request(request.verb, request.args, Math.min(bound, FOREVER_MS));
+      return runOutcome(rest, argv, options, this.name);
+    } catch (error) {
+      if (options.signal?.aborted) throw stopped(program);
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      done();
+    }
   }
 
-  /** Aborting a run: SIGKILL its process group, through another worker (this one is waiting). */
-  private async killRemote(partial: Buffer, marks: Marks, seq: number, sudo: boolean): Promise<void> {
-    const match = new RegExp(`\\n${marks.mark} ${seq} p (\\d+)\\n`).exec(partial.toString('utf8'));
-    if (!match) return;
-    const pid = match[1]!;
-    await this.runAs(['kill', '-s', 'KILL', '--', `-${pid}`], { timeoutMs: 10_000 }, sudo).catch(() =>
-      this.runAs(['kill', '-s', 'KILL', '--', pid], { timeoutMs: 10_000 }, sudo).catch(() => undefined),
-    );
+  /**
+   * A verb on the privileged agents (signal, renice, service… of the agent's protocol): on a host
+   * in privilege mode sudo, the installed agent run through `sudo -n`; otherwise the login user's
+   * own (root's). The managers reach them through a HostPrivileged built on `privilegedAgents`.
+   */
+  callPrivileged(
+    verb: string,
+    args: readonly string[],
+    timeoutMs = this.settings.commandTimeoutMs,
+  ): Promise<string[]> {
+    this.connection.touch();
+    return this.privilegedPool.use((agent) => agent.call(verb, args, timeoutMs));
+  }
+
+  /** The pool of privileged agents (see callPrivileged). */
+  get privilegedAgents(): AgentPool {
+    return this.privilegedPool;
   }
 }
 

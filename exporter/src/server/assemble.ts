@@ -11,7 +11,7 @@ import { ALL_COLLECTORS } from '../collectors/index.js';
 import { CollectorRegistry } from '../collectors/registry.js';
 import { ConfigReloader, type AppliedConfig } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
-import { HostRegistry } from '../api/hosts.js';
+import { HostRegistry } from '../hosts/host-registry.js';
 import { Managers } from '../api/managers.js';
 import { fileSettings } from '../managers/files/index.js';
 import { filesDirectory } from '../managers/files/settings.js';
@@ -132,18 +132,17 @@ export function assemble(
   const tokens = new TokenStore(dir);
   bootstrapAdminToken(tokens, dir, log);
   const authenticator = new RequestAuthenticator(tokens, selfMetrics, log);
-  // SSH hosts: a change or removal drops the managers (and their per-host memory) of the old one.
+  // Every host and what is kept per host (connection, managers, firewall manager): one owner.
+  const hosts = new HostRegistry(host);
   const inventory = new Inventory({
     dir,
     config: config.ssh,
     metrics: new SshMetrics(selfMetrics),
     log,
     secrets,
+    registry: hosts,
     // A changed inventory may name new key files: new file agents are told about them.
-    onChange: (name) => {
-      deps.managers.forget(name);
-      host.recycleAgents();
-    },
+    onChange: () => host.recycleAgents(),
   });
   /** Puts a validated configuration in force, as far as RELOAD_POLICY allows. */
   const reconfigure = (next: Config): AppliedConfig => {
@@ -181,14 +180,14 @@ export function assemble(
     }),
     log,
     metrics: selfMetrics,
-    hosts: new HostRegistry(host, inventory),
+    hosts,
     inventory,
-    managers: new Managers({ files: fileSettings(config.files, options.storagePath) }),
+    managers: new Managers(hosts, { files: fileSettings(config.files, options.storagePath) }),
     tokens,
     authenticator,
     secondFactor: new SecondFactor(dir, secondFactorSettings(config), selfMetrics),
     audit: new AuditLog(dir, config.audit, selfMetrics),
-    firewall: new FirewallService(dir, config.firewall, log, selfMetrics),
+    firewall: new FirewallService(dir, config.firewall, log, selfMetrics, hosts),
     // Hosts are looked up when a run starts: SSH hosts added later are found.
     jobs: new JobManager({
       dir,
@@ -230,7 +229,7 @@ export function assemble(
     probe,
   });
   // At start-up and then periodically: a firewall table lost (reboot, flush) is rebuilt.
-  deps.firewall.start(() => deps.hosts.list().map((h) => deps.hosts.get(h.name)));
+  deps.firewall.start();
   deps.jobs.start();
   return {
     handler,

@@ -7,7 +7,7 @@
  * with paths no files manager would send: the agent alone must hold the line.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   linkSync,
@@ -26,14 +26,22 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { AgentConnection, isAgentRefusal } from '../../src/hosts/agent/connection.js';
-import { launchLocalAgent, type SecretPaths } from '../../src/hosts/agent/launch.js';
-import type { FileEntry, HostFiles } from '../../src/hosts/host.js';
+import {
+  AgentConnection,
+  answerError,
+  isAgentRefusal,
+  type AgentTransport,
+} from '../../src/hosts/agent/connection.js';
+import { AGENT_PATH, launchLocalAgent, type SecretPaths } from '../../src/hosts/agent/launch.js';
+import { AgentPool } from '../../src/hosts/agent/pool.js';
+import { Bursts, ReadBatcher } from '../../src/hosts/agent/reads.js';
+import { runOutcome, runRequest } from '../../src/hosts/agent/run.js';
+import type { FileEntry, Host, HostFiles, ReadResult, RunOptions, RunResult } from '../../src/hosts/host.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost } from '../../src/hosts/ssh-host.js';
-import { DEFAULT_SSH_CONFIG } from '../../src/hosts/ssh/config.js';
 import { fetchHostKey } from '../../src/hosts/ssh/host-key.js';
 import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
+import type { HyperionError } from '../../src/util/errors.js';
 import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
@@ -64,6 +72,17 @@ async function writeAll(sink: NodeJS.WritableStream, data: Buffer): Promise<void
     sink.write(data.subarray(0, Math.floor(data.length / 3)));
     sink.end(data.subarray(Math.floor(data.length / 3)));
   });
+}
+
+/** An agent started by hand, as the tests below want it (with --serve, or through sudo). */
+function spawnAgent(command: string, args: string[]): AgentTransport {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  return {
+    input: child.stdin,
+    output: child.stdout,
+    close: () => child.kill('SIGKILL'),
+    onGone: (listener) => child.once('exit', (code) => listener(`exit ${code}`)),
+  };
 }
 
 const comparable = (e: FileEntry) => ({ ...e, mtimeMs: Math.floor(e.mtimeMs / 1000) });
@@ -107,7 +126,6 @@ describe('the file agent, on this machine and over SSH, with the same answers', 
         maxChannels: 8,
         commandTimeoutMs: 30_000,
         privilege: 'root',
-        sudoCommands: DEFAULT_SSH_CONFIG.sudoCommands,
         secrets: () => secrets,
       },
       new SshMetrics(new Registry()),
@@ -357,6 +375,286 @@ describe('the file agent, on this machine and over SSH, with the same answers', 
       }
       const error = await failure(agent.call('read', ['/', 'relative/path', '0', ''], 10_000));
       assert.ok(isAgentRefusal(error) && error.reason === 'bad-request');
+    } finally {
+      agent.close();
+    }
+  });
+});
+
+/**
+ * The host reads and `run` — what collectors and managers ask of a host — answered three ways:
+ * by LocalHost (Node's own system calls: the answers the managers are written against), by the
+ * agent on this machine, and by the agent over a real sshd (SshHost). Same results, same errno
+ * names. These verbs have no roots (a host is read as a whole, with its user's rights); what they
+ * refuse is what would block or is not a file: a FIFO, a device, a directory read as a file.
+ */
+describe('the host reads and run, by LocalHost, by the agent here and over SSH, with the same answers', () => {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'hyperion-reads-'));
+  let key: KeyPair;
+  let sshd: RunningSshd;
+  let ssh: SshHost;
+  const local = new LocalHost();
+  const agents = new AgentPool({
+    hostName: 'agent-here',
+    max: 2,
+    queueTimeoutMs: 10_000,
+    idleMs: 60_000,
+    startTimeoutMs: 10_000,
+    launch: async () => spawnAgent('perl', [AGENT_PATH, '--serve', 'host-reads']),
+  });
+  /** The agent on this machine, read through the same client SshHost uses. */
+  const here = new ReadBatcher(
+    (requests) => agents.use((a) => a.pipeline(requests, 30_000)),
+    (frame) => answerError(frame, 'agent-here'),
+    'agent-here',
+    new Bursts(),
+  );
+  const runHere = async (argv: string[], options: RunOptions = {}): Promise<RunResult> => {
+    const { verb, args } = runRequest(argv, options);
+    return runOutcome(await agents.use((a) => a.request(verb, args, 60_000)), argv, options, 'agent-here');
+  };
+
+  /** Each way, as the Host interface gives it. */
+  type Reader = Pick<
+    Host,
+    'readFiles' | 'readFileHeads' | 'statMany' | 'listDir' | 'readLink' | 'statfs' | 'run'
+  > & { now?(): Promise<number>; adjtimex?(): Promise<string> };
+  const ways: [string, () => Reader][] = [
+    ['LocalHost', () => local],
+    [
+      'agent here',
+      () => ({
+        readFiles: async (paths) =>
+          new Map(await Promise.all(paths.map(async (p) => [p, await here.read(p)] as const))),
+        readFileHeads: async (paths, max) =>
+          new Map(await Promise.all(paths.map(async (p) => [p, await here.head(p, max)] as const))),
+        statMany: async (paths) =>
+          new Map(await Promise.all(paths.map(async (p) => [p, await here.stat(p)] as const))),
+        listDir: (p) => here.list(p),
+        readLink: (p) => here.readlink(p),
+        statfs: (p) => here.statfs(p),
+        run: runHere,
+        now: () => here.now(),
+        adjtimex: () => here.adjtimex(),
+      }),
+    ],
+    ['agent over SSH', () => ssh],
+  ];
+
+  before(async () => {
+    mkdirSync(path.join(base, 'dir', 'sub'), { recursive: true });
+    writeFileSync(path.join(base, 'dir', 'a.txt'), 'alpha\n');
+    writeFileSync(path.join(base, 'bin'), Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 0]));
+    symlinkSync('a.txt', path.join(base, 'dir', 'link'));
+    symlinkSync('nowhere', path.join(base, 'dir', 'dangling'));
+    spawnSync('mkfifo', [path.join(base, 'fifo')]);
+    key = generateKey();
+    sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    const hostKey = await fetchHostKey({ address: '127.0.0.1', port: sshd.port, timeoutMs: 10_000 });
+    ssh = new SshHost(
+      {
+        name: 'reads-ssh',
+        address: '127.0.0.1',
+        port: sshd.port,
+        user: 'root',
+        hostKey,
+        credentials: async () => ({ type: 'key', privateKey: readFileSync(key.privateKeyFile) }),
+      },
+      {
+        connectTimeoutMs: 10_000,
+        keepaliveIntervalMs: 15_000,
+        keepaliveCountMax: 3,
+        backoffInitialMs: 500,
+        backoffMaxMs: 8000,
+        idleCloseMs: 600_000,
+        maxChannels: 8,
+        commandTimeoutMs: 30_000,
+        privilege: 'root',
+      },
+      new SshMetrics(new Registry()),
+      pino({ level: 'silent' }),
+    );
+  });
+  after(async () => {
+    agents.close();
+    ssh?.close();
+    await sshd?.stop();
+    key?.remove();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  /** One way's answers to every read verb, as plain data (errno names for the failures). */
+  async function readAnswers(host: Reader, fifo: boolean) {
+    const d = path.join(base, 'dir');
+    const text = (r: ReadResult | undefined) => (r?.ok ? r.text : code(r?.error));
+    const reads = await host.readFiles([
+      path.join(d, 'a.txt'),
+      path.join(base, 'bin'),
+      path.join(d, 'missing'),
+      path.join(d, 'link'),
+      d,
+      `/proc/${process.pid}/cmdline`,
+    ]);
+    const heads = await host.readFileHeads([path.join(d, 'a.txt'), `/proc/${process.pid}/stat`], 5);
+    const stats = await host.statMany([
+      d,
+      path.join(d, 'link'),
+      path.join(d, 'dangling'),
+      path.join(d, 'nope'),
+    ]);
+    const [fs, theRoot] = [await host.statfs(base), await host.statfs('/')];
+    return {
+      reads: [...reads.values()].map(text),
+      heads: [...heads.values()].map(text),
+      stats: [...stats.values()].map((s) =>
+        s.ok ? { ...s.stat, mtimeMs: Math.floor(s.stat.mtimeMs / 1000) } : code(s.error),
+      ),
+      list: (await host.listDir(d)).sort((a, b) => a.name.localeCompare(b.name)),
+      listFile: await outcome(host.listDir(path.join(d, 'a.txt'))),
+      listMissing: await outcome(host.listDir(path.join(d, 'missing'))),
+      readLink: await host.readLink(path.join(d, 'link')),
+      readLinkFile: await outcome(host.readLink(path.join(d, 'a.txt'))),
+      readLinkMissing: await outcome(host.readLink(path.join(d, 'missing'))),
+      statfs: { size: fs.size, files: fs.files, sameAsRoot: fs.size === theRoot.size },
+      statfsMissing: await outcome(host.statfs(path.join(d, 'missing'))),
+      // LocalHost would wait on a FIFO for a writer (Node opens it blocking): only the agents
+      // are asked, and they answer at once.
+      ...(fifo
+        ? { fifo: text((await host.readFiles([path.join(base, 'fifo')])).values().next().value) }
+        : {}),
+      device: fifo ? text((await host.readFiles(['/dev/zero'])).get('/dev/zero')) : 'ENODEV',
+    };
+  }
+
+  it('reads, heads, stats, lists, readlinks and statfs alike, errno names included', async () => {
+    const answers = [];
+    for (const [way, host] of ways)
+      answers.push([way, await readAnswers(host(), way !== 'LocalHost')] as const);
+    const [reference, ...others] = answers;
+    for (const [way, answer] of others)
+      assert.deepEqual({ ...answer, fifo: undefined }, { ...reference![1], fifo: undefined }, way);
+    const r = reference![1];
+    assert.deepEqual(r.reads.slice(0, 5), [
+      'alpha\n',
+      '\u0000\u0001\u0002\ufffd\ufffd\n\u0000',
+      'ENOENT',
+      'alpha\n',
+      'EISDIR',
+    ]);
+    assert.ok(String(r.reads[5]).includes('\u0000'), 'a process command line, NULs and all');
+    assert.equal(r.heads[0], 'alpha');
+    assert.deepEqual(r.stats.slice(2), ['ENOENT', 'ENOENT']);
+    assert.deepEqual(
+      r.list.map((e) => [e.name, e.type]),
+      [
+        ['a.txt', 'file'],
+        ['dangling', 'symlink'],
+        ['link', 'symlink'],
+        ['sub', 'dir'],
+      ],
+    );
+    assert.deepEqual(
+      [r.listFile, r.listMissing, r.readLink, r.readLinkFile, r.readLinkMissing, r.statfsMissing],
+      ['ENOTDIR', 'ENOENT', 'a.txt', 'EINVAL', 'ENOENT', 'ENOENT'],
+    );
+    for (const [way, answer] of others) {
+      assert.equal(answer.fifo, 'ENODEV', `${way}: a FIFO is refused, not waited on`);
+      assert.equal(answer.device, 'ENODEV', `${way}: a device is no file to read`);
+    }
+  });
+
+  it('reads the host clock and its discipline alike', async () => {
+    const lines = [];
+    for (const [way, host] of ways.slice(1)) {
+      const h = host();
+      const now = await h.now!();
+      assert.ok(Math.abs(now - Date.now() / 1000) < 5, `${way}: ${now}`);
+      assert.notEqual(now % 1, 0, `${way}: to a fraction of a second`);
+      lines.push((await h.adjtimex!()).split(' ').slice(0, 3));
+    }
+    const reference = (await local.adjtimex()).split(' ').slice(0, 3);
+    // "ok", the clock state and the modes field: the same kernel answers the same question.
+    for (const line of lines) assert.deepEqual(line, reference);
+  });
+
+  it('runs programs alike: codes, signals, input, environment, tails, timeouts, what is missing', async () => {
+    const answers = [];
+    for (const [way, host] of ways) {
+      const h = host();
+      const run = async (argv: string[], options: RunOptions = {}) => {
+        try {
+          const r = await h.run(argv, options);
+          return {
+            stdout: r.stdout,
+            stderr: r.stderr,
+            code: r.code,
+            signal: r.signal,
+            timedOut: r.timedOut,
+            truncated: r.truncated,
+          };
+        } catch (error) {
+          return { error: (error as HyperionError).type ?? String(error) };
+        }
+      };
+      answers.push([
+        way,
+        {
+          exit: await run(['sh', '-c', 'echo out; echo err >&2; exit 3']),
+          signal: await run(['sh', '-c', 'kill -TERM $$']),
+          input: await run(['cat'], { input: "it's input\n" }),
+          env: await run(['sh', '-c', 'printf %s "$HYPERION_X"'], { env: { HYPERION_X: "x'y z" } }),
+          cwd: await run(['pwd'], { cwd: base }),
+          noCwd: await run(['pwd'], { cwd: path.join(base, 'missing') }),
+          missing: await run(['no-such-program-hyperion']),
+          tail: await run(['sh', '-c', 'seq 1 2000'], { maxOutputBytes: 10 }),
+          timeout: await run(['sleep', '30'], { timeoutMs: 300 }),
+          timeoutResolved: await run(['sh', '-c', 'echo started; sleep 30'], {
+            timeoutMs: 300,
+            onTimeout: 'resolve',
+          }),
+        },
+      ] as const);
+    }
+    const [reference, ...others] = answers;
+    for (const [way, answer] of others) assert.deepEqual(answer, reference![1], way);
+    assert.deepEqual(reference![1].exit, {
+      stdout: 'out\n',
+      stderr: 'err\n',
+      code: 3,
+      signal: null,
+      timedOut: undefined,
+      truncated: undefined,
+    });
+    assert.equal(reference![1].signal.signal, 'SIGTERM');
+    assert.deepEqual(
+      [reference![1].noCwd, reference![1].missing, reference![1].timeout],
+      [{ error: 'not-found' }, { error: 'unsupported' }, { error: 'timeout' }],
+    );
+    assert.deepEqual([reference![1].tail.stdout, reference![1].tail.truncated], ['1999\n2000\n', true]);
+    assert.deepEqual(reference![1].timeoutResolved, {
+      stdout: 'started\n',
+      stderr: '',
+      code: null,
+      signal: 'SIGKILL',
+      timedOut: true,
+      truncated: undefined,
+    });
+  });
+
+  it('serves no reads and no programs when started through sudo, whatever its command line says', async () => {
+    // Root may sudo anything here: this is the installed agent's situation, SUDO_UID and all.
+    const agent = new AgentConnection(
+      spawnAgent('sudo', ['-n', 'perl', AGENT_PATH, '--serve', 'host-reads']),
+      'sudo-agent',
+    );
+    try {
+      assert.deepEqual(await agent.call('hello', [], 10_000), ['hyperion-agent', '1', '0']);
+      for (const verb of ['read-many', 'heads', 'stat-many', 'list-many', 'run']) {
+        const error = await failure(agent.call(verb, ['/etc/shadow'], 10_000));
+        assert.ok(isAgentRefusal(error) && error.reason === 'unknown-verb', verb);
+      }
+      // The file verbs, and digest, stay: the privileged agent is the same program.
+      assert.match((await agent.call('digest', [], 10_000))[0]!, /^[0-9a-f]{8}$/);
     } finally {
       agent.close();
     }

@@ -99,6 +99,7 @@ describe('firewall on an SSH host, in that host’s network namespace', () => {
   /** The blocks the first test makes, removed by the last. */
   let addressBlock: BlockView;
   let portBlock: BlockView;
+  let adminAuth: Authenticator;
 
   /**
    * An operator and a fresh code. A code is good for one 30 s step of one actor, and one actor has
@@ -144,7 +145,7 @@ describe('firewall on an SSH host, in that host’s network namespace', () => {
   before(async () => {
     // The default configuration: the second factor is required for every change.
     api = await startApi({ timeoutMs: 60_000, config: 'security:\n  otpElevationSeconds: 0\n' });
-    const adminAuth = await api.enrol(api.admin);
+    adminAuth = await api.enrol(api.admin);
     await addApprovedHost(
       api.admin,
       { name: NS_HOST, sshd, keyFile: key.privateKeyFile, address: '127.0.0.1', port: bridgePort },
@@ -312,6 +313,59 @@ describe('firewall on an SSH host, in that host’s network namespace', () => {
           ['firewall.unblock', portBlock.id, true],
         ],
       );
+    },
+  );
+  it(
+    'changes the host, then blocks through the new connection; removed, nothing of it is left',
+    TEST_TIMEOUT,
+    async () => {
+      const seriesOf = async () =>
+        (await (await fetch(`${api.exporter.url}/metrics`)).text())
+          .split('\n')
+          .filter((l) => !l.startsWith('#') && l.includes(`host="${NS_HOST}"`));
+      // Another way to the same server: a new port, the same key, so the approval stays.
+      const second = await outside.bridge(ADDR.a, sshd.port, ADDR.b);
+      try {
+        const moved = await api.admin.call('patch', `/hosts/${NS_HOST}`, {
+          body: { port: Number(new URL(second.url).port) },
+          otp: await adminAuth.next(),
+        });
+        assert.equal(moved.status, 200, moved.text);
+        // The old way in takes no new connection: whatever works from now on uses the new one,
+        // and the firewall manager with it (the one of the old connection was disposed of).
+        bridge?.close();
+        // The parts below reach A the new way.
+        bridge = second;
+        bridgePort = Number(new URL(second.url).port);
+        const blocked = await block({ address: ADDR.b2, reason: 'test: after the move' });
+        assert.equal(blocked.status, 201, blocked.text);
+        assert.equal((await kernel()).ipv4.length, 1, 'the block reached A through the new port');
+        assert.deepEqual(
+          (await seriesOf()).filter((l) => l.startsWith('hyperion_firewall_blocked{')).sort(),
+          [
+            `hyperion_firewall_blocked{host="${NS_HOST}",kind="address"} 1`,
+            `hyperion_firewall_blocked{host="${NS_HOST}",kind="cidr"} 0`,
+            `hyperion_firewall_blocked{host="${NS_HOST}",kind="port"} 0`,
+          ],
+        );
+        assert.ok((await seriesOf()).some((l) => l.startsWith(`hyperion_ssh_up{host="${NS_HOST}"} 1`)));
+
+        const removed = await api.admin.call('delete', `/hosts/${NS_HOST}`, { otp: await adminAuth.next() });
+        assert.equal(removed.status, 200, removed.text);
+        assert.deepEqual(await seriesOf(), [], 'no series of the removed host');
+        const gone = await api.viewer.call<Problem>('get', `/hosts/${NS_HOST}/firewall`);
+        assert.equal(gone.status, 404, gone.text);
+        const { client, otp } = await nextOperator();
+        const unblock = await client.call<Problem>(
+          'delete',
+          `/hosts/${NS_HOST}/firewall/blocks/${blocked.body.id}`,
+          { otp },
+        );
+        assert.equal(unblock.status, 404, unblock.text);
+      } finally {
+        // The host left the inventory with its block in A's ruleset: the next parts start clean.
+        await inNamespace(pair.a, ['nft', 'delete', 'table', 'inet', 'hyperion']);
+      }
     },
   );
 });

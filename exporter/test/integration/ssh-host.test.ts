@@ -2,9 +2,9 @@
  * SshHost against a real OpenSSH server on 127.0.0.1 that serves this same machine, so every
  * answer can be compared with LocalHost's (the reference implementation of the Host interface)
  * and with the file system itself: reads, batches, stats, listings, statfs, programs (exit
- * codes, signals, stdin, environment, working directory, timeouts, abort, output tails), quoting
- * of hostile names, and the connection's behaviour:
- * one round trip per batch, the channel cap, authentication failures, keep-alive.
+ * codes, signals, stdin, environment, working directory, timeouts, abort, output tails), hostile
+ * names, and the connection's behaviour: one round trip per batch, the agents' cap, reads that
+ * do not wait for programs, authentication failures, keep-alive.
  */
 import assert from 'node:assert/strict';
 import {
@@ -25,7 +25,6 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../../src/hosts/ssh-host.js';
-import { DEFAULT_SSH_CONFIG } from '../../src/hosts/ssh/config.js';
 import { fetchHostKey, type HostKey } from '../../src/hosts/ssh/host-key.js';
 import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
 import { descendants, generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
@@ -40,7 +39,6 @@ const SETTINGS: SshHostSettings = {
   maxChannels: 8,
   commandTimeoutMs: 30_000,
   privilege: 'root',
-  sudoCommands: DEFAULT_SSH_CONFIG.sudoCommands,
 };
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
@@ -55,8 +53,6 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
   let sshd: RunningSshd;
   let hostKey: HostKey;
   let remote: SshHost;
-  /** The same host read through the shell workers only (as on a host without perl). */
-  let shellOnly: SshHost;
   const local = new LocalHost();
   const registry = new Registry();
   const metrics = new SshMetrics(registry);
@@ -91,7 +87,6 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
     hostKey = await fetchHostKey({ address: '127.0.0.1', port: sshd.port, timeoutMs: 10_000 });
     assert.equal(hostKey.fingerprint, sshd.fingerprint, 'the fingerprint ssh-keygen prints');
     remote = host('remote');
-    shellOnly = host('shell-only', { fastReads: false });
     mkdirSync(path.join(dir, 'sub'));
     writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
     writeFileSync(path.join(dir, 'bin.dat'), Buffer.from([0, 1, 2, 255, 254, 10, 0]));
@@ -105,11 +100,8 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const variant of ['perl reader', 'shell workers'] as const) {
-    const of = () => (variant === 'perl reader' ? remote : shellOnly);
-
-    it(`reads files, heads and batches as LocalHost does, in one round trip per batch (${variant})`, async () => {
-      const remote = of();
+  {
+    it('reads files, heads and batches as LocalHost does, in one round trip per batch', async () => {
       const paths = [
         '/proc/meminfo',
         '/etc/os-release',
@@ -141,8 +133,8 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
         remote.statMany(pids.map((p) => `/proc/${p}`)),
         remote.now(),
       ]);
-      // One request (perl for the reads and the listing, the shell for stats and the clock, at once).
-      assert.equal(remote.stats().requests - before, variant === 'perl reader' ? 2 : 1, 'one round trip');
+      // Four verbs (heads, list-many, stat-many, now) written at once: one round trip.
+      assert.equal(remote.stats().requests - before, 1, 'one round trip');
       assert.ok(Math.abs(clock - Date.now() / 1000) < 5);
       const self = stats.get(`/proc/${process.pid}/stat`);
       assert.ok(self?.ok && self.text.startsWith(`${process.pid} (`), 'this process read over SSH');
@@ -156,8 +148,7 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
       assert.equal(head.text, 'alp');
     });
 
-    it(`stats, lists and resolves paths as LocalHost does (${variant})`, async () => {
-      const remote = of();
+    it('stats, lists and resolves paths as LocalHost does', async () => {
       const names = (entries: { name: string }[]) => entries.map((e) => e.name).sort();
       assert.deepEqual(names(await remote.listDir(dir)), names(await local.listDir(dir)));
       assert.deepEqual(
@@ -266,16 +257,28 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
 
     const abort = new AbortController();
     const running = remote.run(['sleep', '3122'], { signal: abort.signal });
-    await delay(700);
+    const sleeping = () =>
+      readdirSync('/proc').filter((n) => {
+        try {
+          return readFileSync(`/proc/${n}/cmdline`, 'utf8') === 'sleep\u00003122\u0000';
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 50 && sleeping().length === 0; i++) await delay(100);
+    assert.equal(sleeping().length, 1, 'the program runs on the host');
     abort.abort();
     assert.match(((await rejection(running)) as Error).message, /stopped before it finished/);
+    // Its agent's channel closed: the agent, seeing its input end, killed the program's group.
+    for (let i = 0; i < 50 && sleeping().length > 0; i++) await delay(100);
+    assert.deepEqual(sleeping(), [], 'an aborted program does not outlive its run');
   });
 
   it('reads hostile file names exactly, and keeps them out of the shell', async () => {
     const names = ["q'uote", 'sp ace', '$(touch pwned)', 'semi;colon', 'back\\slash', 'tab\there', 'ünï'];
     for (const n of names) writeFileSync(path.join(dir, 'sub', n), n);
     const paths = names.map((n) => path.join(dir, 'sub', n));
-    for (const reader of [remote, shellOnly]) {
+    for (const reader of [remote]) {
       const read = await reader.readFiles(paths);
       for (const p of paths) {
         const r = read.get(p);
@@ -289,21 +292,25 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
     assert.equal(existsSync('pwned'), false);
   });
 
-  it('caps the channels it opens, however many calls arrive at once', async () => {
+  it('caps its agents, however many calls arrive at once, and reads never wait for programs', async () => {
+    // 4 channels: two reading agents, two for files and programs.
     const capped = host('capped', { maxChannels: 4 });
-    const calls: Promise<unknown>[] = [];
-    for (let i = 0; i < 12; i++) calls.push(capped.run(['sleep', '0.3']));
-    for (let i = 0; i < 12; i++) calls.push(capped.readFile(`/proc/${process.pid}/stat`));
-    await delay(500);
-    // 4 channels: one for SFTP, one for the perl reader, two shells, of which one may run programs.
-    const stats = capped.stats().workers;
-    assert.ok(stats.busy + stats.idle + stats.starting <= 2, JSON.stringify(stats));
-    assert.ok(stats.waiting > 0, 'the rest wait their turn');
     const started = Date.now();
-    await Promise.all(calls);
-    // Twelve 0.3 s programs one after the other in the one lane for programs.
-    assert.ok(Date.now() - started >= 2000, `${Date.now() - started} ms`);
-    assert.ok(capped.stats().workers.idle <= 2);
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 8; i++) runs.push(capped.run(['sleep', '0.3']));
+    const reads = Promise.all(
+      Array.from({ length: 12 }, () => capped.readFile(`/proc/${process.pid}/stat`).then(() => Date.now())),
+    );
+    const sessions = () => descendants(sshd.pid).length;
+    await delay(150);
+    const during = sessions();
+    const readAt = Math.max(...(await reads));
+    await Promise.all(runs);
+    const elapsed = Date.now() - started;
+    // Eight 0.3 s programs two at a time: four turns.
+    assert.ok(elapsed >= 1150, `${elapsed} ms: more than two programs ran at once`);
+    assert.ok(readAt - started < elapsed - 300, 'the reads were answered while programs still ran');
+    assert.ok(during > 0);
   });
 
   it('reports a failed login clearly, backs off, and keeps connections alive with keep-alives', async () => {

@@ -12,12 +12,28 @@
  * runs it inside a network namespace the test created (support/netns.ts), so nft and every other
  * program its sessions start act on that namespace; `wrapper` starts it under a prefix such as a
  * systemd namespace's (support/systemd-namespace.ts).
+ *
+ * `login` gives the server a login user that is not root, as a managed host in privilege mode
+ * sudo has: the server runs in a mount namespace of its own where /etc/passwd, group, shadow and
+ * sudoers.d are copies with that user and the one sudoers line for the installed agent — the
+ * machine's own files are never changed.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { AGENT_PATH } from '../../src/hosts/agent/launch.js';
 import { isLiveNamespace } from './netns.js';
 import { freePort } from './ports.js';
 
@@ -83,6 +99,26 @@ export interface SshdOptions {
    * prefix gives it a /run of its own.
    */
   wrapper?: string[];
+  /** A login user that is not root, with the agent installed and its sudoers line (see above). */
+  login?: LoginOptions;
+}
+
+export interface LoginOptions {
+  /**
+   * The agent's text as installed on the host: this exporter's (default), another version's, or
+   * none at all (neither the file nor the sudoers line).
+   */
+  agent?: 'shipped' | 'none' | { text: string };
+}
+
+/** The login user a `login` server has, and where its agent is installed. */
+export interface SshdLogin {
+  user: string;
+  uid: number;
+  /** The installed agent (root's, 0755), the one program the sudoers line names. */
+  agentPath: string;
+  /** The sudoers file of the server's namespace (rewrite it to change what sudo allows). */
+  sudoersFile: string;
 }
 
 export interface RunningSshd {
@@ -92,6 +128,8 @@ export interface RunningSshd {
   /** sshd's pid, or the wrapper's when it was started under one (sessionPids then include sshd). */
   pid: number;
   hostKey: KeyPair;
+  /** With `login`: the user to log in as, and its installed agent. */
+  login?: SshdLogin;
   /** SHA256 fingerprint of the host key, as an admin would compare it. */
   fingerprint: string;
   dir: string;
@@ -198,14 +236,21 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
     throw new Error(`${netns} is not a network namespace this test created`);
   }
   const listenAddress = options.listenAddress ?? '127.0.0.1';
-  const prefix = [...(netns === undefined ? [] : ['ip', 'netns', 'exec', netns]), ...(options.wrapper ?? [])];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hyperion-sshd-'));
+  const login = options.login ? prepareLogin(dir, options.login) : undefined;
+  const prefix = [
+    ...(netns === undefined ? [] : ['ip', 'netns', 'exec', netns]),
+    ...(options.wrapper ?? []),
+    ...(login?.wrapper ?? []),
+  ];
   const hostKey = options.hostKey ?? generateKey('ed25519');
   const ownsKey = options.hostKey === undefined;
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const authorized = path.join(dir, 'authorized_keys');
   writeFileSync(authorized, `${options.authorizedKeys.join('\n')}\n`);
   chmodSync(authorized, 0o600);
+  // sshd reads the keys as the user logging in.
+  if (login) chownSync(authorized, login.info.uid, login.info.uid);
   const lines: string[] = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = options.port ?? (await freePort());
@@ -286,6 +331,7 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
       listenAddress,
       pid,
       hostKey,
+      ...(login ? { login: login.info } : {}),
       fingerprint: hostKey.fingerprint,
       dir,
       logTail: (n = 40) => lines.slice(-n).join('\n'),
@@ -307,6 +353,56 @@ export async function startSshd(options: SshdOptions): Promise<RunningSshd> {
     };
   }
   throw new Error('unreachable');
+}
+
+/**
+ * The files of a `login` server's namespace, in `dir`: copies of passwd, group and shadow with a
+ * user of a free uid, a sudoers.d holding the one line, the agent installed as root's; and the
+ * command prefix that starts sshd in a mount namespace where they stand in for the machine's.
+ */
+function prepareLogin(dir: string, options: LoginOptions): { info: SshdLogin; wrapper: string[] } {
+  const uid = 20_000 + ((process.pid * 7 + Math.floor(Math.random() * 1000)) % 30_000);
+  const user = `hyp${uid}`;
+  // The user's home, and the way to its authorized_keys: readable by it.
+  chmodSync(dir, 0o755);
+  const etc = path.join(dir, 'etc');
+  mkdirSync(path.join(etc, 'sudoers.d'), { recursive: true });
+  const add = (name: string, line: string, mode: number) => {
+    const file = path.join(etc, name);
+    copyFileSync(`/etc/${name}`, file);
+    writeFileSync(file, `${line}\n`, { flag: 'a' });
+    chmodSync(file, mode);
+  };
+  add('passwd', `${user}:x:${uid}:${uid}:hyperion test:${dir}:/bin/sh`, 0o644);
+  add('group', `${user}:x:${uid}:`, 0o644);
+  // sudo's PAM account check wants a shadow entry that is not locked ("*": no password at all).
+  add('shadow', `${user}:*:19000:0:99999:7:::`, 0o640);
+  const lib = path.join(dir, 'lib');
+  mkdirSync(lib, { mode: 0o755 });
+  const agentPath = path.join(lib, 'hyperion-agent');
+  const sudoersFile = path.join(etc, 'sudoers.d', 'hyperion');
+  const agent = options.agent ?? 'shipped';
+  if (agent !== 'none') {
+    writeFileSync(agentPath, agent === 'shipped' ? readFileSync(AGENT_PATH) : agent.text, { mode: 0o755 });
+    // The README's line, for this user and this path.
+    writeFileSync(sudoersFile, `${user} ALL=(root) NOPASSWD: ${agentPath}\n`, { mode: 0o440 });
+  }
+  const script =
+    'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && mount --bind "$3" /etc/shadow && ' +
+    'mount --bind "$4" /etc/sudoers.d && shift 4 && exec "$@"';
+  const wrapper = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    script,
+    'sh',
+    ...['passwd', 'group', 'shadow', 'sudoers.d'].map((f) => path.join(etc, f)),
+  ];
+  return { info: { user, uid, agentPath, sudoersFile }, wrapper };
 }
 
 /** The minimal view of the control API client these helpers need (support/api.ts ApiClient). */
@@ -331,6 +427,8 @@ export interface HostSpec {
   keyFile: string;
   labels?: Record<string, string>;
   privilege?: 'root' | 'sudo';
+  /** The login user: root unless given (a `login` server's user: sshd.login.user). */
+  user?: string;
 }
 
 /**
@@ -348,7 +446,7 @@ export async function addApprovedHost(
       name: spec.name,
       address: spec.address ?? '127.0.0.1',
       port: spec.port ?? spec.sshd.port,
-      user: 'root',
+      user: spec.user ?? 'root',
       auth: { type: 'key', privateKeyFile: spec.keyFile },
       privilege: spec.privilege ?? 'root',
       labels: spec.labels ?? {},

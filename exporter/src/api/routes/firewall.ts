@@ -24,7 +24,7 @@ import { hasRole } from '../../security/roles.js';
 import { HyperionError } from '../../util/errors.js';
 import { formatAddress, hostNetwork, parseAddress, parseNetwork, type IpAddress } from '../../util/ip.js';
 import type { ApiDeps } from '../deps.js';
-import { LOCAL_HOST } from '../hosts.js';
+import { LOCAL_HOST } from '../../hosts/host-registry.js';
 import { defineRoute, type Route } from '../route.js';
 import { hostName, hostParams } from '../schemas.js';
 

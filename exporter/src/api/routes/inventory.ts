@@ -61,7 +61,9 @@ const user = z
 
 const privilege = z
   .enum(['root', 'sudo'])
-  .describe('root: commands run as the login user; sudo: the privileged ones through `sudo -n`');
+  .describe(
+    'root: the login user is root; sudo: privileged verbs through the installed agent with `sudo -n`',
+  );
 
 /** Prometheus label names (those starting with "__" are Prometheus' own) and sane values. */
 const LABEL_NAME = /^(?!__)[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -118,6 +120,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/hosts/{host}',
       summary: 'One host: its address, labels, host key and connection state',
+      inventoryEntry: true,
       tag: 'hosts',
       role: 'viewer',
       params: z.object({ host: hostName }).strict(),
@@ -150,6 +153,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.approve',
       params: inventoryParams,
+      inventoryEntry: true,
       body: approveBody,
       authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
@@ -167,6 +171,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.rescan',
       params: inventoryParams,
+      inventoryEntry: true,
       authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
         deps.inventory.checkKnown(params.host);
@@ -183,6 +188,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.change',
       params: inventoryParams,
+      inventoryEntry: true,
       body: changeBody,
       async authorize({ params, body, setAuditTarget }) {
         setAuditTarget(params.host);
@@ -200,6 +206,7 @@ export function inventoryRoutes(deps: ApiDeps): Route[] {
       role: 'admin',
       action: 'host.remove',
       params: inventoryParams,
+      inventoryEntry: true,
       authorize({ params, setAuditTarget }) {
         setAuditTarget(params.host);
         deps.inventory.checkKnown(params.host);

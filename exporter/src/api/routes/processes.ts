@@ -4,7 +4,7 @@ import { NICE_MAX, NICE_MIN, SIGNALS, SORT_KEYS, reniceNeedsAdmin } from '../../
 import { processNeedsAdmin, type UnitPolicy } from '../../managers/services/policy.js';
 import { sameService } from '../../managers/services/names.js';
 import type { Host } from '../../hosts/host.js';
-import { LOCAL_HOST } from '../hosts.js';
+import { LOCAL_HOST } from '../../hosts/host-registry.js';
 import { defineRoute, type Route } from '../route.js';
 import type { ApiDeps } from '../deps.js';
 import { hostName, paging, queryInt } from '../schemas.js';

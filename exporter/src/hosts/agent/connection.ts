@@ -43,9 +43,10 @@ export function isAgentRefusal(error: unknown): error is AgentRefusal {
 }
 
 /** An errno failure reported by the agent, shaped like Node's (code = "ENOENT"…). */
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
+export function errnoError(code: string, message: string, path?: string): NodeJS.ErrnoException {
   const error = new Error(message) as NodeJS.ErrnoException;
   error.code = /^E[A-Z0-9]+$/.test(code) ? code : 'EIO';
+  if (path !== undefined) error.path = path;
   return error;
 }
 
@@ -99,6 +100,41 @@ export class AgentConnection {
           clearTimeout(timer);
           if (frame.status === 'ok') resolve(textFields(frame.rest));
           else reject(this.failure(frame));
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  /** A request answered with one `ok` frame: its payload after the status, as bytes. */
+  async request(verb: string, args: readonly string[], timeoutMs: number): Promise<Buffer> {
+    const [frame] = await this.pipeline([{ verb, args }], timeoutMs);
+    if (frame!.status !== 'ok') throw this.failure(frame!);
+    return frame!.rest;
+  }
+
+  /**
+   * Several requests written at once and answered in order: one round trip for all of them (a
+   * scrape's reads). Resolves with one answer frame per request, whatever its status; `failure`
+   * turns one that is not `ok` into its error.
+   */
+  pipeline(requests: readonly AgentRequest[], timeoutMs: number): Promise<AnswerFrame[]> {
+    return new Promise((resolve, reject) => {
+      const answers: AnswerFrame[] = [];
+      const timer = this.limit(timeoutMs, requests.map((r) => r.verb).join(', '), reject);
+      this.sendAll(requests, {
+        onFrame: (frame) => {
+          answers.push(frame);
+          if (answers.length < requests.length) {
+            this.pending!.id += 1;
+            return;
+          }
+          this.settle();
+          clearTimeout(timer);
+          resolve(answers);
         },
         fail: (error) => {
           clearTimeout(timer);
@@ -234,7 +270,7 @@ export class AgentConnection {
     return setTimeout(() => {
       const error = new HyperionError(
         'timeout',
-        `host ${this.hostName}: the file operation (${verb}) did not finish within ${Math.round(ms / 1000)} s`,
+        `host ${this.hostName}: the agent's ${verb} did not finish within ${Math.round(ms / 1000)} s`,
       );
       fail(error);
       this.end(error);
@@ -242,16 +278,23 @@ export class AgentConnection {
   }
 
   private send(verb: string, args: readonly string[], handler: Pending): number {
+    return this.sendAll([{ verb, args }], handler);
+  }
+
+  /** Writes the requests at once (ids in sequence) and waits for their answers; the first id. */
+  private sendAll(requests: readonly AgentRequest[], handler: Pending): number {
     if (this.gone) {
       handler.fail(this.gone);
       return 0;
     }
     if (this.pending) throw new Error('agent connection: one request at a time');
-    const id = this.nextId++;
+    const id = this.nextId;
+    this.nextId += requests.length;
     this.pending = { id, handler };
     this.transport.hold?.(true);
     try {
-      this.transport.input.write(encodeFrame([String(id), verb, ...args]));
+      const frames = requests.map((r, i) => encodeFrame([String(id + i), r.verb, ...r.args]));
+      this.transport.input.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     } catch (error) {
       this.pending = undefined;
       handler.fail(error as Error);
@@ -283,20 +326,15 @@ export class AgentConnection {
     }
   }
 
-  private failure(frame: AnswerFrame): Error {
-    const [code = 'EIO', message = 'the agent gave no reason'] = textFields(frame.rest);
-    if (frame.status === 'err') return errnoError(code, message);
-    if (frame.status === 'refused') return new AgentRefusal(code, message);
-    return new HyperionError(
-      'unavailable',
-      `host ${this.hostName}: unexpected agent answer "${frame.status}"`,
-    );
+  /** The error an answer that is not `ok` stands for (see answerError). */
+  failure(frame: AnswerFrame): Error {
+    return answerError(frame, this.hostName);
   }
 
   private lost(why: string): HyperionError {
     return new HyperionError(
       'unavailable',
-      `host ${this.hostName}: the file agent stopped${why ? ` (${why.slice(0, 300)})` : ''}`,
+      `host ${this.hostName}: the agent stopped${why ? ` (${why.slice(0, 300)})` : ''}`,
     );
   }
 
@@ -310,4 +348,18 @@ export class AgentConnection {
     this.transport.close();
     for (const listener of this.goneListeners) listener();
   }
+}
+
+/** One request of a pipeline: a verb of the protocol and its arguments. */
+export interface AgentRequest {
+  verb: string;
+  args: readonly string[];
+}
+
+/** The error an answer that is not `ok` stands for: errno, refusal, or a broken answer. */
+export function answerError(frame: AnswerFrame, hostName: string): Error {
+  const [code = 'EIO', message = 'the agent gave no reason'] = textFields(frame.rest);
+  if (frame.status === 'err') return errnoError(code, message);
+  if (frame.status === 'refused') return new AgentRefusal(code, message);
+  return new HyperionError('unavailable', `host ${hostName}: unexpected agent answer "${frame.status}"`);
 }

@@ -1,7 +1,8 @@
 /**
  * Starting an agent: on the exporter's own machine a perl child process, on an SSH host a perl
- * started on an exec channel. The same program either way (agent/hyperion-agent.pl), given the
- * paths it must never serve on its command line: a request cannot change them.
+ * started on an exec channel as the login user, or the installed agent through `sudo -n` for
+ * privileged work. The same program every way (agent/hyperion-agent.pl), given the paths it
+ * must never serve on its command line: a request cannot change them.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -86,12 +87,67 @@ export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTrans
   });
 }
 
+/**
+ * The digest the agent's `digest` verb gives of its own file (32-bit FNV-1a), of the agent this
+ * exporter ships: an agent installed on a host must give the same one.
+ */
+export function agentDigest(): string {
+  let h = 0x811c9dc5;
+  for (const byte of readFileSync(AGENT_PATH)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Where hosts in privilege mode sudo have the agent, and what their one sudoers line names. */
+export const INSTALLED_AGENT_PATH = '/usr/lib/hyperion/hyperion-agent';
+
+/** How an admin installs the agent on a host, for the messages that say it is missing or old. */
+export function installHint(path: string, user: string): string {
+  return (
+    `install this exporter's agent there (install -D -o root -g root -m 0755 exporter/agent/hyperion-agent.pl ${path}) ` +
+    `and allow it in sudoers (${user} ALL=(root) NOPASSWD: ${path})`
+  );
+}
+
 /** An agent on an exec channel of an SSH connection, as the login user. */
-export async function launchSshAgent(
+export function launchSshAgent(
   exec: (command: string) => Promise<ClientChannel>,
   secrets: () => SecretPaths,
 ): Promise<AgentTransport> {
-  const command = `exec ${shellWords(['perl', '-e', agentProgram(), '--', ...agentArgs(secrets())])}`;
+  // The login user's own agent: host reads and programs with the login user's rights.
+  const args = [...agentArgs(secrets()), '--serve', 'host-reads'];
+  const command = `exec ${shellWords(['perl', '-e', agentProgram(), '--', ...args])}`;
+  return channelAgent(exec, command, (why) =>
+    /not found/.test(why) ? 'perl is not installed on the host' : why,
+  );
+}
+
+/**
+ * The installed agent as root, through `sudo -n` (never a password prompt: a host that asks for
+ * one refuses at once). The one program the host's sudoers allows the login user.
+ */
+export function launchSudoAgent(
+  exec: (command: string) => Promise<ClientChannel>,
+  secrets: () => SecretPaths,
+  path: string,
+  user: string,
+): Promise<AgentTransport> {
+  const command = `exec ${shellWords(['sudo', '-n', '--', path, ...agentArgs(secrets())])}`;
+  return channelAgent(exec, command, (why) => {
+    // Short enough to be shown whole where an agent's end is reported (300 characters).
+    const line = `the sudoers line ${user} ALL=(root) NOPASSWD: ${path} (README: Privilege)`;
+    if (/password is required|terminal is required|not allowed|may not run|not in the sudoers/.test(why))
+      return `sudo -n refused to start ${path} for ${user}: install the agent there with ${line}`;
+    if (/sudo: .*(not found|No such file)|command not found/.test(why))
+      return `${path} or sudo is missing on the host: install the agent there with ${line}`;
+    return why;
+  });
+}
+
+async function channelAgent(
+  exec: (command: string) => Promise<ClientChannel>,
+  command: string,
+  explain: (stderr: string) => string,
+): Promise<AgentTransport> {
   const channel = await exec(command);
   const stderr = new Tail();
   channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -100,8 +156,8 @@ export async function launchSshAgent(
   const done = () => {
     if (gone) return;
     gone = true;
-    const why = stderr.toString();
-    for (const l of listeners) l(/not found/.test(why) ? 'perl is not installed on the host' : why);
+    const why = explain(stderr.toString());
+    for (const l of listeners) l(why);
   };
   channel.on('close', done);
   channel.on('error', done);

@@ -10,25 +10,9 @@
  *     commandTimeoutSeconds: 30     # a batch of reads that takes longer fails
  *     idleCloseSeconds: 600         # a connection nobody used for this long is closed
  *     probeTimeoutSeconds: 10       # /probe without X-Prometheus-Scrape-Timeout-Seconds
- *     sudoCommands: [kill, …]       # run through `sudo -n` on hosts in privilege mode sudo
+ *     agentPath: /usr/lib/hyperion/hyperion-agent   # run through `sudo -n` on hosts in privilege mode sudo
  */
 import { z } from 'zod';
-
-/**
- * What needs root on a host whose login user is not root: signalling and renicing other users'
- * processes, managing services and the firewall. An entry ending in "/" is a directory whose
- * programs all need it (SysV init scripts).
- */
-export const DEFAULT_SUDO_COMMANDS = [
-  'kill',
-  'renice',
-  'systemctl',
-  'journalctl',
-  'service',
-  'update-rc.d',
-  'nft',
-  '/etc/init.d/',
-];
 
 export const sshConfigSchema = z
   .object({
@@ -41,16 +25,15 @@ export const sshConfigSchema = z
     commandTimeoutSeconds: z.number().min(1).max(3600).default(30),
     idleCloseSeconds: z.number().min(10).max(86_400).default(600),
     probeTimeoutSeconds: z.number().min(1).max(300).default(10),
-    sudoCommands: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .max(256)
-          .regex(/^[^\s]+$/, 'a program name or path, no spaces'),
-      )
+    /**
+     * Where hosts in privilege mode sudo have the agent installed: the one program their sudoers
+     * line lets the login user run as root, for privileged verbs only.
+     */
+    agentPath: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'an absolute path, no spaces')
       .max(256)
-      .default(DEFAULT_SUDO_COMMANDS),
+      .default('/usr/lib/hyperion/hyperion-agent'),
   })
   .strict();
 

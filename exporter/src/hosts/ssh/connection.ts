@@ -145,7 +145,8 @@ export class SshConnection {
     this.metrics.up.set({ host: this.target.name }, 0);
   }
 
-  private touch(): void {
+  /** Marks the connection used: the idle close counts from the last use (a request on a kept channel too). */
+  touch(): void {
     if (this.idleTimer) this.idleTimer.refresh();
     else {
       this.idleTimer = setTimeout(() => this.idle(), this.settings.idleCloseMs);

@@ -1,11 +1,13 @@
 /**
- * The firewall across hosts: one FirewallManager per host (created on first use and kept, as
- * their queues must be per host), the periodic reconciliation, and the firewall's metrics.
- * Built by the composition root, which starts and stops the background work.
+ * The firewall across hosts: one FirewallManager per host (created on first use and kept with the
+ * host in the registry, as their queues must be per host, and ended with it), the periodic
+ * reconciliation, and the firewall's metrics. Built by the composition root, which starts and
+ * stops the background work.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Host } from '../../hosts/host.js';
+import type { HostRegistry } from '../../hosts/host-registry.js';
 import type { DataDir } from '../../storage/data-dir.js';
 import { parseAddress, parseNetwork, hostNetwork, unmapV4 } from '../../util/ip.js';
 import { FirewallManager, type ReconcileReport } from './firewall.js';
@@ -38,8 +40,13 @@ export function managementGuards(entries: readonly string[]): AddressGuard[] {
   });
 }
 
+/** The outcomes hyperion_firewall_reconciliations_total counts (ReconcileReport's, but skipped). */
+const RECONCILE_ACTIONS = ['none', 'patched', 'rebuilt', 'failed'] as const;
+
+/** The registry's name for a host's firewall manager. */
+const ATTACHED = 'firewall';
+
 export class FirewallService {
-  private readonly managers = new Map<string, FirewallManager>();
   /** The configured management addresses, never blocked on any host. */
   private management_: readonly AddressGuard[];
   private timer: NodeJS.Timeout | undefined;
@@ -52,9 +59,9 @@ export class FirewallService {
     private settings_: FirewallSettings,
     private readonly log: Logger,
     registry: Registry,
+    private readonly hosts: HostRegistry,
   ) {
     this.management_ = managementGuards(settings_.managementAddresses);
-    const managers = this.managers;
     new Gauge({
       name: 'hyperion_firewall_blocked',
       help: 'Blocks Hyperion holds in the firewall (nftables table inet hyperion), by host and kind (address, cidr, port).',
@@ -62,7 +69,8 @@ export class FirewallService {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [host, manager] of managers) {
+        // The hosts there are now: a removed or changed host's manager went with it.
+        for (const [host, manager] of hosts.allAttached<FirewallManager>(ATTACHED)) {
           // No series for a host whose firewall Hyperion never used: nothing to count there.
           if (!manager.inUse()) continue;
           const counts = manager.counts();
@@ -75,6 +83,10 @@ export class FirewallService {
       help: 'Firewall reconciliations by host and outcome: none (in sync), patched, rebuilt (table missing or altered), failed.',
       labelNames: ['host', 'action'],
       registers: [registry],
+    });
+    const reconciliations = this.reconciliations;
+    hosts.onRemoved((host) => {
+      for (const action of RECONCILE_ACTIONS) reconciliations.remove({ host, action });
     });
   }
 
@@ -101,26 +113,29 @@ export class FirewallService {
     }
   }
 
+  /** The host's firewall manager; a 503 for a host changed or removed since it was looked up. */
   manager(host: Host): FirewallManager {
-    let manager = this.managers.get(host.name);
-    if (!manager) {
-      const management = () => this.management_;
-      manager = new FirewallManager(host, {
-        store: new FirewallStore(this.dir, host.name),
-        log: this.log,
-        get management() {
-          return management();
-        },
-      });
-      this.managers.set(host.name, manager);
-    }
-    return manager;
+    const management = () => this.management_;
+    return this.hosts.attached(
+      host,
+      ATTACHED,
+      (h) =>
+        new FirewallManager(h, {
+          store: new FirewallStore(this.dir, h.name),
+          log: this.log,
+          get management() {
+            return management();
+          },
+        }),
+    );
   }
 
   /** Reconciles every host once; a host that never had a block is left alone. */
   async reconcileAll(hosts: readonly Host[]): Promise<Map<string, ReconcileReport>> {
     const reports = new Map<string, ReconcileReport>();
     for (const host of hosts) {
+      // A host removed or changed since the round began is not reconciled through its old connection.
+      if (this.hosts.find(host.name) !== host) continue;
       const report = await this.manager(host).reconcile();
       if (report.action !== 'skipped') this.reconciliations.inc({ host: host.name, action: report.action });
       reports.set(host.name, report);
@@ -129,7 +144,7 @@ export class FirewallService {
   }
 
   /** At start-up, and then every reconcileIntervalSeconds, until stop(). */
-  start(hosts: () => readonly Host[]): void {
+  start(hosts: () => readonly Host[] = () => this.hosts.hosts()): void {
     if (this.timer) return;
     const tick = () => {
       // Never two rounds at once: a slow remote host delays the next round instead.
