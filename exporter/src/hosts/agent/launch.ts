@@ -43,6 +43,9 @@ class Tail {
   }
 }
 
+/** How long a local agent has, once its stdin closed, to end what it runs before it is killed. */
+const STOP_GRACE_MS = 1000;
+
 export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTransport> {
   return new Promise((resolve, reject) => {
     const child = spawn('perl', [AGENT_PATH, ...agentArgs(secrets())], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -77,7 +80,12 @@ export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTrans
       resolve({
         input: child.stdin,
         output: child.stdout,
-        close: () => child.kill('SIGKILL'),
+        // The agent's stdin closing first lets it kill what it runs (a job's process group);
+        // the kill that follows, for an agent stuck in a system call, cannot.
+        close: () => {
+          child.stdin.destroy();
+          setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+        },
         onGone: (listener) => listeners.push(listener),
         hold,
       });

@@ -20,6 +20,8 @@ export interface AgentPoolOptions {
   idleMs: number;
   /** How long starting an agent (and its hello) may take. */
   startTimeoutMs: number;
+  /** After the hello, before the agent's first request (e.g. telling a shared agent its secrets). */
+  prepare?(connection: AgentConnection): Promise<void>;
 }
 
 interface Waiter {
@@ -161,6 +163,7 @@ export class AgentPool {
           `host ${this.options.hostName}: the file agent speaks another protocol (${name} ${protocol})`,
         );
       }
+      await this.options.prepare?.(connection);
     } catch (error) {
       connection.close();
       throw error;

@@ -1,6 +1,7 @@
 /**
- * The systemd backend: systemctl for states and actions, journalctl for logs, all through the
- * host's run() so it works the same over SSH. Every argument vector puts "--" before unit names,
+ * The systemd backend: systemctl for states and actions, journalctl for logs. What any user may
+ * ask (list-units, show) runs as the exporter, through the host's run(); actions and the journal
+ * go to the host's root agent (its systemctl and journal verbs) where it has one. Every argument vector puts "--" before unit names,
  * so a name can never be read as an option even if it got past the edge's validation.
  */
 import type { Host, RunResult } from '../../hosts/host.js';
@@ -379,11 +380,11 @@ export class SystemdBackend implements ServiceBackend {
     ];
     let result: RunResult;
     try {
-      result = await this.host.run(argv, {
-        timeoutMs: QUERY_TIMEOUT_MS,
-        env: ENV,
-        maxOutputBytes: MAX_OUTPUT,
-      });
+      // Through the root agent where the host has one: the journal of system units is root's
+      // (and the systemd-journal group's) to read.
+      result = this.host.privileged
+        ? await this.host.privileged.journal(unit, lines, QUERY_TIMEOUT_MS)
+        : await this.host.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, env: ENV, maxOutputBytes: MAX_OUTPUT });
     } catch (error) {
       if (error instanceof HyperionError && error.type === 'unsupported') {
         return {
@@ -409,7 +410,10 @@ export class SystemdBackend implements ServiceBackend {
   async act(name: string, verb: ServiceVerb, timeoutMs: number): Promise<ActionOutcome> {
     assertServiceName(name);
     this.unitFilesCache = undefined;
-    const result = await this.systemctl([verb, '--no-ask-password', '--', systemdUnitName(name)], timeoutMs);
+    const unit = systemdUnitName(name);
+    const result = this.host.privileged
+      ? await this.host.privileged.systemctl(verb, unit, timeoutMs)
+      : await this.systemctl([verb, '--no-ask-password', '--', unit], timeoutMs);
     return { ok: result.code === 0, output: output(result) };
   }
 

@@ -108,6 +108,8 @@ export class SysvBackend implements ServiceBackend {
   /** service(8) when the host has it, else the script itself (what service would run). */
   private async service(name: string, verb: string, timeoutMs: number): Promise<RunResult> {
     assertServiceName(name);
+    // The root agent picks service(8) or the script itself on its own.
+    if (this.host.privileged) return this.host.privileged.service(name, verb, timeoutMs);
     try {
       return await this.host.run(['service', name, verb], { timeoutMs, env: ENV });
     } catch (error) {
@@ -283,7 +285,11 @@ export class SysvBackend implements ServiceBackend {
    * (and leaves existing ones alone); "enable"/"disable" then turn them into start or stop links.
    */
   private async toggle(name: string, verb: 'enable' | 'disable', timeoutMs: number): Promise<ActionOutcome> {
-    const run = (args: string[]) => this.host.run(['update-rc.d', name, ...args], { timeoutMs, env: ENV });
+    const privileged = this.host.privileged;
+    const run = ([action]: [string]) =>
+      privileged
+        ? privileged.updateRcd(name, action, timeoutMs)
+        : this.host.run(['update-rc.d', name, action], { timeoutMs, env: ENV });
     const defaults = await run(['defaults']);
     if (defaults.code !== 0) return { ok: false, output: output(defaults) };
     const result = await run([verb]);
