@@ -729,6 +729,35 @@ sub v_systemctl {
   run_reply($id, argv => ['systemctl', $verb, '--no-ask-password', '--', unit_name($unit)], timeout => 300);
 }
 
+# systemctl-query COMMAND ARG…: systemd's listings and unit properties. Any user may ask them,
+# but an unprivileged systemctl needs the D-Bus system bus, which minimal hosts do without; root's
+# talks to systemd directly. Only fixed options, unit names after "--", and named properties —
+# never those that carry a unit's environment, credentials or command lines.
+my %QUERY_COMMANDS = map { $_ => 1 } qw(list-units list-unit-files list-timers show);
+my %QUERY_FLAGS = map { $_ => 1 } qw(--all --type=service --output=json --plain --no-legend --no-pager);
+my $SECRET_PROPERTY =
+  qr/^(?:(?:Pass|Unset)?Environment(?:Files)?|(?:Set|Load|Import)Credential\w*|Exec(?:Start|Stop|Reload|Condition)(?:Pre|Post)?(?:Ex)?)\z/;
+
+sub v_systemctl_query {
+  my ($id, $command, @args) = @_;
+  refuse('bad-request', 'systemctl-query: list-units, list-unit-files, list-timers or show')
+    unless defined($command) && $QUERY_COMMANDS{$command};
+  my ($units, $named) = (0, 0);
+  for my $arg (@args) {
+    if ($units) { unit_name($arg) }
+    elsif ($arg eq '--') { $units = 1 }
+    elsif ($arg =~ /^--property=([A-Za-z,]+)\z/) {
+      my @secret = grep { $_ =~ $SECRET_PROPERTY } split /,/, $1;
+      refuse('secret', "the agent never reads @secret: they hold a unit's secrets") if @secret;
+      $named = 1;
+    } elsif (!$QUERY_FLAGS{$arg}) {
+      refuse('bad-request', "systemctl $command: $arg is not an option the agent passes");
+    }
+  }
+  refuse('bad-request', 'systemctl show names the properties it reads') if $command eq 'show' && !$named;
+  run_reply($id, argv => ['systemctl', $command, @args], timeout => 60);
+}
+
 # journal UNIT LINES: the unit's last lines, as journalctl's JSON.
 sub v_journal {
   my ($id, $unit, $lines) = @_;
@@ -795,6 +824,31 @@ sub v_job {
   refuse('bad-request', 'a job names its program') unless @rest && $rest[0] ne '';
   run_reply($id, argv => \@rest, env => \%env, user => $user, cwd => $cwd, timeout => $timeout,
     max => $max);
+}
+
+# process-links PID: what only root reads of another user's process: its working directory, its
+# executable, and how many descriptors it holds ('' or -1 where unreadable or ended).
+sub v_process_links {
+  my ($id, $pid) = @_;
+  $pid = number_in('pid', $pid, 1, 4194304);
+  my $fds = -1;
+  if (opendir(my $dh, "/proc/$pid/fd")) { $fds = grep { !/^\.\.?\z/ } readdir($dh) }
+  reply($id, 'ok', readlink("/proc/$pid/cwd") // '', readlink("/proc/$pid/exe") // '', $fds);
+}
+
+# socket-inodes: PID INODE for each socket each process holds (the walk ss -p makes).
+sub v_socket_inodes {
+  my ($id) = @_;
+  opendir(my $proc, '/proc') or fail('list /proc');
+  my @fields;
+  for my $pid (grep { /^\d+\z/ } readdir($proc)) {
+    opendir(my $dh, "/proc/$pid/fd") or next;    # ended meanwhile
+    for my $fd (readdir($dh)) {
+      my $link = readlink("/proc/$pid/fd/$fd") // next;
+      push @fields, $pid, $1 if $link =~ /^socket:\[(\d+)\]\z/;
+    }
+  }
+  reply($id, 'ok', @fields);
 }
 
 # Runs a program (never through a shell) in a process group of its own, with a fixed environment,
@@ -904,12 +958,15 @@ my %PRIVILEGED = (
   signal => \&v_signal,
   renice => \&v_renice,
   systemctl => \&v_systemctl,
+  'systemctl-query' => \&v_systemctl_query,
   journal => \&v_journal,
   service => \&v_service,
   'update-rc.d' => \&v_update_rc,
   'nft-list' => \&v_nft_list,
   'nft-apply' => \&v_nft_apply,
   job => \&v_job,
+  'process-links' => \&v_process_links,
+  'socket-inodes' => \&v_socket_inodes,
 );
 
 # --- serving -------------------------------------------------------------------------------
@@ -969,6 +1026,9 @@ sub listen_forever {
   umask($umask);
   chown(0, $user->{gid}, $path) && chmod(0660, $path) or die "hyperion-agent: $path: $!\n";
   $SIG{CHLD} = 'IGNORE';    # connections' processes are reaped by the kernel
+  # The exporter waits for this line, and drops to the peer user's ids it names (uid, then the
+  # groups, primary first).
+  syswrite(STDOUT, "listening $user->{uid} @{ $user->{groups} }\n");
   while (1) {
     my $rin = '';
     vec($rin, fileno($server), 1) = 1;
@@ -976,6 +1036,7 @@ sub listen_forever {
     next if select(my $rout = $rin, undef, undef, undef) <= 0;
     if (vec($rout, fileno(STDIN), 1)) {
       unlink($path);
+      rmdir($path =~ s{/[^/]+\z}{}r);    # the directory made for it, when nothing else is there
       exit 0;
     }
     my $client = $server->accept() or next;

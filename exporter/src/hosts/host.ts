@@ -147,6 +147,8 @@ export interface HostFiles {
    * agents act as whoever they run as.
    */
   actAs?(root: string, user: string): void;
+  /** The same verbs, all done as `user` whatever the root (resolving a root's own directory). */
+  as?(user: string): HostFiles;
 }
 
 /** A job's run as the agent makes it (see HostPrivileged.job). */
@@ -175,6 +177,8 @@ export interface HostPrivileged {
   renice(nice: number, ids: readonly number[]): Promise<{ id: number; code: string }[]>;
   /** systemctl VERB --no-ask-password -- UNIT. */
   systemctl(verb: string, unit: string, timeoutMs: number): Promise<RunResult>;
+  /** systemctl list-units|list-unit-files|list-timers|show with fixed options (no secret properties). */
+  systemctlQuery(args: readonly string[], timeoutMs: number): Promise<RunResult>;
   /** journalctl --unit=UNIT --lines=N --output=json. */
   journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult>;
   /** A SysV script's verb (service NAME VERB). */
@@ -187,6 +191,10 @@ export interface HostPrivileged {
   nftApply(ruleset: string, timeoutMs: number): Promise<RunResult>;
   /** A job's run as its user; a timeout is a result (timedOut), a program that cannot start an error. */
   job(run: JobRun): Promise<RunResult>;
+  /** Another user's process: its cwd and executable (null: unreadable) and its descriptor count. */
+  processLinks(pid: number): Promise<{ cwd: string | null; exe: string | null; fds: number | null }>;
+  /** Every process's socket descriptors, as (pid, socket inode) pairs. */
+  socketInodes(): Promise<{ pid: number; inode: number }[]>;
 }
 
 export interface Host {

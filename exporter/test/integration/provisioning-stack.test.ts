@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,9 @@ interface ActiveTarget {
 
 describe('the local stack (scripts/stack.sh)', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hyperion-stack-'));
+  // The exporter drops to the user "hyperion" (stack.sh makes it): its data directory below must
+  // be within that user's reach.
+  chmodSync(tmp, 0o711);
   const stateDir = path.join(tmp, 'state');
   const secretsDir = path.join(tmp, 'secrets');
   const storage = path.join(tmp, 'exporter');

@@ -44,7 +44,7 @@ export function parseEntries(fields: readonly string[]): FileEntry[] {
 
 export class AgentFiles implements HostFiles {
   /** The user each root's verbs are done as (canonical root path → user name). */
-  private readonly users = new Map<string, string>();
+  private readonly users: Map<string, string> = new Map();
 
   /**
    * `defaultUser`: who the verbs of a root without a user of its own are done as — the
@@ -54,14 +54,23 @@ export class AgentFiles implements HostFiles {
   constructor(
     private readonly pool: AgentPool,
     private readonly defaultUser?: string,
-  ) {}
+    /** Set by as(): every verb is done as this user. */
+    private readonly onlyUser?: string,
+    users?: Map<string, string>,
+  ) {
+    if (users) this.users = users;
+  }
 
   actAs(root: string, user: string): void {
     this.users.set(root, user);
   }
 
+  as(user: string): AgentFiles {
+    return new AgentFiles(this.pool, this.defaultUser, user, this.users);
+  }
+
   private userOf(root: string): string | undefined {
-    return this.users.get(root) ?? this.defaultUser;
+    return this.onlyUser ?? this.users.get(root) ?? this.defaultUser;
   }
 
   /** A rename or copy between two roots is one agent call: both roots must act as one user. */

@@ -120,3 +120,54 @@ export async function launchSshAgent(
     onGone: (listener) => listeners.push(listener),
   };
 }
+
+/** The root agent this exporter started for itself, listening on its socket. */
+export interface AgentListener {
+  socketPath: string;
+  /** The ids of the user the agent serves: the exporter drops to them. */
+  uid: number;
+  gid: number;
+  /** Its groups, `gid` first. */
+  groups: number[];
+}
+
+/**
+ * Starts the root agent in its listening mode (before the exporter drops its privileges, so it
+ * runs as root): a socket in a fresh root-owned directory that only `user` (and root) may
+ * enter, one agent process per connection. It ends when the exporter does: it holds the other
+ * end of the agent's stdin.
+ */
+export async function startAgentListener(
+  directory: string,
+  user: string,
+  timeoutMs: number,
+): Promise<AgentListener> {
+  const socketPath = `${directory}/agent.sock`;
+  const child = spawn('perl', [AGENT_PATH, '--listen', socketPath, '--peer-user', user], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr = new Tail();
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(`it did not start within ${timeoutMs} ms`), timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new HyperionError('unavailable', `cannot start the root agent on ${socketPath}: ${why}`));
+    };
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code) => fail(stderr.toString() || `exit ${code}`));
+    let line = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      line += chunk;
+      const m = /^listening (\d+) (\d+(?: \d+)*)\n/.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr] as unknown as Socket[]) s.unref();
+      const groups = m[2]!.split(' ').map(Number);
+      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups });
+    });
+  });
+}

@@ -67,6 +67,10 @@ export class AgentPrivileged implements HostPrivileged {
     return this.program('systemctl', [verb, unit], timeoutMs);
   }
 
+  systemctlQuery(args: readonly string[], timeoutMs: number): Promise<RunResult> {
+    return this.program('systemctl-query', args, timeoutMs);
+  }
+
   journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult> {
     return this.program('journal', [unit, String(lines)], timeoutMs);
   }
@@ -85,6 +89,23 @@ export class AgentPrivileged implements HostPrivileged {
 
   nftApply(ruleset: string, timeoutMs: number): Promise<RunResult> {
     return this.program('nft-apply', [ruleset], timeoutMs);
+  }
+
+  async processLinks(pid: number): Promise<{ cwd: string | null; exe: string | null; fds: number | null }> {
+    const [cwd = '', exe = '', fds = '-1'] = await this.call(
+      'process-links',
+      [String(pid)],
+      SYSCALL_TIMEOUT_MS,
+    );
+    return { cwd: cwd || null, exe: exe || null, fds: fds === '-1' ? null : Number(fds) };
+  }
+
+  async socketInodes(): Promise<{ pid: number; inode: number }[]> {
+    const fields = await this.call('socket-inodes', [], SYSCALL_TIMEOUT_MS);
+    const out: { pid: number; inode: number }[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      out.push({ pid: Number(fields[i]), inode: Number(fields[i + 1]) });
+    return out;
   }
 
   async job(run: JobRun): Promise<RunResult> {

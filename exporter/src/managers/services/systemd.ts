@@ -1,7 +1,6 @@
 /**
- * The systemd backend: systemctl for states and actions, journalctl for logs. What any user may
- * ask (list-units, show) runs as the exporter, through the host's run(); actions and the journal
- * go to the host's root agent (its systemctl and journal verbs) where it has one. Every argument vector puts "--" before unit names,
+ * The systemd backend: systemctl for states and actions, journalctl for logs — through the host's
+ * root agent where it has one (its systemctl-query, systemctl and journal verbs), else run(). Every argument vector puts "--" before unit names,
  * so a name can never be read as an option even if it got past the edge's validation.
  */
 import type { Host, RunResult } from '../../hosts/host.js';
@@ -176,7 +175,9 @@ export class SystemdBackend implements ServiceBackend {
     return systemdUnitName(name);
   }
 
+  /** The listings and properties: through the root agent where the host has one (see its systemctl-query). */
   private async systemctl(args: readonly string[], timeoutMs = QUERY_TIMEOUT_MS): Promise<RunResult> {
+    if (this.host.privileged) return this.host.privileged.systemctlQuery(args, timeoutMs);
     return this.host.run(['systemctl', ...args], { timeoutMs, env: ENV, maxOutputBytes: MAX_OUTPUT });
   }
 
