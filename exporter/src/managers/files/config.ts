@@ -1,8 +1,12 @@
 /** The `files` block of the configuration file. */
+import path from 'node:path';
 import { z } from 'zod';
 
 /** A root's name as it appears in API paths (/files/{root}/…). */
 export const FILE_ROOT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** "/srv/", "/srv" and "/srv/./" name one directory. */
+const samePath = (a: string, b: string) => path.posix.resolve(a) === path.posix.resolve(b);
 
 const fileRootSchema = z
   .object({
@@ -45,7 +49,8 @@ export const filesConfigSchema = z
       .refine((roots) => new Set(roots.map((r) => r.name)).size === roots.length, 'root names must be unique')
       // The agent knows a root by its directory: one directory, one user.
       .refine(
-        (roots) => roots.every((r) => roots.every((o) => o.path !== r.path || o.user === r.user)),
+        (roots) =>
+          roots.every((r) => roots.every((o) => samePath(o.path, r.path) === false || o.user === r.user)),
         'roots of the same directory act as the same user',
       )
       .optional(),
