@@ -1,7 +1,9 @@
 #!/usr/bin/perl
-# hyperion-agent — the host side of Hyperion's file access, one implementation for the exporter's
-# own machine and for every SSH host. It speaks one framed protocol on stdin/stdout and answers
-# typed requests with typed results and errno names; nothing it receives is ever run as code.
+# hyperion-agent — the host side of Hyperion, one implementation for the exporter's own machine and
+# for every SSH host: file access, and (run as root) the privileged work of an exporter that holds
+# no privilege itself. It speaks one framed protocol on stdin/stdout (or, with --listen, on a
+# Unix socket) and answers typed requests with typed results and errno names; nothing it receives
+# is ever run as code, but a job's own command.
 #
 # Only core perl (perl-base on Debian and Ubuntu, perl-interpreter on RHEL): no module outside it,
 # nothing written but what a request asks for.
@@ -24,7 +26,8 @@
 #             ID \0 err \0 ERRNO \0 MESSAGE        the system call failed (ENOENT, EACCES…)
 #             ID \0 refused \0 REASON \0 MESSAGE   the request is not allowed (outside-root,
 #                                                  secret, pseudo-fs, not-regular, not-directory,
-#                                                  protected, bad-request, unknown-verb)
+#                                                  protected, bad-request, bad-unit, no-such-user,
+#                                                  no-working-directory, unknown-verb)
 #             ID \0 data \0 BYTES                  a piece of a file (read)
 #             ID \0 end                            the last piece was sent (read)
 #   An upload (write) is answered ok, then takes the client's  ID \0 data \0 BYTES  frames and a
@@ -607,11 +610,17 @@ my %VERBS = (
 # Only the effective ids change, so they can be given back after the request; a failure to give
 # them back ends the agent rather than let it go on with the wrong identity.
 
-# A user's uid, gid, groups (primary first), home and shell, from the system's user database.
+# A user's uid, gid, groups (primary first), home and shell, from the system's user database;
+# kept a minute, since every file request of a root names its user and the group database may be
+# a directory server's.
+my %USERS;
+
 sub user_named {
   my ($name) = @_;
   refuse('bad-request', 'a user name is letters, digits, "._-" (at most 32)')
     unless defined($name) && $name =~ /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+  my $known = $USERS{$name};
+  return $known->{user} if $known && time() - $known->{at} < 60;
   my ($n, undef, $uid, $gid, undef, undef, undef, $home, $shell) = getpwnam($name);
   refuse('no-such-user', "there is no user $name on this host") unless defined $n;
   my @groups = ($gid);
@@ -620,7 +629,9 @@ sub user_named {
     push @groups, $ggid if $ggid != $gid && grep { $_ eq $name } split / /, $members;
   }
   endgrent();
-  return { name => $name, uid => $uid, gid => $gid, groups => \@groups, home => $home, shell => $shell };
+  my $user = { name => $name, uid => $uid, gid => $gid, groups => \@groups, home => $home, shell => $shell };
+  $USERS{$name} = { user => $user, at => time() };
+  return $user;
 }
 
 # as USER VERB ARGS…: one file verb done as USER.
