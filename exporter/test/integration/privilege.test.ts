@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentConnection, isAgentRefusal } from '../../src/hosts/agent/connection.js';
 import { connectAgentSocket } from '../../src/hosts/agent/socket.js';
@@ -61,6 +63,9 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
   let api: ApiFixture;
   let ids: { uid: number; gid: number };
   let socketPath: string;
+  // Two writable roots: one the exporter's user owns and writes as, one root's.
+  const own = mkdtempSync(path.join(os.tmpdir(), 'hyperion-own-'));
+  const roots = mkdtempSync(path.join(os.tmpdir(), 'hyperion-roots-'));
   const children: ChildProcess[] = [];
   const sleeper = () => {
     const child = spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -70,6 +75,7 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
 
   before(async () => {
     ids = testUser();
+    chownSync(own, ids.uid, ids.gid);
     api = await startApi({
       user: TEST_USER,
       config: [
@@ -82,6 +88,13 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
         '    - name: everything', // explicitly root's
         '      path: /',
         '      user: root',
+        '    - name: own',
+        `      path: ${own}`,
+        '      writable: true',
+        '    - name: roots',
+        `      path: ${roots}`,
+        '      writable: true',
+        '      user: root',
       ].join('\n'),
     });
     const dropped = api.exporter.logs.find(
@@ -93,6 +106,7 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
     await api?.stop();
+    for (const dir of [own, roots]) rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs as the test user with no capability at all', () => {
@@ -156,6 +170,26 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
     // What the exporter's user may read, it reads through its own root.
     const hostname = await api.admin.call('get', '/hosts/local/files/etc/hostname?download');
     assert.equal(hostname.text, readFileSync('/etc/hostname', 'utf8'));
+  });
+
+  it('writes as the root’s user: its files are that user’s, and no move mixes two users', async () => {
+    const put = (root: string) =>
+      api.admin.call('put', `/hosts/local/files/${root}/note.txt`, { rawBody: 'hello\n' });
+    assert.equal((await put('own')).status, 201);
+    assert.equal((await put('roots')).status, 201);
+    assert.equal(statSync(path.join(own, 'note.txt')).uid, ids.uid, 'written as the exporter’s user');
+    assert.equal(statSync(path.join(roots, 'note.txt')).uid, 0, 'written as root');
+    const moved = await api.admin.call('post', '/hosts/local/file-operations/move', {
+      body: {
+        items: [{ from: { root: 'own', path: 'note.txt' }, to: { root: 'roots', path: 'moved.txt' } }],
+      },
+    });
+    assert.equal(moved.status, 409, moved.text);
+    assert.match(moved.text, /act as different users/);
+    assert.ok(
+      existsSync(path.join(own, 'note.txt')) && !existsSync(path.join(roots, 'moved.txt')),
+      'nothing moved',
+    );
   });
 
   it('keeps its socket to root and the exporter’s user: another user cannot even connect', () => {
