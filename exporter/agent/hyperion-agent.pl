@@ -687,7 +687,7 @@ my %SIGNALS = map { $_ => 1 } qw(TERM KILL HUP INT QUIT STOP CONT USR1 USR2);
 # or "..".
 my $UNIT_NAME = qr/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}\z/;
 my %SYSTEMCTL_VERBS = map { $_ => 1 } qw(start stop restart reload enable disable);
-my %SYSV_VERBS = map { $_ => 1 } qw(start stop restart reload);
+my %SYSV_VERBS = map { $_ => 1 } qw(start stop restart reload status);
 my %RC_ACTIONS = map { $_ => 1 } qw(defaults enable disable);
 my %NFT_FAMILIES = map { $_ => 1 } qw(ip ip6 inet arp bridge netdev);
 my $MAX_OUTPUT = 16 << 20;
@@ -779,12 +779,14 @@ sub v_journal {
 }
 
 # service NAME VERB: a SysV script through service(8), or the script itself where service is not
-# installed (what service would run).
+# installed (what service would run). A status runs the script itself, as service would, without
+# service's own start-up (a listing asks one per script); as root, because scripts test their
+# daemon with kill -0, which fails for another user's process.
 sub v_service {
   my ($id, $name, $verb) = @_;
   $name = unit_name($name);
   refuse('bad-request', "service $verb is not a verb the agent runs") unless defined($verb) && $SYSV_VERBS{$verb};
-  my $service = grep { -x "$_/service" } split /:/, $PROGRAM_ENV{PATH};
+  my $service = $verb ne 'status' && grep { -x "$_/service" } split /:/, $PROGRAM_ENV{PATH};
   run_reply($id, argv => [$service ? 'service' : "/etc/init.d/$name", $service ? ($name, $verb) : $verb],
     timeout => 300);
 }

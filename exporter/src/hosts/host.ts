@@ -181,7 +181,7 @@ export interface HostPrivileged {
   systemctlQuery(args: readonly string[], timeoutMs: number): Promise<RunResult>;
   /** journalctl --unit=UNIT --lines=N --output=json. */
   journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult>;
-  /** A SysV script's verb (service NAME VERB). */
+  /** A SysV script's verb (service NAME VERB; status runs the script itself). */
   service(name: string, verb: string, timeoutMs: number): Promise<RunResult>;
   /** update-rc.d NAME defaults|enable|disable. */
   updateRcd(name: string, action: string, timeoutMs: number): Promise<RunResult>;
