@@ -710,12 +710,16 @@ sub unit_name {
   return $name;
 }
 
-# signal PID NAME: kill(2); PID 1 and the agent itself are never signalled.
+# The process at the other end of the socket (the exporter), when the agent serves one.
+my $PEER_PID = 0;
+
+# signal PID NAME: kill(2); PID 1, the agent and the exporter it serves are never signalled.
 sub v_signal {
   my ($id, $pid, $name) = @_;
   $pid = number_in('pid', $pid, 1, 4194304);
   refuse('bad-request', "SIG$name is not a signal the agent sends") unless defined($name) && $SIGNALS{$name};
-  refuse('protected', 'PID 1 and the agent are never signalled') if $pid == 1 || $pid == $$ || $pid == getppid();
+  refuse('protected', 'PID 1, the agent and the exporter are never signalled')
+    if $pid == 1 || $pid == $$ || $pid == getppid() || $pid == $PEER_PID;
   kill($name, $pid) or fail("kill -$name $pid");
   reply($id, 'ok');
 }
@@ -1014,18 +1018,15 @@ sub serve {
 # Started by systemd (Accept=yes), the connection is stdin and stdout: --peer-user alone makes
 # the same check on it.
 
-# The uid of the process at the other end of a Unix socket.
-sub peer_uid {
-  my ($socket) = @_;
-  require Socket;
-  my $cred = getsockopt($socket, Socket::SOL_SOCKET(), Socket::SO_PEERCRED());
-  return defined($cred) ? (unpack('iII', $cred))[1] : undef;
-}
-
+# Whether the process at the other end of a Unix socket is root or $user (and then, which it is).
 sub peer_allowed {
   my ($socket, $user) = @_;
-  my $uid = peer_uid($socket);
-  return defined($uid) && ($uid == 0 || $uid == $user->{uid});
+  require Socket;
+  my $cred = getsockopt($socket, Socket::SOL_SOCKET(), Socket::SO_PEERCRED());
+  return 0 unless defined $cred;
+  my ($pid, $uid) = unpack('iI', $cred);
+  $PEER_PID = $pid;
+  return $uid == 0 || $uid == $user->{uid};
 }
 
 sub listen_forever {

@@ -217,6 +217,8 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
       assert.equal(await call('journal', 'ssh service', '10'), 'refused:bad-unit');
       assert.equal(await call('systemctl', 'poweroff', 'ssh.service'), 'refused:bad-request');
       assert.equal(await call('signal', '1', 'KILL'), 'refused:protected');
+      // The peer is this test process here (root may connect too): never signalled by its agent.
+      assert.equal(await call('signal', String(process.pid), 'TERM'), 'refused:protected');
       assert.equal(await call('signal', String(process.pid), 'SEGV'), 'refused:bad-request');
       assert.equal(await call('renice', '-40', String(process.pid)), 'refused:bad-request');
       assert.equal(
