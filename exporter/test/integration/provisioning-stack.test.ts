@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { parse } from 'yaml';
 import { TokenStore } from '../../src/security/tokens.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { ApiClient, Authenticator } from '../support/api.js';
+import { testUser } from '../support/exporter.js';
 import { freePort } from '../support/ports.js';
 import {
   addApprovedHost,
@@ -116,6 +117,9 @@ describe('the local stack (scripts/stack.sh)', () => {
     const jobsAdmin = new ApiClient('', tokens.create('provisioning-jobs', 'admin').secret);
 
     clientKey = generateKey();
+    // Read by the exporter, which runs as hyperion (stack.sh makes the user; so does this, first).
+    const { uid, gid } = testUser('hyperion');
+    for (const p of [clientKey.dir, clientKey.privateKeyFile]) chownSync(p, uid, gid);
     sshd = await startSshd({ authorizedKeys: [clientKey.publicKey] });
     const [e, p, a] = await Promise.all([freePort(), freePort(), freePort()]);
     ports = { exporter: e, prometheus: p, alertmanager: a };
