@@ -214,6 +214,13 @@ case $exporter_mode in
     ;;
 esac
 
+# Started as root, the exporter runs as the system user "hyperion" (its agent stays root): made
+# once, as scripts/start.sh does, unless the flags name another user.
+if [[ $(id -u) == 0 ]] && ! flag_value user >/dev/null && ! id -u hyperion >/dev/null 2>&1; then
+  say "creating the system user hyperion (the exporter runs as it; its agent stays root)"
+  useradd --system --no-create-home --home-dir /var/lib/hyperion --shell /usr/sbin/nologin hyperion
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Processes: started in order, each waited for; all stopped on the way out, whatever happens.
 

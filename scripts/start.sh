@@ -11,6 +11,12 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 # Build output goes to stderr too, so stdout stays the exporter's alone.
 npm run --silent build >&2
+# Started as root (a fresh server), the exporter keeps root only in its small agent and runs
+# itself as the unprivileged system user "hyperion" (--user): made here once, as a package would.
+if [[ $(id -u) == 0 ]] && ! id -u hyperion >/dev/null 2>&1; then
+  echo "start.sh: creating the system user hyperion (the exporter runs as it; its agent stays root)" >&2
+  useradd --system --no-create-home --home-dir /var/lib/hyperion --shell /usr/sbin/nologin hyperion
+fi
 # Where Prometheus and Alertmanager are installed (Debian: prometheus, prometheus-alertmanager),
 # the local stack starts around the exporter with the same flags (scripts/stack.sh: URLs on
 # stdout, Ctrl-C stops all); HYPERION_STACK=0 starts the exporter alone, as it does elsewhere.

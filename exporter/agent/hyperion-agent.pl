@@ -1,7 +1,9 @@
 #!/usr/bin/perl
-# hyperion-agent — the host side of Hyperion's file access, one implementation for the exporter's
-# own machine and for every SSH host. It speaks one framed protocol on stdin/stdout and answers
-# typed requests with typed results and errno names; nothing it receives is ever run as code.
+# hyperion-agent — the host side of Hyperion, one implementation for the exporter's own machine and
+# for every SSH host: file access, and (run as root) the privileged work of an exporter that holds
+# no privilege itself. It speaks one framed protocol on stdin/stdout (or, with --listen, on a
+# Unix socket) and answers typed requests with typed results and errno names; nothing it receives
+# is ever run as code, but a job's own command.
 #
 # Only core perl (perl-base on Debian and Ubuntu, perl-interpreter on RHEL): no module outside it,
 # nothing written but what a request asks for.
@@ -24,7 +26,8 @@
 #             ID \0 err \0 ERRNO \0 MESSAGE        the system call failed (ENOENT, EACCES…)
 #             ID \0 refused \0 REASON \0 MESSAGE   the request is not allowed (outside-root,
 #                                                  secret, pseudo-fs, not-regular, not-directory,
-#                                                  protected, bad-request, unknown-verb)
+#                                                  protected, bad-request, bad-unit, no-such-user,
+#                                                  no-working-directory, unknown-verb)
 #             ID \0 data \0 BYTES                  a piece of a file (read)
 #             ID \0 end                            the last piece was sent (read)
 #   An upload (write) is answered ok, then takes the client's  ID \0 data \0 BYTES  frames and a
@@ -38,9 +41,10 @@ use Fcntl qw(O_RDONLY O_WRONLY O_CREAT O_EXCL O_NOFOLLOW O_NONBLOCK O_NOCTTY O_D
   S_ISREG S_ISDIR S_ISLNK S_ISFIFO S_ISSOCK S_ISBLK S_ISCHR);
 use IO::Handle ();
 use POSIX ();
+use Config ();
 
 my $PROTOCOL = 1;
-my $MAX_REQUEST = 1 << 20;
+my $MAX_REQUEST = 4 << 20;    # an nftables transaction may take 2 MiB
 my $CHUNK = 1 << 16;
 my $MAX_LIST = 200_000;
 my $SYS_OPENAT2 = 437;    # the same number on every architecture (new system calls are unified)
@@ -59,13 +63,17 @@ my %PSEUDO = map { $_ => 1 } qw(proc sysfs debugfs tracefs securityfs cgroup cgr
 
 # --deny PATH: never served nor changed, nor anything below it; --allow PATH: below a denied
 # path, served again (the exporter's own files directory inside its data directory).
-my (@DENY, @ALLOW);
+# --listen PATH: serve a Unix socket (see "listening" below); --peer-user NAME: the only user
+# (besides root) whose connections are served.
+my (@DENY, @ALLOW, $LISTEN, $PEER_USER);
 while (@ARGV) {
   my $flag = shift @ARGV;
   my $value = shift @ARGV;
   last unless defined $value;
   push @DENY, resolved($value) if $flag eq '--deny';
   push @ALLOW, resolved($value) if $flag eq '--allow';
+  $LISTEN = $value if $flag eq '--listen';
+  $PEER_USER = $value if $flag eq '--peer-user';
 }
 
 # Descriptors name their files by their real paths: a denied path is compared in that form.
@@ -869,18 +877,487 @@ my %VERBS = (
   copy => \&v_copy,
 );
 
-$SIG{PIPE} = 'IGNORE';
-while (1) {
-  my ($id, $verb, @args) = split(/\0/, read_frame(), -1);
-  next unless defined($id) && $id =~ /^\d{1,12}$/;
-  my $run = defined($verb) ? $VERBS{$verb} : undef;
-  unless ($run) {
-    reply($id, 'refused', 'unknown-verb', 'the agent has no such verb');
-    next;
+# --- files as a user -----------------------------------------------------------------------
+#
+# A root agent serves every file root, but each root says which user the work is done as: the
+# file verbs run with that user's uid, gid and groups as the effective identity, so the kernel's
+# own permission checks apply (/etc/shadow stays unreadable to a root acting as "hyperion").
+# Only the effective ids change, so they can be given back after the request; a failure to give
+# them back ends the agent rather than let it go on with the wrong identity.
+
+# A user's uid, gid, groups (primary first), home and shell, from the system's user database;
+# kept a minute, since every file request of a root names its user and the group database may be
+# a directory server's.
+my %USERS;
+
+sub user_named {
+  my ($name) = @_;
+  refuse('bad-request', 'a user name is letters, digits, "._-" (at most 32)')
+    unless defined($name) && $name =~ /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+  my $known = $USERS{$name};
+  return $known->{user} if $known && time() - $known->{at} < 60;
+  my ($n, undef, $uid, $gid, undef, undef, undef, $home, $shell) = getpwnam($name);
+  refuse('no-such-user', "there is no user $name on this host") unless defined $n;
+  my @groups = ($gid);
+  setgrent();
+  while (my ($gname, undef, $ggid, $members) = getgrent()) {
+    push @groups, $ggid if $ggid != $gid && grep { $_ eq $name } split / /, $members;
   }
-  my $ok = eval { $run->($id, @args); 1 };
-  next if $ok;
-  my $e = $@;
-  if (ref($e) eq 'HASH') { reply($id, $e->{status}, $e->{code}, $e->{message}) }
-  else { chomp($e); reply($id, 'err', 'EIO', "agent: $e") }
+  endgrent();
+  my $user = { name => $name, uid => $uid, gid => $gid, groups => \@groups, home => $home, shell => $shell };
+  $USERS{$name} = { user => $user, at => time() };
+  return $user;
+}
+
+# as USER VERB ARGS…: one file verb done as USER.
+my %AS_USER_VERBS = map { $_ => 1 } qw(realpath lstat stat list read write mkdir rename remove copy);
+
+sub v_as {
+  my ($id, $name, $verb, @args) = @_;
+  refuse('unknown-verb', 'only file verbs are done as a user')
+    unless defined($verb) && $AS_USER_VERBS{$verb};
+  my $user = user_named($name);
+  return $VERBS{$verb}->($id, @args) if $user->{uid} == $> && $user->{gid} == $) + 0;
+  my ($saved_gid, $saved_uid) = ($), $>);
+  # Groups first: once the effective uid is not root, they can no longer be set.
+  $) = join(' ', $user->{gid}, @{ $user->{groups} });
+  $> = $user->{uid};
+  fail("act as $name") unless $> == $user->{uid} && ($) + 0) == $user->{gid};
+  my $ok = eval { $VERBS{$verb}->($id, @args); 1 };
+  my $error = $@;
+  $> = $saved_uid;
+  $) = $saved_gid;
+  die "could not return from acting as $name\n" unless $> == $saved_uid;
+  die $error unless $ok;
+}
+
+# secrets deny|allow PATH …: what this connection must never serve, for an agent that was not
+# started with --deny and --allow (the shared one behind a socket). Once, before any file verb:
+# a connection cannot widen it afterwards.
+my $secrets_set = 0;
+
+sub v_secrets {
+  my ($id, @pairs) = @_;
+  refuse('bad-request', 'the secrets are set once, first') if $secrets_set++;
+  refuse('bad-request', 'secrets come in pairs: deny|allow PATH') if @pairs % 2;
+  while (my ($kind, $path) = splice(@pairs, 0, 2)) {
+    if ($kind eq 'deny') { push @DENY, resolved($path) }
+    elsif ($kind eq 'allow') { push @ALLOW, resolved($path) }
+    else { refuse('bad-request', "secrets: $kind is neither deny nor allow") }
+  }
+  $denied_at = -1;
+  reply($id, 'ok');
+}
+
+# --- privileged verbs ----------------------------------------------------------------------
+#
+# What the exporter cannot do as its own unprivileged user, as typed requests: every argument is
+# checked here against the same rules the exporter applies (a request the exporter wrongly let
+# through is still refused), programs get argument vectors and a fixed environment, never a
+# shell — but for a job's own script, which is the job. Answers are exit status and output (or
+# an errno name), never text to be parsed for a reason.
+
+my %SIGNALS = map { $_ => 1 } qw(TERM KILL HUP INT QUIT STOP CONT USR1 USR2);
+# The exporter's rule for service names (managers/services/names.ts): never an option, a path
+# or "..".
+my $UNIT_NAME = qr/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}\z/;
+my %SYSTEMCTL_VERBS = map { $_ => 1 } qw(start stop restart reload enable disable);
+my %SYSV_VERBS = map { $_ => 1 } qw(start stop restart reload status);
+my %RC_ACTIONS = map { $_ => 1 } qw(defaults enable disable);
+my %NFT_FAMILIES = map { $_ => 1 } qw(ip ip6 inet arp bridge netdev);
+my $MAX_OUTPUT = 16 << 20;
+my $MAX_TIMEOUT = 7 * 86400;
+# Plain, uncoloured, unpaged, English output in UTC, whatever the host's settings.
+my %PROGRAM_ENV = (PATH => '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LC_ALL => 'C', TZ => 'UTC', SYSTEMD_COLORS => '0', SYSTEMD_PAGER => '', SYSTEMD_URLIFY => '0');
+
+sub number_in {
+  my ($what, $value, $min, $max) = @_;
+  refuse('bad-request', "$what is a number from $min to $max")
+    unless defined($value) && $value =~ /^-?\d{1,10}\z/ && $value >= $min && $value <= $max;
+  return $value + 0;
+}
+
+sub unit_name {
+  my ($name) = @_;
+  refuse('bad-unit', 'a unit name starts with a letter, digit or "_" and holds only letters, '
+    . 'digits and ":_.@-" (no "/", spaces or "..")') unless defined($name) && $name =~ $UNIT_NAME;
+  return $name;
+}
+
+# The process at the other end of the socket (the exporter), when the agent serves one.
+my $PEER_PID = 0;
+
+# signal PID NAME: kill(2); PID 1, the agent and the exporter it serves are never signalled.
+sub v_signal {
+  my ($id, $pid, $name) = @_;
+  $pid = number_in('pid', $pid, 1, 4194304);
+  refuse('bad-request', "SIG$name is not a signal the agent sends") unless defined($name) && $SIGNALS{$name};
+  refuse('protected', 'PID 1, the agent and the exporter are never signalled')
+    if $pid == 1 || $pid == $$ || $pid == getppid() || $pid == $PEER_PID;
+  kill($name, $pid) or fail("kill -$name $pid");
+  reply($id, 'ok');
+}
+
+# renice NICE ID…: setpriority(2) of each thread id; answers the ids that failed, with errno.
+sub v_renice {
+  my ($id, $nice, @ids) = @_;
+  $nice = number_in('nice', $nice, -20, 19);
+  refuse('bad-request', 'renice names 1 to 100000 thread ids') unless @ids && @ids <= 100_000;
+  my @failed;
+  for my $tid (@ids) {
+    $tid = number_in('a thread id', $tid, 2, 4194304);
+    push @failed, $tid, errno_name() unless setpriority(0, $tid, $nice);
+  }
+  reply($id, 'ok', @failed);
+}
+
+# systemctl VERB UNIT
+sub v_systemctl {
+  my ($id, $verb, $unit) = @_;
+  refuse('bad-request', "systemctl $verb is not a verb the agent runs") unless defined($verb) && $SYSTEMCTL_VERBS{$verb};
+  run_reply($id, argv => ['systemctl', $verb, '--no-ask-password', '--', unit_name($unit)], timeout => 300);
+}
+
+# systemctl-query COMMAND ARG…: systemd's listings and unit properties. Any user may ask them,
+# but an unprivileged systemctl needs the D-Bus system bus, which minimal hosts do without; root's
+# talks to systemd directly. Only fixed options, unit names after "--", and named properties —
+# never those that carry a unit's environment, credentials or command lines.
+my %QUERY_COMMANDS = map { $_ => 1 } qw(list-units list-unit-files list-timers show);
+my %QUERY_FLAGS = map { $_ => 1 } qw(--all --type=service --output=json --plain --no-legend --no-pager);
+my $SECRET_PROPERTY =
+  qr/^(?:(?:Pass|Unset)?Environment(?:Files)?|(?:Set|Load|Import)Credential\w*|Exec(?:Start|Stop|Reload|Condition)(?:Pre|Post)?(?:Ex)?)\z/;
+
+sub v_systemctl_query {
+  my ($id, $command, @args) = @_;
+  refuse('bad-request', 'systemctl-query: list-units, list-unit-files, list-timers or show')
+    unless defined($command) && $QUERY_COMMANDS{$command};
+  my ($units, $named) = (0, 0);
+  for my $arg (@args) {
+    if ($units) { unit_name($arg) }
+    elsif ($arg eq '--') { $units = 1 }
+    elsif ($arg =~ /^--property=([A-Za-z,]+)\z/) {
+      my @secret = grep { $_ =~ $SECRET_PROPERTY } split /,/, $1;
+      refuse('secret', "the agent never reads @secret: they hold a unit's secrets") if @secret;
+      $named = 1;
+    } elsif (!$QUERY_FLAGS{$arg}) {
+      refuse('bad-request', "systemctl $command: $arg is not an option the agent passes");
+    }
+  }
+  refuse('bad-request', 'systemctl show names the properties it reads') if $command eq 'show' && !$named;
+  run_reply($id, argv => ['systemctl', $command, @args], timeout => 60);
+}
+
+# journal UNIT LINES: the unit's last lines, as journalctl's JSON.
+sub v_journal {
+  my ($id, $unit, $lines) = @_;
+  $unit = unit_name($unit);
+  $lines = number_in('lines', $lines, 0, 100_000);
+  run_reply($id, argv => ['journalctl', "--unit=$unit", "--lines=$lines", '--output=json', '--no-pager',
+    '--quiet'], timeout => 60);
+}
+
+# service NAME VERB: a SysV script through service(8), or the script itself where service is not
+# installed (what service would run). A status runs the script itself, as service would, without
+# service's own start-up (a listing asks one per script); as root, because scripts test their
+# daemon with kill -0, which fails for another user's process.
+sub v_service {
+  my ($id, $name, $verb) = @_;
+  $name = unit_name($name);
+  refuse('bad-request', "service $verb is not a verb the agent runs") unless defined($verb) && $SYSV_VERBS{$verb};
+  my $service = $verb ne 'status' && grep { -x "$_/service" } split /:/, $PROGRAM_ENV{PATH};
+  run_reply($id, argv => [$service ? 'service' : "/etc/init.d/$name", $service ? ($name, $verb) : $verb],
+    timeout => 300);
+}
+
+# update-rc.d NAME ACTION
+sub v_update_rc {
+  my ($id, $name, $action) = @_;
+  $name = unit_name($name);
+  refuse('bad-request', "update-rc.d $action is not an action the agent runs")
+    unless defined($action) && $RC_ACTIONS{$action};
+  run_reply($id, argv => ['update-rc.d', $name, $action], timeout => 120);
+}
+
+# nft-list FAMILY TABLE: one table, as libnftables JSON.
+sub v_nft_list {
+  my ($id, $family, $table) = @_;
+  refuse('bad-request', 'an nftables family: ip ip6 inet arp bridge netdev') unless defined($family) && $NFT_FAMILIES{$family};
+  refuse('bad-request', 'a table name is letters, digits and "_"') unless defined($table) && $table =~ /^\w{1,64}\z/a;
+  run_reply($id, argv => ['nft', '-j', 'list', 'table', $family, $table], timeout => 30);
+}
+
+# nft-apply JSON: one libnftables JSON transaction on nft's stdin, applied atomically.
+sub v_nft_apply {
+  my ($id, $ruleset) = @_;
+  refuse('bad-request', 'the ruleset is a libnftables JSON object') unless defined($ruleset) && $ruleset =~ /^\s*\{/;
+  run_reply($id, argv => ['nft', '-j', '-f', '-'], input => $ruleset, timeout => 30);
+}
+
+# job USER CWD TIMEOUT MAX_BYTES N NAME VALUE (N pairs) ARGV…: a job's run as its user (empty:
+# as the agent itself), with the user's login environment and the job's variables. The job's argv
+# may be /bin/sh -c SCRIPT: the one request that carries a shell script, which the exporter
+# accepts from admins only.
+sub v_job {
+  my ($id, $name, $cwd, $timeout, $max, $count, @rest) = @_;
+  my $user = user_named(defined($name) && $name ne '' ? $name : scalar(getpwuid($>)));
+  refuse('bad-request', 'the working directory is absolute or empty') unless defined($cwd) && ($cwd eq '' || $cwd =~ m{^/});
+  $timeout = number_in('timeout', $timeout, 1, $MAX_TIMEOUT);
+  $max = number_in('max bytes', $max, 1, $MAX_OUTPUT);
+  $count = number_in('variables', $count, 0, 256);
+  my %env = (PATH => $PROGRAM_ENV{PATH}, HOME => $user->{home}, USER => $user->{name},
+    LOGNAME => $user->{name}, SHELL => $user->{shell});
+  for (1 .. $count) {
+    my ($key, $value) = splice(@rest, 0, 2);
+    refuse('bad-request', 'a variable name is letters, digits and "_"') unless defined($key) && $key =~ /^[A-Za-z_]\w{0,127}\z/a;
+    refuse('bad-request', "variable $key has no value") unless defined $value;
+    $env{$key} = $value;
+  }
+  refuse('bad-request', 'a job names its program') unless @rest && $rest[0] ne '';
+  run_reply($id, argv => \@rest, env => \%env, user => $user, cwd => $cwd, timeout => $timeout,
+    max => $max);
+}
+
+# process-links PID: what only root reads of another user's process: its working directory, its
+# executable, and how many descriptors it holds ('' or -1 where unreadable or ended).
+sub v_process_links {
+  my ($id, $pid) = @_;
+  $pid = number_in('pid', $pid, 1, 4194304);
+  my $fds = -1;
+  if (opendir(my $dh, "/proc/$pid/fd")) { $fds = grep { !/^\.\.?\z/ } readdir($dh) }
+  reply($id, 'ok', readlink("/proc/$pid/cwd") // '', readlink("/proc/$pid/exe") // '', $fds);
+}
+
+# socket-inodes: PID INODE for each socket each process holds (the walk ss -p makes).
+sub v_socket_inodes {
+  my ($id) = @_;
+  opendir(my $proc, '/proc') or fail('list /proc');
+  my @fields;
+  for my $pid (grep { /^\d+\z/ } readdir($proc)) {
+    opendir(my $dh, "/proc/$pid/fd") or next;    # ended meanwhile
+    for my $fd (readdir($dh)) {
+      my $link = readlink("/proc/$pid/fd/$fd") // next;
+      push @fields, $pid, $1 if $link =~ /^socket:\[(\d+)\]\z/;
+    }
+  }
+  reply($id, 'ok', @fields);
+}
+
+# Runs a program (never through a shell) in a process group of its own, with a fixed environment,
+# its stdin from $o{input} (or /dev/null), as $o{user} for good when given; kills the whole group
+# at the time limit, or as soon as the exporter hangs up (the run was aborted). Answers
+#   ok EXIT SIGNAL TIMED_OUT TRUNCATED STDERR STDOUT
+# with the last $o{max} bytes of each output; STDOUT is the last field (it may hold NUL bytes).
+sub run_reply {
+  my ($id, %o) = @_;
+  my $max = $o{max} // $MAX_OUTPUT;
+  pipe(my $out_r, my $out_w) or fail('pipe');
+  pipe(my $err_r, my $err_w) or fail('pipe');
+  pipe(my $in_r, my $in_w) or fail('pipe');
+  # exec's failure comes back on this pipe as an errno name; it closes on a successful exec.
+  pipe(my $status_r, my $status_w) or fail('pipe');
+  my $pid = fork();
+  fail('fork') unless defined $pid;
+  if ($pid == 0) {
+    eval {
+      # What the agent ignores, a program must not inherit ignored.
+      $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
+      POSIX::setpgid(0, 0);
+      close($_) for ($out_r, $err_r, $in_w, $status_r);
+      if (defined $o{input}) { open(STDIN, '<&', $in_r) or fail('stdin') }
+      else { open(STDIN, '<', '/dev/null') or fail('stdin') }
+      open(STDOUT, '>&', $out_w) or fail('stdout');
+      open(STDERR, '>&', $err_w) or fail('stderr');
+      if ((my $u = $o{user}) && $o{user}{uid} != $>) {
+        # For good: real and saved ids too, so the job cannot take root back.
+        POSIX::setgid($u->{gid}) or fail("become $u->{name}");
+        $) = join(' ', $u->{gid}, @{ $u->{groups} });
+        POSIX::setuid($u->{uid}) or fail("become $u->{name}");
+        fail("become $u->{name}") unless $< == $u->{uid} && $> == $u->{uid} && $( + 0 == $u->{gid};
+      }
+      if (defined($o{cwd}) && $o{cwd} ne '' && !chdir($o{cwd})) {
+        refuse('no-working-directory', "working directory $o{cwd} does not exist") if $!{ENOENT} || $!{ENOTDIR};
+        fail("chdir $o{cwd}");
+      }
+      %ENV = %{ $o{env} // \%PROGRAM_ENV };
+      exec { $o{argv}[0] } @{ $o{argv} } or fail("exec $o{argv}[0]");
+    };
+    my $e = $@;
+    syswrite($status_w, ref($e) eq 'HASH' ? "$e->{status}\0$e->{code}\0$e->{message}" : "err\0EIO\0$e");
+    POSIX::_exit(127);
+  }
+  close($_) for ($out_w, $err_w, $in_r, $status_w);
+  my $failed = '';
+  1 while sysread($status_r, $failed, 4096, length($failed));
+  close($status_r);
+  if ($failed ne '') {
+    waitpid($pid, 0);
+    my ($status, $code, $message) = split /\0/, $failed, 3;
+    die { status => $status, code => $code, message => $message };
+  }
+  my ($stdout, $stderr, $truncated, $timed_out) = ('', '', 0, 0);
+  my $input = $o{input} // '';
+  close($in_w) if $input eq '';
+  my $deadline = time() + $o{timeout};
+  my %open = (fileno($out_r) => [$out_r, \$stdout], fileno($err_r) => [$err_r, \$stderr]);
+  my $grace;
+  while (%open) {
+    my ($rin, $win) = ('', '');
+    vec($rin, $_, 1) = 1 for keys %open;
+    vec($rin, fileno(STDIN), 1) = 1 unless $grace;
+    vec($win, fileno($in_w), 1) = 1 if $input ne '';
+    my $left = ($grace // $deadline) - time();
+    if ($left <= 0) {
+      last if $grace;    # killed, yet something it started holds the pipes: stop waiting
+      kill('KILL', -$pid);
+      ($timed_out, $grace) = (1, time() + 2);
+      next;
+    }
+    my $n = select(my $rout = $rin, my $wout = $win, undef, $left);
+    next if $n <= 0;
+    if (!$grace && vec($rout, fileno(STDIN), 1)) {
+      # The exporter hung up (or spoke out of turn): the run was aborted.
+      kill('KILL', -$pid);
+      waitpid($pid, 0);
+      exit 0;
+    }
+    if ($input ne '' && vec($wout, fileno($in_w), 1)) {
+      my $w = syswrite($in_w, $input, $CHUNK);
+      substr($input, 0, $w) = '' if defined $w;
+      close($in_w) if !defined($w) || $input eq '';
+      $input = '' unless defined $w;
+    }
+    for my $fd (keys %open) {
+      next unless vec($rout, $fd, 1);
+      my ($fh, $buf) = @{ $open{$fd} };
+      my $got = sysread($fh, $$buf, $CHUNK, length($$buf));
+      if (!$got) { delete $open{$fd}; next }
+      if (length($$buf) > $max) { substr($$buf, 0, length($$buf) - $max) = ''; $truncated = 1 }
+    }
+  }
+  kill('KILL', -$pid) if $timed_out;
+  waitpid($pid, 0);
+  my $status = $?;
+  my @names = split ' ', $Config::Config{sig_name};
+  my $signal = $status & 127 ? $names[$status & 127] : '';
+  $stderr =~ tr/\0//d;
+  reply($id, 'ok', $signal eq '' ? $status >> 8 : '', $signal eq '' ? '' : "SIG$signal", $timed_out,
+    $truncated, $stderr, $stdout);
+}
+
+# Their own table: the file verbs above are one kind of request, these another.
+my %PRIVILEGED = (
+  signal => \&v_signal,
+  renice => \&v_renice,
+  systemctl => \&v_systemctl,
+  'systemctl-query' => \&v_systemctl_query,
+  journal => \&v_journal,
+  service => \&v_service,
+  'update-rc.d' => \&v_update_rc,
+  'nft-list' => \&v_nft_list,
+  'nft-apply' => \&v_nft_apply,
+  job => \&v_job,
+  'process-links' => \&v_process_links,
+  'socket-inodes' => \&v_socket_inodes,
+);
+
+# --- serving -------------------------------------------------------------------------------
+
+sub serve {
+  $SIG{PIPE} = 'IGNORE';
+  while (1) {
+    my ($id, $verb, @args) = split(/\0/, read_frame(), -1);
+    next unless defined($id) && $id =~ /^\d{1,12}$/;
+    my $run = !defined($verb) ? undef : $verb eq 'as' ? \&v_as : $verb eq 'secrets' ? \&v_secrets
+      : $VERBS{$verb} // $PRIVILEGED{$verb};
+    unless ($run) {
+      reply($id, 'refused', 'unknown-verb', 'the agent has no such verb');
+      next;
+    }
+    my $ok = eval { $run->($id, @args); 1 };
+    next if $ok;
+    my $e = $@;
+    if (ref($e) eq 'HASH') { reply($id, $e->{status}, $e->{code}, $e->{message}) }
+    else { chomp($e); reply($id, 'err', 'EIO', "agent: $e") }
+  }
+}
+
+# --- listening -----------------------------------------------------------------------------
+#
+# --listen PATH --peer-user NAME: a root agent for an exporter that dropped its privileges,
+# where no systemd socket unit does the same. The socket is root's, mode 0660, group of the
+# peer user; each connection gets a process of its own, and serves only the peer user or root
+# (SO_PEERCRED: the kernel's word, not the client's). The agent ends when its stdin closes: the
+# exporter that started it holds the other end.
+#
+# Started by systemd (Accept=yes), the connection is stdin and stdout: --peer-user alone makes
+# the same check on it.
+
+# Whether the process at the other end of a Unix socket is root or $user (and then, which it is).
+sub peer_allowed {
+  my ($socket, $user) = @_;
+  require Socket;
+  my $cred = getsockopt($socket, Socket::SOL_SOCKET(), Socket::SO_PEERCRED());
+  return 0 unless defined $cred;
+  my ($pid, $uid) = unpack('iI', $cred);
+  $PEER_PID = $pid;
+  return $uid == 0 || $uid == $user->{uid};
+}
+
+sub listen_forever {
+  my ($path, $user) = @_;
+  require IO::Socket::UNIX;
+  require Socket;
+  unlink($path) if -S $path;
+  my $umask = umask(0177);    # never a moment with a socket anyone may connect to
+  my $server = IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Local => $path, Listen => 64)
+    or die "hyperion-agent: cannot listen on $path: $!\n";
+  umask($umask);
+  chown(0, $user->{gid}, $path) && chmod(0660, $path) or die "hyperion-agent: $path: $!\n";
+  $SIG{CHLD} = 'IGNORE';    # connections' processes are reaped by the kernel
+  # The exporter waits for this line, and drops to the peer user's ids it names (uid, then the
+  # groups, primary first).
+  syswrite(STDOUT, "listening $user->{uid} @{ $user->{groups} }\n");
+  while (1) {
+    my $rin = '';
+    vec($rin, fileno($server), 1) = 1;
+    vec($rin, fileno(STDIN), 1) = 1;
+    next if select(my $rout = $rin, undef, undef, undef) <= 0;
+    if (vec($rout, fileno(STDIN), 1)) {
+      unlink($path);
+      rmdir($path =~ s{/[^/]+\z}{}r);    # the directory made for it, when nothing else is there
+      exit 0;
+    }
+    my $client = $server->accept() or next;
+    my $pid = fork();
+    if (defined($pid) && $pid == 0) {
+      close($server);
+      $SIG{CHLD} = 'DEFAULT';    # the connection waits for the programs it runs
+      exit 0 unless peer_allowed($client, $user);
+      open(STDIN, '<&', $client) or exit 1;
+      open(STDOUT, '>&', $client) or exit 1;
+      close($client);
+      binmode STDIN;
+      binmode STDOUT;
+      serve();
+    }
+    close($client);
+  }
+}
+
+if (defined $LISTEN) {
+  refuse_start('--listen needs --peer-user') unless defined $PEER_USER;
+  listen_forever($LISTEN, start_user($PEER_USER));
+}
+if (defined $PEER_USER) {
+  exit 0 unless peer_allowed(\*STDIN, start_user($PEER_USER));
+}
+serve();
+
+sub refuse_start { die "hyperion-agent: $_[0]\n" }
+
+sub start_user {
+  my $user = eval { user_named($_[0]) };
+  refuse_start(ref($@) eq 'HASH' ? $@->{message} : "no user $_[0]") unless $user;
+  return $user;
 }

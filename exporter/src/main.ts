@@ -17,6 +17,7 @@ import { ALL_COLLECTORS } from './collectors/index.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { assemble } from './server/assemble.js';
+import { dropPrivileges } from './server/privilege.js';
 import { Listeners } from './server/listeners.js';
 import { legacyTlsWebConfig, loadWebConfig, PLAIN_HTTP, type WebConfig } from './server/web-config.js';
 import { WebConfigWatcher } from './server/web-config-watcher.js';
@@ -63,9 +64,12 @@ function requestTimeoutMs(apiSeconds: number): number {
   return (apiSeconds + 30) * 1000;
 }
 
-async function serve(options: ExporterOptions, config: Config): Promise<void> {
-  const log = createLogger(options.logLevel, options.logFormat);
-  let web = startupWebConfig(options, config, log);
+async function serve(given: ExporterOptions, config: Config): Promise<void> {
+  const log = createLogger(given.logLevel, given.logFormat);
+  // Everything root is needed for is read or started first (the configuration, the web
+  // configuration's keys, the root agent); then the exporter becomes its unprivileged user.
+  let web = startupWebConfig(given, config, log);
+  const options = await dropPrivileges(given, log);
   let listeners: Listeners | undefined;
   const {
     handler,

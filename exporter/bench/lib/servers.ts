@@ -59,6 +59,9 @@ export async function startHyperion(cleanup: Cleanup, options: HyperionOptions):
       main,
       '--web.listen-address=127.0.0.1:0',
       `--storage.path=${storage}`,
+      // Root, as node_exporter is measured here: /metrics reads /proc and /sys the same way as
+      // either user, and a fresh machine may not have the hyperion user yet.
+      '--user=root',
       ...(options.args ?? []),
     ],
     cwd: storage,

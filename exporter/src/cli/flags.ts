@@ -37,7 +37,14 @@ export interface ExporterOptions {
   logFormat: LogFormat;
   enabledCollectors: Set<string>;
   collectorSettings: CollectorSettings;
+  /** --user: started as root, the exporter drops to this user ("root": it stays root). */
+  user: string;
+  /** --agent.socket, or the socket of the root agent the exporter started before dropping. */
+  agentSocket: string | undefined;
 }
+
+/** The unprivileged user the exporter runs as (scripts/start.sh creates it, as the Debian package would). */
+export const DEFAULT_USER = 'hyperion';
 
 /** Where state lives unless --storage.path says otherwise: the FHS place for root, XDG otherwise. */
 export function defaultStoragePath(): string {
@@ -83,6 +90,15 @@ export function addExporterFlags(command: Command, collectors: readonly Collecto
       defaultStoragePath(),
     )
     .option('--config.file <path>', 'YAML configuration file (default: hyperion.yml in the data directory)')
+    .option(
+      '--user <name>',
+      'started as root: the unprivileged user the exporter drops to, after starting its root agent ("root" keeps root: not recommended)',
+      DEFAULT_USER,
+    )
+    .option(
+      '--agent.socket <path>',
+      'the root agent’s Unix socket, for an exporter started unprivileged (systemd’s hyperion-agent.socket: /run/hyperion/agent.sock)',
+    )
     .addOption(new Option('--log.level <level>', 'minimum level to log').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log.format <format>', 'log line format').choices(LOG_FORMATS).default('json'))
     .option('--collector.disable-defaults', 'disable every collector not enabled explicitly', false)
@@ -156,6 +172,8 @@ export function exporterOptions(command: Command, collectors: readonly Collector
     logLevel: str('log.level') as LogLevel,
     logFormat: str('log.format') as LogFormat,
     enabledCollectors: enabled,
+    user: str('user'),
+    agentSocket: typeof o['agent.socket'] === 'string' ? path.resolve(o['agent.socket']) : undefined,
     collectorSettings: {
       filesystemFsTypesExclude: regex('--collector.filesystem.fs-types-exclude')(
         str('collector.filesystem.fsTypesExclude'),

@@ -141,6 +141,60 @@ export interface HostFiles {
   ): Promise<void>;
   /** Removes an entry (a link, not its target); a directory's contents only when recursive. */
   remove(root: string, path: string, options?: { recursive?: boolean }): Promise<void>;
+  /**
+   * From now on, the verbs on files below `root` (a canonical path) are done as `user` — its
+   * uid, gid and groups — so the operating system's permissions apply. Absent: the host's
+   * agents act as whoever they run as.
+   */
+  actAs?(root: string, user: string): void;
+  /** The same verbs, all done as `user` whatever the root (resolving a root's own directory). */
+  as?(user: string): HostFiles;
+}
+
+/** A job's run as the agent makes it (see HostPrivileged.job). */
+export interface JobRun {
+  argv: readonly string[];
+  /** The user it runs as (its uid, gid, groups, home and shell). */
+  user: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  /** Aborting kills the run's whole process group. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What only root may do on a host, as the typed verbs of the host's root agent: each argument is
+ * checked again by the agent, failures are errno names (an Error with `code`) or refusals
+ * (AgentRefusal), programs' results are exit status and output. A host without one (it has no
+ * root agent yet) runs the same programs through run().
+ */
+export interface HostPrivileged {
+  /** kill(2) with a signal named as kill(1) names it (TERM); ESRCH, EPERM as `code`. PID 1 is refused. */
+  signal(pid: number, signal: string): Promise<void>;
+  /** setpriority(2) of each thread id: the ids that failed, with their errno names. */
+  renice(nice: number, ids: readonly number[]): Promise<{ id: number; code: string }[]>;
+  /** systemctl VERB --no-ask-password -- UNIT. */
+  systemctl(verb: string, unit: string, timeoutMs: number): Promise<RunResult>;
+  /** systemctl list-units|list-unit-files|list-timers|show with fixed options (no secret properties). */
+  systemctlQuery(args: readonly string[], timeoutMs: number): Promise<RunResult>;
+  /** journalctl --unit=UNIT --lines=N --output=json. */
+  journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult>;
+  /** A SysV script's verb (service NAME VERB; status runs the script itself). */
+  service(name: string, verb: string, timeoutMs: number): Promise<RunResult>;
+  /** update-rc.d NAME defaults|enable|disable. */
+  updateRcd(name: string, action: string, timeoutMs: number): Promise<RunResult>;
+  /** nft -j list table FAMILY TABLE. */
+  nftList(family: string, table: string, timeoutMs: number): Promise<RunResult>;
+  /** nft -j -f - with the libnftables JSON transaction on its stdin. */
+  nftApply(ruleset: string, timeoutMs: number): Promise<RunResult>;
+  /** A job's run as its user; a timeout is a result (timedOut), a program that cannot start an error. */
+  job(run: JobRun): Promise<RunResult>;
+  /** Another user's process: its cwd and executable (null: unreadable) and its descriptor count. */
+  processLinks(pid: number): Promise<{ cwd: string | null; exe: string | null; fds: number | null }>;
+  /** Every process's socket descriptors, as (pid, socket inode) pairs. */
+  socketInodes(): Promise<{ pid: number; inode: number }[]>;
 }
 
 export interface Host {
@@ -194,4 +248,7 @@ export interface Host {
 
   /** The files API's access to this host (see HostFiles). */
   readonly files: HostFiles;
+
+  /** The host's root agent, where it has one (see HostPrivileged). */
+  readonly privileged?: HostPrivileged;
 }

@@ -9,7 +9,9 @@ import { PERL_ADJTIMEX_PROGRAM } from './adjtimex-program.js';
 import { OutputTail } from './output-tail.js';
 import { AgentFiles } from './agent/files.js';
 import { launchLocalAgent, type SecretPaths } from './agent/launch.js';
-import { AgentPool } from './agent/pool.js';
+import { AgentPool, type AgentPoolOptions } from './agent/pool.js';
+import { AgentPrivileged } from './agent/privileged.js';
+import { connectAgentSocket, sendSecrets } from './agent/socket.js';
 import type {
   DirEntry,
   EntryType,
@@ -17,6 +19,7 @@ import type {
   Host,
   HostFiles,
   HostPaths,
+  HostPrivileged,
   ReadResult,
   RunOptions,
   StatResult,
@@ -359,10 +362,19 @@ export interface LocalHostOptions {
   keptFiles?: KeptFileOptions;
   /** What the file agents must never serve (the exporter's data directory, its keys). */
   secrets?: () => SecretPaths;
+  /**
+   * The root agent's Unix socket, for an exporter that runs unprivileged: files and privileged
+   * verbs go there. Absent: agents are child processes, with the exporter's own privileges.
+   */
+  agentSocket?: string;
+  /** Through the socket: the user a file root without one of its own acts as (the exporter's). */
+  filesUser?: string;
 }
 
-/** File agents on this machine: a few processes at most, closed after a minute unused. */
+/** Agents on this machine: a few processes at most, closed after a minute unused. */
 const LOCAL_AGENTS = { max: 4, queueTimeoutMs: 10_000, idleMs: 60_000, startTimeoutMs: 10_000 };
+/** Jobs' runs: one agent each for as long as the run lasts. */
+const JOB_AGENTS = { max: 64, queueTimeoutMs: 60_000, idleMs: 60_000, startTimeoutMs: 10_000 };
 const NO_SECRETS: SecretPaths = { deny: [], allow: [] };
 
 export class LocalHost implements Host {
@@ -371,14 +383,31 @@ export class LocalHost implements Host {
   private readonly keptFiles: KeptFileHandles;
   private readonly sysfsPrefix: string;
   private readonly agents: AgentPool;
+  private readonly privilegedAgents: AgentPool;
+  private readonly jobAgents: AgentPool;
   readonly files: HostFiles;
+  readonly privileged: HostPrivileged;
 
   constructor(paths: Partial<HostPaths> = {}, name = 'local', options: LocalHostOptions = {}) {
     this.name = name;
     this.paths = { ...DEFAULT_PATHS, ...paths };
     const secrets = options.secrets ?? (() => NO_SECRETS);
-    this.agents = new AgentPool({ ...LOCAL_AGENTS, hostName: name, launch: () => launchLocalAgent(secrets) });
-    this.files = new AgentFiles(this.agents);
+    const socket = options.agentSocket;
+    // Behind the socket one agent serves every local client, so each connection is told this
+    // exporter's secrets first; a child agent gets them on its command line.
+    const launch: Pick<AgentPoolOptions, 'launch' | 'prepare'> =
+      socket === undefined
+        ? { launch: () => launchLocalAgent(secrets) }
+        : {
+            launch: () => connectAgentSocket(socket, LOCAL_AGENTS.startTimeoutMs),
+            prepare: (connection) => sendSecrets(connection, secrets(), LOCAL_AGENTS.startTimeoutMs),
+          };
+    // Pools of their own, so a long copy never keeps a kill waiting, nor a long job either.
+    this.agents = new AgentPool({ ...LOCAL_AGENTS, hostName: name, ...launch });
+    this.privilegedAgents = new AgentPool({ ...LOCAL_AGENTS, hostName: name, ...launch });
+    this.jobAgents = new AgentPool({ ...JOB_AGENTS, hostName: name, ...launch });
+    this.files = new AgentFiles(this.agents, socket === undefined ? undefined : options.filesUser);
+    this.privileged = new AgentPrivileged(this.privilegedAgents, this.jobAgents);
     this.keptFiles = new KeptFileHandles(this.paths.procfs, options.keptFiles ?? {});
     this.sysfsPrefix = this.paths.sysfs.endsWith('/') ? this.paths.sysfs : `${this.paths.sysfs}/`;
   }
@@ -386,6 +415,8 @@ export class LocalHost implements Host {
   /** Ends the idle file agents (the next request starts new ones, e.g. with new secrets). */
   recycleAgents(): void {
     this.agents.recycle();
+    this.privilegedAgents.recycle();
+    this.jobAgents.recycle();
   }
 
   async readFile(path: string): Promise<string> {

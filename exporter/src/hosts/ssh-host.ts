@@ -22,6 +22,7 @@ import type {
   Host,
   HostFiles,
   HostPaths,
+  HostPrivileged,
   ReadResult,
   RunOptions,
   RunResult,
@@ -45,6 +46,7 @@ import {
   type SecretPaths,
 } from './agent/launch.js';
 import { AgentPool, type AgentPoolOptions } from './agent/pool.js';
+import { AgentPrivileged } from './agent/privileged.js';
 import { Bursts, ReadBatcher } from './agent/reads.js';
 import { runOutcome, runRequest } from './agent/run.js';
 
@@ -66,6 +68,8 @@ export interface SshHostSettings extends ConnectionSettings {
 const READ_AGENTS = 2;
 /** Agents for privileged verbs through sudo. */
 const SUDO_AGENTS = 2;
+/** Agents for jobs' runs, each held for a whole run, so long jobs never hold up a signal. */
+const JOB_AGENTS = 2;
 const QUEUE_TIMEOUT_MS = 10_000;
 /** How long after its own timeout a program may take to be killed and report before giving up. */
 const KILL_GRACE_MS = 15_000;
@@ -84,6 +88,9 @@ export class SshHost implements Host {
   private readonly workers: AgentPool;
   /** Privileged verbs: the sudo agents, or the workers on a host whose login user is root. */
   private readonly privilegedPool: AgentPool;
+  private readonly jobAgents: AgentPool;
+  /** Signal, renice, services, nftables and jobs, through the agent's typed privileged verbs. */
+  readonly privileged: HostPrivileged;
   private readonly batcher: ReadBatcher;
   private readonly bursts = new Bursts();
   private requests = 0;
@@ -109,17 +116,24 @@ export class SshHost implements Host {
         ...(prepare ? { prepare } : {}),
       });
     const sudo = settings.privilege === 'sudo';
-    const workerCount = Math.max(1, settings.maxChannels - READ_AGENTS - (sudo ? SUDO_AGENTS : 0));
+    const workerCount = Math.max(
+      1,
+      settings.maxChannels - READ_AGENTS - JOB_AGENTS - (sudo ? SUDO_AGENTS : 0),
+    );
     this.readers = pool(READ_AGENTS, () => launchSshAgent(exec, secrets));
     this.workers = pool(workerCount, () => launchSshAgent(exec, secrets));
     const agentPath = settings.agentPath ?? INSTALLED_AGENT_PATH;
-    this.privilegedPool = sudo
-      ? pool(
-          SUDO_AGENTS,
-          () => launchSudoAgent(exec, secrets, agentPath, target.user),
-          (agent) => this.verifyInstalled(agent, agentPath),
-        )
-      : this.workers;
+    const privilegedPool = (max: number) =>
+      sudo
+        ? pool(
+            max,
+            () => launchSudoAgent(exec, secrets, agentPath, target.user),
+            (agent) => this.verifyInstalled(agent, agentPath),
+          )
+        : pool(max, () => launchSshAgent(exec, secrets));
+    this.privilegedPool = sudo ? privilegedPool(SUDO_AGENTS) : this.workers;
+    this.jobAgents = privilegedPool(JOB_AGENTS);
+    this.privileged = new AgentPrivileged(this.privilegedPool, this.jobAgents);
     this.files = new AgentFiles(this.workers);
     this.batcher = new ReadBatcher(
       (requests) =>
@@ -167,6 +181,7 @@ export class SshHost implements Host {
     this.readers.close();
     this.workers.close();
     if (this.privilegedPool !== this.workers) this.privilegedPool.close();
+    this.jobAgents.close();
     this.connection.close();
   }
 

@@ -4,6 +4,7 @@
  * turned into a HyperionError the API can answer with, never a raw stack.
  */
 import type { Host, RunResult } from '../hosts/host.js';
+import { isAgentRefusal } from '../hosts/agent/connection.js';
 import { HyperionError } from '../util/errors.js';
 
 /** The signals an operator may send, as kill(1) names them. */
@@ -45,8 +46,41 @@ function failure(pid: number, action: string, result: RunResult, hostName: strin
   );
 }
 
+/** An errno failure of the root agent's signal or renice, as the API answers it. */
+function agentFailure(pid: number, action: string, error: unknown, hostName: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ESRCH') {
+    return new HyperionError(
+      'not-found',
+      `No process with PID ${pid} on host ${hostName} (it may have just exited)`,
+    );
+  }
+  if (code === 'EPERM' || code === 'EACCES') {
+    return new HyperionError(
+      'conflict',
+      `The exporter's agent is not allowed to ${action} process ${pid} on host ${hostName} (operation not permitted)`,
+    );
+  }
+  if (isAgentRefusal(error)) {
+    return new HyperionError(
+      'forbidden',
+      `host ${hostName}'s agent refused to ${action} process ${pid}: ${error.message}`,
+    );
+  }
+  return error;
+}
+
 export async function sendSignal(host: Host, pid: number, signal: SignalName): Promise<void> {
-  // "--" ends the options, so nothing after it can be read as one.
+  if (host.privileged) {
+    try {
+      await host.privileged.signal(pid, signal);
+      return;
+    } catch (error) {
+      throw agentFailure(pid, `send SIG${signal} to`, error, host.name);
+    }
+  }
+  // Without a root agent (an SSH host, for now): kill(1). "--" ends the options, so nothing
+  // after it can be read as one.
   const result = await host.run(['kill', '-s', signal, '--', String(pid)], { timeoutMs: COMMAND_TIMEOUT_MS });
   if (result.code !== 0) throw failure(pid, `send SIG${signal} to`, result, host.name);
 }
@@ -59,6 +93,19 @@ export async function sendSignal(host: Host, pid: number, signal: SignalName): P
  */
 export async function setNice(host: Host, pid: number, tids: readonly number[], nice: number): Promise<void> {
   const ids = tids.length > 0 ? tids : [pid];
+  if (host.privileged) {
+    let failed: { id: number; code: string }[];
+    try {
+      failed = await host.privileged.renice(nice, ids);
+    } catch (error) {
+      throw agentFailure(pid, 'renice', error, host.name);
+    }
+    // A thread that ended meanwhile is no failure; the process itself (or any other errno) is.
+    const real = failed.find((f) => f.id === pid || f.code !== 'ESRCH');
+    if (real)
+      throw agentFailure(pid, 'renice', Object.assign(new Error(real.code), { code: real.code }), host.name);
+    return;
+  }
   const result = await host.run(['renice', '-n', String(nice), '-p', ...ids.map(String)], {
     timeoutMs: COMMAND_TIMEOUT_MS,
   });

@@ -108,23 +108,38 @@ export class ProcessManager {
     };
   }
 
-  /** One process with what is too costly to read for every process in a listing. */
-  async get(pid: number): Promise<ProcessDetail> {
-    assertPid(pid);
-    const constants = await this.constants();
+  /**
+   * A process's descriptors, cwd and executable: only its own user (or root) may read them, so
+   * the host's root agent reads them where the host has one (and its /proc is the real one).
+   */
+  private async links(pid: number): Promise<{ cwd: string | null; exe: string | null; fds: number | null }> {
+    const privileged = this.host.privileged;
+    if (privileged && this.host.paths.procfs === '/proc') return privileged.processLinks(pid);
     const dir = `${this.host.paths.procfs}/${pid}`;
-    const [reading, status, users, openFiles, cwd, executable, cgroupText] = await Promise.all([
-      this.readOne(pid),
-      this.host.readFile(`${dir}/status`).catch(() => undefined),
-      readUsers(this.host),
+    const [fds, cwd, exe] = await Promise.all([
       this.host.listDir(`${dir}/fd`).then(
         (entries) => entries.length,
         () => null,
       ),
       this.host.readLink(`${dir}/cwd`).catch(() => null),
       this.host.readLink(`${dir}/exe`).catch(() => null),
+    ]);
+    return { fds, cwd, exe };
+  }
+
+  /** One process with what is too costly to read for every process in a listing. */
+  async get(pid: number): Promise<ProcessDetail> {
+    assertPid(pid);
+    const constants = await this.constants();
+    const dir = `${this.host.paths.procfs}/${pid}`;
+    const [reading, status, users, links, cgroupText] = await Promise.all([
+      this.readOne(pid),
+      this.host.readFile(`${dir}/status`).catch(() => undefined),
+      readUsers(this.host),
+      this.links(pid),
       this.host.readFile(`${dir}/cgroup`).catch(() => null),
     ]);
+    const { fds: openFiles, cwd, exe: executable } = links;
     const stat = reading.stats[0];
     const identity = stat ? (await readIdentities(this.host, [stat])).get(pid) : undefined;
     if (!stat || !identity) throw notFound(pid, this.host.name);

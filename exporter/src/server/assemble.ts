@@ -2,6 +2,7 @@
  * The composition root: builds the exporter's parts from its options and configuration.
  * main.ts and the tests both use it, so what is tested is what runs.
  */
+import os from 'node:os';
 import type { RequestListener } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
@@ -121,7 +122,14 @@ export function assemble(
     ],
     allow: [filesDirectory(options.storagePath)],
   });
-  const host = new LocalHost(options.paths, 'local', { secrets });
+  const host = new LocalHost(options.paths, 'local', {
+    secrets,
+    // Unprivileged, the exporter reaches its root agent through the socket; file roots without a
+    // user of their own are then read and written as the exporter's user.
+    ...(options.agentSocket === undefined
+      ? {}
+      : { agentSocket: options.agentSocket, filesUser: os.userInfo().username }),
+  });
   const selfMetrics = createSelfRegistry();
   const collectors = new CollectorRegistry(
     ALL_COLLECTORS,

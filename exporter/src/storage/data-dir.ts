@@ -10,6 +10,21 @@ import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
 
 export class DataDir {
+  /**
+   * Root writing into the data directory of an exporter that runs as its own user (the CLI's
+   * `token create` on a server): what it writes is given to that user, or the exporter could
+   * not read its own tokens.
+   */
+  private options(): { mode: number; fsync: boolean; chown?: { uid: number; gid: number } } {
+    // Asked at each write: the exporter may have taken the directory over since this opened it.
+    const st = process.getuid?.() === 0 ? fs.statSync(this.root) : undefined;
+    return {
+      mode: 0o600,
+      fsync: true,
+      ...(st && st.uid !== 0 ? { chown: { uid: st.uid, gid: st.gid } } : {}),
+    };
+  }
+
   constructor(readonly root: string) {
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   }
@@ -32,22 +47,19 @@ export class DataDir {
 
   /** Replaces a JSON document atomically; 0600 because these files hold secrets or hashes. */
   writeJson(name: string, value: unknown): void {
-    writeFileAtomic.sync(this.path(name), `${JSON.stringify(value, null, 2)}\n`, {
-      mode: 0o600,
-      fsync: true,
-    });
+    writeFileAtomic.sync(this.path(name), `${JSON.stringify(value, null, 2)}\n`, this.options());
   }
 
   /** Writes a secret the operator must pick up (e.g. the first admin token), readable by the owner only. */
   writeSecret(name: string, text: string): string {
     const file = this.path(name);
-    writeFileAtomic.sync(file, text, { mode: 0o600, fsync: true });
+    writeFileAtomic.sync(file, text, this.options());
     return file;
   }
 
   /** Replaces a text file atomically (0600): e.g. an append-only log rewritten to its retained tail. */
   writeText(name: string, text: string): void {
-    writeFileAtomic.sync(this.path(name), text, { mode: 0o600, fsync: true });
+    writeFileAtomic.sync(this.path(name), text, this.options());
   }
 
   /** Removes a file; nothing happens when it does not exist. */

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parsePidStat } from '../../src/parsers/pid-stat.js';
 import { startApi, type ApiFixture } from '../support/api.js';
+import { TEST_USER } from '../support/exporter.js';
 
 const PROBLEM = 'urn:hyperion:problem:';
 
@@ -53,7 +54,8 @@ describe('processes through the control API', () => {
 
   before(async () => {
     // One code per action: these tests walk the code rules (elevation: test/security/).
-    api = await startApi({ config: 'security:\n  otpElevationSeconds: 0\n' });
+    // Unprivileged, as deployed: signals and renices go through the root agent.
+    api = await startApi({ config: 'security:\n  otpElevationSeconds: 0\n', user: TEST_USER });
   });
   after(async () => {
     for (const c of children) c.kill('SIGKILL');

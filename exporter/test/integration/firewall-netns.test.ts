@@ -8,12 +8,12 @@
  * that act, and from B's second address 10.77.0.3, for the calls whose own address matters.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { chownSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient, startApi, type ApiFixture } from '../support/api.js';
-import { startExporter, type RunningExporter } from '../support/exporter.js';
+import { startExporter, TEST_USER, testUser, type RunningExporter } from '../support/exporter.js';
 import { addApprovedHost, generateKey, startSshd } from '../support/sshd.js';
 import {
   ADDR,
@@ -131,6 +131,8 @@ describe('firewall in two namespaces through the control API', () => {
     api = await startApi({
       config: CONFIG,
       wrapper: ['ip', 'netns', 'exec', pair.a],
+      // Unprivileged, as deployed: nft runs in the root agent.
+      user: TEST_USER,
       args: ['--web.listen-address=0.0.0.0:0'],
       // The shared machine can be slow to start a process; the tests themselves are not timed by it.
       timeoutMs: 60_000,
@@ -263,6 +265,9 @@ describe('firewall in two namespaces through the control API', () => {
     // A host this exporter manages over SSH, at B's address: blocking that address on this host
     // would drop the answers on the exporter's own connection to it.
     const key = generateKey();
+    // The key is the exporter's to read, and the exporter runs as the test user.
+    const { uid, gid } = testUser();
+    for (const p of [key.dir, key.privateKeyFile]) chownSync(p, uid, gid);
     const sshd = await startSshd({ authorizedKeys: [key.publicKey], netns: pair.b, listenAddress: ADDR.b });
     try {
       await addApprovedHost(admin, { name: 'neighbour', sshd, address: ADDR.b, keyFile: key.privateKeyFile });
@@ -447,6 +452,7 @@ describe('firewall in two namespaces through the control API', () => {
     restarted = await startExporter({
       storagePath: api.exporter.storagePath,
       wrapper: ['ip', 'netns', 'exec', pair.a],
+      user: TEST_USER,
       args: ['--web.listen-address=127.0.0.1:0'],
       timeoutMs: 60_000,
     });

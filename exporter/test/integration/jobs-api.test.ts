@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startApi, type ApiFixture } from '../support/api.js';
+import { TEST_USER } from '../support/exporter.js';
 import {
   YEARLY,
   finishedRun,
@@ -29,7 +30,8 @@ describe('recurring jobs through the control API', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hyperion-jobs-'));
 
   before(async () => {
-    api = await startApi({ config: 'security:\n  otp: disabled\n' });
+    // Unprivileged, as deployed: runs are made by the root agent.
+    api = await startApi({ config: 'security:\n  otp: disabled\n', user: TEST_USER });
   });
   after(async () => {
     await api?.stop();

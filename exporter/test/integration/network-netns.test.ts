@@ -13,6 +13,7 @@ import type { Connection, ConnectionPage as Page } from '../../src/managers/netw
 import type { InterfaceList as Interfaces } from '../../src/managers/network/interfaces.js';
 import { parseNetDev } from '../../src/parsers/net-dev.js';
 import { ApiClient, startApi, type ApiFixture } from '../support/api.js';
+import { TEST_USER } from '../support/exporter.js';
 import { ADDR, Agent, createNetnsPair, inNamespace, type NetnsPair } from '../support/netns.js';
 
 const PORT = 7101;
@@ -46,6 +47,8 @@ describe('network views in a namespace, against the truth', () => {
       // hyperion_network_connections comes from the opt-in sockets collector.
       args: ['--collector.sockets'],
       wrapper: ['ip', 'netns', 'exec', pair.a],
+      // Unprivileged, as deployed: root's sockets are told by the root agent.
+      user: TEST_USER,
       // The shared machine can be slow to start a process.
       timeoutMs: 60_000,
     });

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { parse } from 'yaml';
 import { TokenStore } from '../../src/security/tokens.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { ApiClient, Authenticator } from '../support/api.js';
+import { testUser } from '../support/exporter.js';
 import { freePort } from '../support/ports.js';
 import {
   addApprovedHost,
@@ -87,6 +88,9 @@ interface ActiveTarget {
 
 describe('the local stack (scripts/stack.sh)', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hyperion-stack-'));
+  // The exporter drops to the user "hyperion" (stack.sh makes it): its data directory below must
+  // be within that user's reach.
+  chmodSync(tmp, 0o711);
   const stateDir = path.join(tmp, 'state');
   const secretsDir = path.join(tmp, 'secrets');
   const storage = path.join(tmp, 'exporter');
@@ -113,6 +117,9 @@ describe('the local stack (scripts/stack.sh)', () => {
     const jobsAdmin = new ApiClient('', tokens.create('provisioning-jobs', 'admin').secret);
 
     clientKey = generateKey();
+    // Read by the exporter, which runs as hyperion (stack.sh makes the user; so does this, first).
+    const { uid, gid } = testUser('hyperion');
+    for (const p of [clientKey.dir, clientKey.privateKeyFile]) chownSync(p, uid, gid);
     sshd = await startSshd({ authorizedKeys: [clientKey.publicKey] });
     const [e, p, a] = await Promise.all([freePort(), freePort(), freePort()]);
     ports = { exporter: e, prometheus: p, alertmanager: a };

@@ -4,6 +4,7 @@
  * installs. Every state the API answers is checked against what systemctl itself says.
  */
 import assert from 'node:assert/strict';
+import { TEST_USER } from '../support/exporter.js';
 import { existsSync, lstatSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -59,6 +60,8 @@ describe('services on a real systemd', () => {
       });
       api = await startServicesApi({
         wrapper: ns.wrapper,
+        // Unprivileged, as deployed: every action goes through the root agent.
+        user: TEST_USER,
         protectedServices: [GUARDED],
         operatorUnits: ['hyperion-*'],
         timeoutMs: 30_000,

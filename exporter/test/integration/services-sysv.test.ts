@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ApiFixture } from '../support/api.js';
+import { TEST_USER } from '../support/exporter.js';
 import {
   alive,
   PROBLEM,
@@ -30,7 +31,8 @@ describe('services on SysV init (service and /etc/init.d)', () => {
 
   before(async () => {
     service.install();
-    api = await startServicesApi();
+    // Unprivileged, as deployed: actions and logs go through the root agent.
+    api = await startServicesApi({ user: TEST_USER });
   });
   after(async () => {
     await api?.stop();

@@ -3,7 +3,7 @@
  * listens on port 0 and announces its address in its "listening" log line, so tests never race
  * for ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,32 @@ export interface StartOptions {
   /** Prefix the command, e.g. ['nsenter', '-t', pid, '-m', '-p'] to run inside a namespace. */
   wrapper?: string[];
   timeoutMs?: number;
+  /**
+   * Started as root (as the tests are), the exporter drops to this user (--user), which is
+   * created once per machine when missing (see testUser). Absent: --user=root, the exporter
+   * keeps root and its agents are its children — unless `args` name a --user themselves.
+   */
+  user?: string;
+}
+
+/** The unprivileged user tests let the exporter drop to: a system user, made once per machine. */
+export const TEST_USER = 'hyperion-test';
+
+/** Makes `name` a system user without a home or a login shell, unless it exists. */
+export function testUser(name = TEST_USER): { uid: number; gid: number } {
+  const id = (flag: string) => spawnSync('id', [flag, name], { encoding: 'utf8' });
+  if (id('-u').status !== 0) {
+    const made = spawnSync(
+      'useradd',
+      ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name],
+      {
+        encoding: 'utf8',
+      },
+    );
+    // Another test may have made it meanwhile (exit 9: the user exists).
+    if (made.status !== 0 && made.status !== 9) throw new Error(`useradd ${name}: ${made.stderr}`);
+  }
+  return { uid: Number(id('-u').stdout), gid: Number(id('-g').stdout) };
 }
 
 export async function startExporter(options: StartOptions = {}): Promise<RunningExporter> {
@@ -40,6 +66,10 @@ export async function startExporter(options: StartOptions = {}): Promise<Running
   const flags = [...args];
   if (!args.some((a) => a.startsWith('--web.listen-address'))) flags.push('--web.listen-address=127.0.0.1:0');
   if (!args.some((a) => a.startsWith('--storage.path'))) flags.push(`--storage.path=${storagePath}`);
+  if (!args.some((a) => a.startsWith('--user'))) {
+    if (options.user !== undefined) testUser(options.user);
+    flags.push(`--user=${options.user ?? 'root'}`);
+  }
   const command = [...(options.wrapper ?? []), process.execPath, '--import', 'tsx', MAIN, ...flags];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: EXPORTER_DIR,

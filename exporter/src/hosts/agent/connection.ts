@@ -50,6 +50,11 @@ export function errnoError(code: string, message: string, path?: string): NodeJS
   return error;
 }
 
+/** A verb done as `user` (the agent's `as` verb), or as the agent itself when user is undefined. */
+export function asUser(user: string | undefined, verb: string, args: readonly string[]): [string, string[]] {
+  return user === undefined ? [verb, [...args]] : ['as', [user, verb, ...args]];
+}
+
 interface Pending {
   onFrame(frame: AnswerFrame): void;
   fail(error: Error): void;
@@ -90,22 +95,33 @@ export class AgentConnection {
     this.end(this.lost('closed'));
   }
 
-  /** A request answered with one `ok` frame: its text fields. */
-  call(verb: string, args: readonly string[], timeoutMs: number): Promise<string[]> {
+  /**
+   * A request answered with one `ok` frame: its text fields. Aborting `signal` ends the agent
+   * (a root agent kills the program it runs when the exporter hangs up).
+   */
+  call(verb: string, args: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const timer = this.limit(timeoutMs, verb, reject);
+      const onAbort = () =>
+        this.end(new HyperionError('unavailable', `${verb} was stopped before it finished`));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
       this.send(verb, args, {
         onFrame: (frame) => {
           this.settle();
-          clearTimeout(timer);
+          done();
           if (frame.status === 'ok') resolve(textFields(frame.rest));
           else reject(this.failure(frame));
         },
         fail: (error) => {
-          clearTimeout(timer);
+          done();
           reject(error);
         },
       });
+      if (signal?.aborted) onAbort();
     });
   }
 
@@ -148,12 +164,16 @@ export class AgentConnection {
    * A read: the `ok` frame's fields (what was opened), then the bytes as a stream. The stream
    * pauses the agent when its reader is slow; `idleMs` without progress ends the agent.
    */
-  read(args: readonly string[], idleMs: number): Promise<{ fields: string[]; stream: Readable }> {
+  read(
+    args: readonly string[],
+    idleMs: number,
+    user?: string,
+  ): Promise<{ fields: string[]; stream: Readable }> {
     return new Promise((resolve, reject) => {
       let stream: Readable | undefined;
       const timer = this.limit(idleMs, 'read', (error) => (stream ? stream.destroy(error) : reject(error)));
       const output = this.transport.output;
-      this.send('read', args, {
+      this.send(...asUser(user, 'read', args), {
         onFrame: (frame) => {
           timer.refresh();
           if (!stream) {
@@ -202,13 +222,13 @@ export class AgentConnection {
    * stream makes the agent sync and close the file (the stream finishes when it has); destroying
    * it makes the agent remove what it wrote.
    */
-  write(args: readonly string[], idleMs: number): Promise<Writable> {
+  write(args: readonly string[], idleMs: number, user?: string): Promise<Writable> {
     return new Promise((resolve, reject) => {
       let finished: ((error?: Error | null) => void) | undefined;
       let sink: Writable | undefined;
       let id = 0;
       const timer = this.limit(idleMs, 'write', (error) => (sink ? sink.destroy(error) : reject(error)));
-      id = this.send('write', args, {
+      id = this.send(...asUser(user, 'write', args), {
         onFrame: (frame) => {
           timer.refresh();
           if (!sink) {

@@ -4,7 +4,9 @@
  * the agent checks that, and everything else it refuses, on what it opened.
  */
 import type { Readable, Writable } from 'node:stream';
+import { HyperionError } from '../../util/errors.js';
 import type { EntryType, FileEntry, HostFiles, ReadRange } from '../host.js';
+import { asUser } from './connection.js';
 import type { AgentPool } from './pool.js';
 
 /** Short operations (stat, list, mkdir, rename…) and how long they may take. */
@@ -41,10 +43,52 @@ export function parseEntries(fields: readonly string[]): FileEntry[] {
 }
 
 export class AgentFiles implements HostFiles {
-  constructor(private readonly pool: AgentPool) {}
+  /** The user each root's verbs are done as (canonical root path → user name). */
+  private readonly users: Map<string, string> = new Map();
+
+  /**
+   * `defaultUser`: who the verbs of a root without a user of its own are done as — the
+   * exporter's own user when the agent is root's (behind the socket); undefined when the agent
+   * already runs as the exporter's user (its child process).
+   */
+  constructor(
+    private readonly pool: AgentPool,
+    private readonly defaultUser?: string,
+    /** Set by as(): every verb is done as this user. */
+    private readonly onlyUser?: string,
+    users?: Map<string, string>,
+  ) {
+    if (users) this.users = users;
+  }
+
+  actAs(root: string, user: string): void {
+    this.users.set(root, user);
+  }
+
+  as(user: string): AgentFiles {
+    return new AgentFiles(this.pool, this.defaultUser, user, this.users);
+  }
+
+  private userOf(root: string): string | undefined {
+    return this.onlyUser ?? this.users.get(root) ?? this.defaultUser;
+  }
+
+  /** A rename or copy between two roots is one agent call: both roots must act as one user. */
+  private userOfBoth(fromRoot: string, toRoot: string): string | undefined {
+    const user = this.userOf(fromRoot);
+    if (user !== this.userOf(toRoot)) {
+      throw new HyperionError(
+        'conflict',
+        `the roots at ${fromRoot} and ${toRoot} act as different users: move or copy through a download and an upload`,
+      );
+    }
+    return user;
+  }
 
   private call(verb: string, args: string[], timeoutMs = CALL_TIMEOUT_MS): Promise<string[]> {
-    return this.pool.use((agent) => agent.call(verb, args, timeoutMs));
+    // Every file verb names its root first.
+    const [sent, sentArgs] = asUser(this.userOf(args[0]!), verb, args);
+    return this.pool.use((agent) => agent.call(sent, sentArgs, timeoutMs));
   }
 
   async realpath(root: string, path: string): Promise<string> {
@@ -73,6 +117,7 @@ export class AgentFiles implements HostFiles {
       const { fields, stream } = await held.connection.read(
         [root, path, String(range.start ?? 0), range.end === undefined ? '' : String(range.end)],
         STREAM_IDLE_MS,
+        this.userOf(root),
       );
       stream.once('close', held.done);
       return { entry: parseEntry(fields), stream };
@@ -85,7 +130,11 @@ export class AgentFiles implements HostFiles {
   async create(root: string, path: string, mode: number): Promise<Writable> {
     const held = await this.pool.hold();
     try {
-      const sink = await held.connection.write([root, path, (mode & 0o777).toString(8)], STREAM_IDLE_MS);
+      const sink = await held.connection.write(
+        [root, path, (mode & 0o777).toString(8)],
+        STREAM_IDLE_MS,
+        this.userOf(root),
+      );
       sink.once('close', held.done);
       return sink;
     } catch (error) {
@@ -100,7 +149,10 @@ export class AgentFiles implements HostFiles {
   }
 
   async rename(fromRoot: string, from: string, toRoot: string, to: string): Promise<void> {
-    await this.call('rename', [fromRoot, from, toRoot, to]);
+    const user = this.userOfBoth(fromRoot, toRoot);
+    await this.pool.use((agent) =>
+      agent.call(...asUser(user, 'rename', [fromRoot, from, toRoot, to]), CALL_TIMEOUT_MS),
+    );
   }
 
   async copy(
@@ -110,7 +162,9 @@ export class AgentFiles implements HostFiles {
     to: string,
     options: { recursive?: boolean } = {},
   ) {
-    await this.call('copy', [fromRoot, from, toRoot, to, options.recursive ? '1' : '0'], TREE_TIMEOUT_MS);
+    const user = this.userOfBoth(fromRoot, toRoot);
+    const args = [fromRoot, from, toRoot, to, options.recursive ? '1' : '0'];
+    await this.pool.use((agent) => agent.call(...asUser(user, 'copy', args), TREE_TIMEOUT_MS));
   }
 
   async remove(root: string, path: string, options: { recursive?: boolean } = {}): Promise<void> {

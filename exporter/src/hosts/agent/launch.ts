@@ -44,6 +44,9 @@ class Tail {
   }
 }
 
+/** How long a local agent has, once its stdin closed, to end what it runs before it is killed. */
+const STOP_GRACE_MS = 1000;
+
 export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTransport> {
   return new Promise((resolve, reject) => {
     const child = spawn('perl', [AGENT_PATH, ...agentArgs(secrets())], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -78,7 +81,12 @@ export function launchLocalAgent(secrets: () => SecretPaths): Promise<AgentTrans
       resolve({
         input: child.stdin,
         output: child.stdout,
-        close: () => child.kill('SIGKILL'),
+        // The agent's stdin closing first lets it kill what it runs (a job's process group);
+        // the kill that follows, for an agent stuck in a system call, cannot.
+        close: () => {
+          child.stdin.destroy();
+          setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+        },
         onGone: (listener) => listeners.push(listener),
         hold,
       });
@@ -167,4 +175,55 @@ async function channelAgent(
     close: () => channel.close(),
     onGone: (listener) => listeners.push(listener),
   };
+}
+
+/** The root agent this exporter started for itself, listening on its socket. */
+export interface AgentListener {
+  socketPath: string;
+  /** The ids of the user the agent serves: the exporter drops to them. */
+  uid: number;
+  gid: number;
+  /** Its groups, `gid` first. */
+  groups: number[];
+}
+
+/**
+ * Starts the root agent in its listening mode (before the exporter drops its privileges, so it
+ * runs as root): a socket in a fresh root-owned directory that only `user` (and root) may
+ * enter, one agent process per connection. It ends when the exporter does: it holds the other
+ * end of the agent's stdin.
+ */
+export async function startAgentListener(
+  directory: string,
+  user: string,
+  timeoutMs: number,
+): Promise<AgentListener> {
+  const socketPath = `${directory}/agent.sock`;
+  const child = spawn('perl', [AGENT_PATH, '--listen', socketPath, '--peer-user', user], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr = new Tail();
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(`it did not start within ${timeoutMs} ms`), timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new HyperionError('unavailable', `cannot start the root agent on ${socketPath}: ${why}`));
+    };
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code) => fail(stderr.toString() || `exit ${code}`));
+    let line = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      line += chunk;
+      const m = /^listening (\d+) (\d+(?: \d+)*)\n/.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr] as unknown as Socket[]) s.unref();
+      const groups = m[2]!.split(' ').map(Number);
+      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups });
+    });
+  });
 }

@@ -470,17 +470,24 @@ export class FileManager {
   }
 
   private async handle(root: FileRoot): Promise<RootHandle> {
+    const handle = await this.resolve(root);
+    // Every verb below this root from now on is done as the root's user.
+    if (root.user !== undefined) this.host.files.actAs?.(handle.real, root.user);
+    return handle;
+  }
+
+  /** The root's canonical directory, found (and made, for the default root) as the root's user. */
+  private async resolve(root: FileRoot): Promise<RootHandle> {
     const what = `the directory ${root.path} of root "${root.name}"`;
+    const files =
+      root.user !== undefined && this.host.files.as ? this.host.files.as(root.user) : this.host.files;
     try {
-      return { name: root.name, real: await this.host.files.realpath('/', root.path) };
+      return { name: root.name, real: await files.realpath('/', root.path) };
     } catch (error) {
       if (errnoOf(error) !== 'ENOENT' || !root.createOnDemand) throw fsError(error, what);
     }
-    await describe(
-      this.host.files.mkdir('/', root.path, { parents: true, mode: 0o750 }),
-      `root "${root.name}"`,
-    );
-    return { name: root.name, real: await describe(this.host.files.realpath('/', root.path), what) };
+    await describe(files.mkdir('/', root.path, { parents: true, mode: 0o750 }), `root "${root.name}"`);
+    return { name: root.name, real: await describe(files.realpath('/', root.path), what) };
   }
 
   private info(entry: FileEntry, rootName: string, segments: readonly string[], ids: Identities): FileInfo {

@@ -17,6 +17,8 @@ export interface FileRoot {
   readRole: Role;
   writable: boolean;
   writeRole: Extract<Role, 'operator' | 'admin'>;
+  /** The user the host's agent acts as here; undefined: the exporter's own. */
+  user?: string;
   /** Inventory names of the hosts that have this root; undefined means every host. */
   hosts: readonly string[] | undefined;
   /** Create the directory when it is missing (the default writable root only). */

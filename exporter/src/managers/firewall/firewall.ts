@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Host } from '../../hosts/host.js';
+import type { Host, RunResult } from '../../hosts/host.js';
 import { parseNftTable, type NftTable } from '../../parsers/nft-json.js';
 import { HyperionError, errorMessage, isHyperionError } from '../../util/errors.js';
 import { networksOverlap, type IpNetwork } from '../../util/ip.js';
@@ -340,7 +340,11 @@ export class FirewallManager {
 
   /** The table as nft lists it; undefined when it does not exist. */
   private async list(): Promise<NftTable | undefined> {
-    const result = await this.nft(['nft', '-j', 'list', 'table', TABLE_FAMILY, TABLE_NAME]);
+    const privileged = this.host.privileged;
+    const result = await this.nft(
+      ['nft', '-j', 'list', 'table', TABLE_FAMILY, TABLE_NAME],
+      privileged && (() => privileged.nftList(TABLE_FAMILY, TABLE_NAME, NFT_TIMEOUT_MS)),
+    );
     if (result.code !== 0) {
       if (/No such file or directory/i.test(result.stderr)) return undefined;
       throw nftError('list the table', result.stderr);
@@ -349,13 +353,19 @@ export class FirewallManager {
   }
 
   private async apply(transaction: ReturnType<typeof rebuildCommands>): Promise<void> {
-    const result = await this.nft(toArgv(transaction));
+    const privileged = this.host.privileged;
+    // The root agent hands the transaction to nft on a pipe (nft -j -f -).
+    const result = await this.nft(
+      toArgv(transaction),
+      privileged && (() => privileged.nftApply(JSON.stringify(transaction), NFT_TIMEOUT_MS)),
+    );
     if (result.code !== 0) throw nftError('apply the change', result.stderr);
   }
 
-  private async nft(argv: string[]) {
+  /** nft through the host's root agent (`agent`) where it has one, else argv through run(). */
+  private async nft(argv: string[], agent?: () => Promise<RunResult>) {
     try {
-      return await this.host.run(argv, { timeoutMs: NFT_TIMEOUT_MS });
+      return agent ? await agent() : await this.host.run(argv, { timeoutMs: NFT_TIMEOUT_MS });
     } catch (error) {
       if (isHyperionError(error) && error.type === 'unsupported') {
         throw new HyperionError('unsupported', `nftables (nft) is not installed on host ${this.host.name}`);

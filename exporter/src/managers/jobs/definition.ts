@@ -51,6 +51,13 @@ const commandShape = {
     .refine(noNul, 'a script cannot contain a NUL character')
     .optional()
     .describe('A shell script, run as /bin/sh -c SCRIPT: explicitly a shell, admin-only, audited'),
+  user: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'a user name is letters, digits, "._-" (at most 32)')
+    .optional()
+    .describe(
+      'The user the job runs as (its uid, groups, HOME and SHELL) on the job’s host; absent: the user the host’s agent runs as (root)',
+    ),
   cwd: z
     .string()
     .max(4096)

@@ -128,11 +128,15 @@ async function readTimers(host: Host): Promise<SystemdTimers> {
     return unavailable(`systemd is not the service manager on host ${host.name} (no /run/systemd/system)`);
   }
   try {
-    const r = await host.run(['systemctl', 'list-timers', '--all', '--output=json', '--no-pager'], {
-      timeoutMs: SYSTEMCTL_TIMEOUT_MS,
-      maxOutputBytes: SYSTEMCTL_MAX_OUTPUT,
-      env: { SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
-    });
+    const args = ['list-timers', '--all', '--output=json', '--no-pager'];
+    // Through the root agent where the host has one: an unprivileged systemctl needs D-Bus.
+    const r = host.privileged
+      ? await host.privileged.systemctlQuery(args, SYSTEMCTL_TIMEOUT_MS)
+      : await host.run(['systemctl', ...args], {
+          timeoutMs: SYSTEMCTL_TIMEOUT_MS,
+          maxOutputBytes: SYSTEMCTL_MAX_OUTPUT,
+          env: { SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
+        });
     if (r.code !== 0) {
       return unavailable(
         `systemctl list-timers failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`,

@@ -1,9 +1,10 @@
 /**
- * One run of a job on its host, through Host.run like everything else (DESIGN idea 1): an
- * argument vector, or — for a job explicitly defined as a shell script — /bin/sh -c SCRIPT
+ * One run of a job on its host, as its user through the host's root agent (or Host.run where a
+ * host has none): an argument vector, or — for a job explicitly defined as a shell script — /bin/sh -c SCRIPT
  * (DESIGN idea 5). The timeout kills the run's whole process group; the result says whether
  * it succeeded, failed, timed out or could not start, with the tail of its output.
  */
+import { isAgentRefusal } from '../../hosts/agent/connection.js';
 import type { Host } from '../../hosts/host.js';
 import { errorMessage } from '../../util/errors.js';
 import type { JobCommand, RunOutcome } from './definition.js';
@@ -47,17 +48,31 @@ export interface RunSettings {
 
 export async function runJob(host: Host, settings: RunSettings): Promise<Outcome> {
   const { command } = settings;
+  const env =
+    command.env === undefined && command.secretEnv === undefined
+      ? undefined
+      : { ...command.env, ...command.secretEnv };
   try {
-    const r = await host.run(jobArgv(command), {
-      timeoutMs: settings.timeoutSeconds * 1000,
-      onTimeout: 'resolve',
-      signal: settings.signal,
-      maxOutputBytes: settings.outputBytes,
-      ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
-      ...(command.env === undefined && command.secretEnv === undefined
-        ? {}
-        : { env: { ...command.env, ...command.secretEnv } }),
-    });
+    // As its user, through the host's root agent where it has one; its environment is then the
+    // user's login one (HOME, USER, SHELL, PATH) and the job's own variables.
+    const r = host.privileged
+      ? await host.privileged.job({
+          argv: jobArgv(command),
+          user: command.user ?? '',
+          timeoutMs: settings.timeoutSeconds * 1000,
+          maxOutputBytes: settings.outputBytes,
+          signal: settings.signal,
+          ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+          ...(env === undefined ? {} : { env }),
+        })
+      : await host.run(jobArgv(command), {
+          timeoutMs: settings.timeoutSeconds * 1000,
+          onTimeout: 'resolve',
+          signal: settings.signal,
+          maxOutputBytes: settings.outputBytes,
+          ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+          ...(env === undefined ? {} : { env }),
+        });
     const timedOut = r.timedOut === true;
     return {
       result: timedOut ? 'timeout' : r.code === 0 ? 'success' : 'failure',
@@ -70,6 +85,9 @@ export async function runJob(host: Host, settings: RunSettings): Promise<Outcome
       outputTruncated: r.truncated === true,
     };
   } catch (error) {
+    if (isAgentRefusal(error) && error.reason === 'no-working-directory') {
+      return notRun('error', `working directory ${command.cwd} does not exist on host ${host.name}`);
+    }
     if (settings.signal.aborted) return notRun('aborted', String(settings.signal.reason ?? 'aborted'));
     return notRun('error', errorMessage(error));
   }

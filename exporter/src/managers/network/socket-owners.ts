@@ -8,7 +8,7 @@
  * A process whose descriptors cannot be read (another user's, when not root) is skipped, so
  * its sockets show no owner rather than failing the listing.
  */
-import type { Host } from '../../hosts/host.js';
+import type { Host, HostPrivileged } from '../../hosts/host.js';
 import { under } from '../../util/paths.js';
 
 export interface SocketOwner {
@@ -38,13 +38,8 @@ async function socketsOf(host: Host, pid: string, wanted: ReadonlySet<number>): 
   return found;
 }
 
-/** Owners of each wanted socket inode, lowest pid first; inodes nobody holds are absent. */
-export async function findSocketOwners(
-  host: Host,
-  inodes: ReadonlySet<number>,
-): Promise<Map<number, SocketOwner[]>> {
-  const owners = new Map<number, SocketOwner[]>();
-  if (inodes.size === 0) return owners;
+/** The wanted sockets of each process, walked by the exporter itself (what its user may read). */
+async function walk(host: Host, inodes: ReadonlySet<number>): Promise<Map<number, number[]>> {
   const pids = (await host.listDir(host.paths.procfs))
     .map((e) => e.name)
     .filter((n) => /^\d+$/.test(n))
@@ -57,6 +52,32 @@ export async function findSocketOwners(
       if (found.length > 0) byPid.set(Number(batch[j]), found);
     });
   }
+  return byPid;
+}
+
+/** The same, walked by the host's root agent: every process's descriptors, in one request. */
+async function agentWalk(
+  privileged: HostPrivileged,
+  inodes: ReadonlySet<number>,
+): Promise<Map<number, number[]>> {
+  const byPid = new Map<number, number[]>();
+  for (const { pid, inode } of await privileged.socketInodes()) {
+    if (inodes.has(inode)) byPid.set(pid, [...(byPid.get(pid) ?? []), inode]);
+  }
+  return new Map([...byPid].sort(([a], [b]) => a - b));
+}
+
+/** Owners of each wanted socket inode, lowest pid first; inodes nobody holds are absent. */
+export async function findSocketOwners(
+  host: Host,
+  inodes: ReadonlySet<number>,
+): Promise<Map<number, SocketOwner[]>> {
+  const owners = new Map<number, SocketOwner[]>();
+  if (inodes.size === 0) return owners;
+  const byPid =
+    host.privileged && host.paths.procfs === '/proc'
+      ? await agentWalk(host.privileged, inodes)
+      : await walk(host, inodes);
   const commPaths = [...byPid.keys()].map((pid) => under(host.paths.procfs, String(pid), 'comm'));
   const comms = await host.readFiles(commPaths);
   for (const [pid, found] of byPid) {

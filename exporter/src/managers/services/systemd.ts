@@ -1,6 +1,6 @@
 /**
- * The systemd backend: systemctl for states and actions, journalctl for logs, all through the
- * host's run() so it works the same over SSH. Every argument vector puts "--" before unit names,
+ * The systemd backend: systemctl for states and actions, journalctl for logs — through the host's
+ * root agent where it has one (its systemctl-query, systemctl and journal verbs), else run(). Every argument vector puts "--" before unit names,
  * so a name can never be read as an option even if it got past the edge's validation.
  */
 import type { Host, RunResult } from '../../hosts/host.js';
@@ -175,7 +175,9 @@ export class SystemdBackend implements ServiceBackend {
     return systemdUnitName(name);
   }
 
+  /** The listings and properties: through the root agent where the host has one (see its systemctl-query). */
   private async systemctl(args: readonly string[], timeoutMs = QUERY_TIMEOUT_MS): Promise<RunResult> {
+    if (this.host.privileged) return this.host.privileged.systemctlQuery(args, timeoutMs);
     return this.host.run(['systemctl', ...args], { timeoutMs, env: ENV, maxOutputBytes: MAX_OUTPUT });
   }
 
@@ -379,11 +381,11 @@ export class SystemdBackend implements ServiceBackend {
     ];
     let result: RunResult;
     try {
-      result = await this.host.run(argv, {
-        timeoutMs: QUERY_TIMEOUT_MS,
-        env: ENV,
-        maxOutputBytes: MAX_OUTPUT,
-      });
+      // Through the root agent where the host has one: the journal of system units is root's
+      // (and the systemd-journal group's) to read.
+      result = this.host.privileged
+        ? await this.host.privileged.journal(unit, lines, QUERY_TIMEOUT_MS)
+        : await this.host.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, env: ENV, maxOutputBytes: MAX_OUTPUT });
     } catch (error) {
       if (error instanceof HyperionError && error.type === 'unsupported') {
         return {
@@ -409,7 +411,10 @@ export class SystemdBackend implements ServiceBackend {
   async act(name: string, verb: ServiceVerb, timeoutMs: number): Promise<ActionOutcome> {
     assertServiceName(name);
     this.unitFilesCache = undefined;
-    const result = await this.systemctl([verb, '--no-ask-password', '--', systemdUnitName(name)], timeoutMs);
+    const unit = systemdUnitName(name);
+    const result = this.host.privileged
+      ? await this.host.privileged.systemctl(verb, unit, timeoutMs)
+      : await this.systemctl([verb, '--no-ask-password', '--', unit], timeoutMs);
     return { ok: result.code === 0, output: output(result) };
   }
 

@@ -108,6 +108,8 @@ export class SysvBackend implements ServiceBackend {
   /** service(8) when the host has it, else the script itself (what service would run). */
   private async service(name: string, verb: string, timeoutMs: number): Promise<RunResult> {
     assertServiceName(name);
+    // The root agent picks service(8) or the script itself on its own.
+    if (this.host.privileged) return this.host.privileged.service(name, verb, timeoutMs);
     try {
       return await this.host.run(['service', name, verb], { timeoutMs, env: ENV });
     } catch (error) {
@@ -124,6 +126,9 @@ export class SysvBackend implements ServiceBackend {
   private async status(name: string): Promise<SysvStatus> {
     assertServiceName(name);
     try {
+      // As root through the agent where the host has one: a script tests its daemon with kill -0.
+      if (this.host.privileged)
+        return sysvStatus(await this.host.privileged.service(name, 'status', STATUS_TIMEOUT_MS));
       const result = await this.host.run(
         ['env', '-i', 'LC_ALL=C', `PATH=${SCRIPT_PATH}`, `${INIT_D}/${name}`, 'status'],
         {
@@ -283,7 +288,11 @@ export class SysvBackend implements ServiceBackend {
    * (and leaves existing ones alone); "enable"/"disable" then turn them into start or stop links.
    */
   private async toggle(name: string, verb: 'enable' | 'disable', timeoutMs: number): Promise<ActionOutcome> {
-    const run = (args: string[]) => this.host.run(['update-rc.d', name, ...args], { timeoutMs, env: ENV });
+    const privileged = this.host.privileged;
+    const run = ([action]: [string]) =>
+      privileged
+        ? privileged.updateRcd(name, action, timeoutMs)
+        : this.host.run(['update-rc.d', name, action], { timeoutMs, env: ENV });
     const defaults = await run(['defaults']);
     if (defaults.code !== 0) return { ok: false, output: output(defaults) };
     const result = await run([verb]);
