@@ -181,6 +181,16 @@ Comment: On Debian systems the full text is in /usr/share/common-licenses/Apache
  each in its directory.
 EOF
 
+# Debian policy, where it is cheap: a changelog, no group- or world-writable file, md5sums for
+# `dpkg --verify` (of every file but the conffiles, which dpkg checksums itself).
+printf '%s (%s) unstable; urgency=medium\n\n  * Built from the Hyperion repository (packaging/deb/build.sh).\n\n -- %s  %s\n' \
+  "$PACKAGE" "$version" 'Hyperion maintainers <hyperion@localhost>' "$(date -R)" |
+  gzip -9n >"$pkg/usr/share/doc/$PACKAGE/changelog.gz"
+chmod -R u+rwX,go+rX,go-w "$pkg"
+(cd "$pkg" && find . \( -path ./DEBIAN -o -path ./etc \) -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
+  xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0644 "$pkg/DEBIAN/md5sums" "$pkg/DEBIAN/conffiles"
+
 installed_kib="$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)"
 cat >"$pkg/DEBIAN/control" <<EOF
 Package: $PACKAGE

@@ -199,6 +199,8 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
       const output = await dpkg(['-i'], firstDeb);
       assert.match(output, new RegExp(`${DATA}/admin-token`), 'postinst says where the first admin token is');
       assert.equal(await packageStatus(), `install ok installed ${UPSTREAM}`);
+      // Every installed file as the package's md5sums say (silent when all match).
+      assert.equal(await sh(['dpkg', '--verify', 'hyperion-exporter']), '');
       assert.equal((await sh(['systemctl', 'is-enabled', UNIT])).trim(), 'enabled');
       const metrics = await waitForMetrics();
       assert.equal((await sh(['systemctl', 'is-active', UNIT])).trim(), 'active');
@@ -212,7 +214,13 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
   );
 
   it('runs as the user its unit names, from the package’s files, reading the conffile', STEP, async () => {
+    // Who the exporter runs as: the unit's User=; under root, a version that drops privileges
+    // itself after starting its root agent (--user, default hyperion) is that user.
     serviceUser = (await sh(['systemctl', 'show', '-P', 'User', UNIT])).trim() || 'root';
+    if (serviceUser === 'root' && /^\s*--user\b/m.test(await sh(['hyperion-exporter', '--help']))) {
+      const execStart = await sh(['systemctl', 'show', '-P', 'ExecStart', UNIT]);
+      serviceUser = /--user[= ]([a-z_][a-z0-9_-]*)/.exec(execStart)?.[1] ?? 'hyperion';
+    }
     // The system user postinst created, whatever the unit runs as.
     const passwd = (await sh(['getent', 'passwd', 'hyperion'])).trim().split(':');
     assert.equal(passwd[5], DATA, 'home');
@@ -283,8 +291,17 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
         ])
       ).trim();
       assert.equal((await get('/api/v1/hosts/local/files', viewerToken)).status, 200);
-      // A local change to the conffile: a file root for viewers.
-      const changed = `${readFileSync(inside(CONFFILE), 'utf8')}\nfiles:\n  roots:\n    - name: package-logs\n      path: /var/log\n      readRole: viewer\n`;
+      // A local change to the conffile: a file root for viewers, with a file in it.
+      const note = `written before the upgrade by ${process.pid}\n`;
+      mkdirSync(inside('/srv/hyperion-package-test'), { recursive: true });
+      writeFileSync(inside('/srv/hyperion-package-test/note.txt'), note);
+      const root = [
+        'files:',
+        '  roots:',
+        '    - name: package-files',
+        '      path: /srv/hyperion-package-test',
+      ];
+      const changed = `${readFileSync(inside(CONFFILE), 'utf8')}\n${[...root, '      readRole: viewer', ''].join('\n')}`;
       writeFileSync(inside(CONFFILE), changed);
       const tokensBefore = readFileSync(inside(`${DATA}/tokens.json`), 'utf8');
 
@@ -303,10 +320,11 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
         new RegExp(`^hyperion_exporter_build_info\\{[^}]*version="${NEWER.replace(/[.+]/g, '\\$&')}"`, 'm'),
       );
       assert.notEqual(await mainPid(), firstPid, 'a new process runs the new version');
-      // The token made before the upgrade still works, and the new process reads the changed conffile.
-      const roots = await get('/api/v1/hosts/local/files', viewerToken);
-      assert.equal(roots.status, 200, roots.body);
-      assert.match(roots.body, /"package-logs"/);
+      // The token made before the upgrade still works, and the new process reads the changed
+      // conffile: its root serves the file, through the agent the package ships.
+      const read = await get('/api/v1/hosts/local/files/package-files/note.txt?download', viewerToken);
+      assert.equal(read.status, 200, read.body);
+      assert.equal(read.body, note);
       assert.equal((await get('/api/v1/tokens', adminToken)).status, 200);
     },
   );
@@ -319,7 +337,7 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
     assert.ok(!existsSync(inside('/usr/lib/hyperion/exporter')), 'the program is gone');
     assert.ok(!existsSync(inside(`/lib/systemd/system/${UNIT}`)), 'the unit is gone');
     assert.ok(existsSync(inside(`${DATA}/tokens.json`)), 'the data stays');
-    assert.match(readFileSync(inside(CONFFILE), 'utf8'), /package-logs/, 'the configuration stays');
+    assert.match(readFileSync(inside(CONFFILE), 'utf8'), /package-files/, 'the configuration stays');
     await sh(['getent', 'passwd', 'hyperion']);
   });
 
