@@ -6,6 +6,7 @@
 #   --version-suffix +SUFFIX  appended to exporter/package.json's version (Debian and semver build
 #                             metadata alike, e.g. +b2): a rebuild that upgrades the last one
 #   --out-dir DIR             where the .deb goes (default: artifacts/deb)
+#   --units DIR               the systemd units to ship (default: provisioning/systemd)
 #   --no-compile              package exporter/dist as it is (npm run build already ran) instead of
 #                             compiling the sources afresh (which never leaves a stale file behind)
 #
@@ -27,12 +28,15 @@ HERE="$ROOT/packaging/deb"
 suffix=''
 out_dir="$ROOT/artifacts/deb"
 compile=1
+units_dir="$ROOT/provisioning/systemd"
 while (($#)); do
   case "$1" in
     --version-suffix) suffix="${2-}"; shift 2 ;;
     --version-suffix=*) suffix="${1#*=}"; shift ;;
     --out-dir) out_dir="${2-}"; shift 2 ;;
     --out-dir=*) out_dir="${1#*=}"; shift ;;
+    --units) units_dir="${2-}"; shift 2 ;;
+    --units=*) units_dir="${1#*=}"; shift ;;
     --no-compile) compile=0; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -124,11 +128,11 @@ ln -s ../../hyperion-agent "$lib/exporter/agent/hyperion-agent.pl"
 
 install -m 0644 "$HERE/hyperion.yml" "$pkg/etc/hyperion/hyperion.yml"
 
-# The units, whatever provisioning/systemd/ holds. They name the release as docs/operations.md
+# The units, whatever provisioning/systemd/ (--units) holds. They name the release as docs/operations.md
 # installs it (npm under /opt/hyperion); the package's is under /usr/lib/hyperion, and its
 # configuration is the conffile, which the exporter reads only when told (--config.file).
 units=()
-for unit in "$ROOT"/provisioning/systemd/*; do
+for unit in "$units_dir"/*; do
   name="$(basename "$unit")"
   case "$name" in *.service | *.socket | *.timer | *.path | *.target) ;; *) continue ;; esac
   sed -e 's#/opt/hyperion/lib/node_modules/hyperion-exporter/#/usr/lib/hyperion/exporter/#g' \
@@ -137,7 +141,7 @@ for unit in "$ROOT"/provisioning/systemd/*; do
   units+=("$name")
 done
 exporter_unit="$pkg/lib/systemd/system/$PACKAGE.service"
-[[ -f $exporter_unit ]] || { echo "build.sh: provisioning/systemd/$PACKAGE.service is missing" >&2; exit 1; }
+[[ -f $exporter_unit ]] || { echo "build.sh: $units_dir/$PACKAGE.service is missing" >&2; exit 1; }
 # (Comments may mention the flag: only setting lines count.)
 if ! grep -v '^[[:space:]]*#' "$exporter_unit" | grep -q -- '--config\.file='; then
   sed -i -e '/^[[:space:]]*#/!s#--storage\.path=/var/lib/hyperion#& --config.file=/etc/hyperion/hyperion.yml#' "$exporter_unit"
@@ -161,10 +165,13 @@ for name in $(printf '%s\n' "${units[@]}" | sort -t. -k2,2r); do
   [[ $name == *@* ]] && continue
   grep -q '^\[Install\]' "$pkg/lib/systemd/system/$name" && enable+=("$name")
 done
-all_units="${units[*]}"
-enabled_units="${enable[*]}"
+# Units stopped on remove and upgrade: every one, a template as the pattern of its instances.
+stop=()
+for name in "${units[@]}"; do
+  if [[ $name == *@.* ]]; then stop+=("${name/@./@*.}"); else stop+=("$name"); fi
+done
 for script in postinst prerm postrm; do
-  sed -e "s#@UNITS@#$all_units#g" -e "s#@ENABLED_UNITS@#$enabled_units#g" "$HERE/$script" >"$pkg/DEBIAN/$script"
+  sed -e "s#@STOP_UNITS@#${stop[*]}#g" -e "s#@ENABLED_UNITS@#${enable[*]}#g" "$HERE/$script" >"$pkg/DEBIAN/$script"
   chmod 0755 "$pkg/DEBIAN/$script"
 done
 echo /etc/hyperion/hyperion.yml >"$pkg/DEBIAN/conffiles"

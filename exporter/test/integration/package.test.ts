@@ -105,6 +105,8 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
   let adminToken: string;
   let viewerToken: string;
   let firstPid: number;
+  /** The socket units the package ships (the agent's, where there is one): started with it. */
+  let sockets: string[] = [];
   /** The user the unit runs the exporter as (User=, root without it), read from the installed unit. */
   let serviceUser: string;
 
@@ -168,12 +170,19 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
       mkdirSync(scratch);
       ns = await startSystemdNamespace(60_000, { overlayRoot: scratch, privateNetwork: true });
       await sh(['rm', '-f', '/usr/sbin/policy-rc.d']);
+      // A machine without the package's user (the host may have one, e.g. from scripts/start.sh):
+      // removed from the namespace's copy of /etc/passwd, so postinst has to make it.
+      await ns.run(['userdel', 'hyperion']);
+      await ns.run(['groupdel', 'hyperion']);
+      assert.notEqual((await ns.run(['getent', 'passwd', 'hyperion'])).code, 0);
+      assert.notEqual((await ns.run(['getent', 'group', 'hyperion'])).code, 0);
       // What a namespace cannot give a service, for every unit the package ships (templates too).
       const contents = await promisify(execFile)('dpkg-deb', ['-c', firstDeb]);
       const units = [
         ...contents.stdout.matchAll(/\.\/lib\/systemd\/system\/([^/\s]+\.(?:service|socket))$/gm),
       ].map((m) => m[1]!);
       assert.ok(units.includes(UNIT), `the package ships ${UNIT}: ${units.join(', ')}`);
+      sockets = units.filter((u) => u.endsWith('.socket'));
       for (const unit of units) {
         const dir = inside(`/etc/systemd/system/${unit}.d`);
         mkdirSync(dir, { recursive: true });
@@ -202,6 +211,9 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
       // Every installed file as the package's md5sums say (silent when all match).
       assert.equal(await sh(['dpkg', '--verify', 'hyperion-exporter']), '');
       assert.equal((await sh(['systemctl', 'is-enabled', UNIT])).trim(), 'enabled');
+      for (const socket of sockets) {
+        assert.equal((await sh(['systemctl', 'is-active', socket])).trim(), 'active', socket);
+      }
       const metrics = await waitForMetrics();
       assert.equal((await sh(['systemctl', 'is-active', UNIT])).trim(), 'active');
       assert.match(
@@ -223,6 +235,7 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
     }
     // The system user postinst created, whatever the unit runs as.
     const passwd = (await sh(['getent', 'passwd', 'hyperion'])).trim().split(':');
+    assert.match(passwd[4]!, /^Hyperion exporter/, 'the one postinst made');
     assert.equal(passwd[5], DATA, 'home');
     assert.equal(passwd[6], '/usr/sbin/nologin', 'shell');
     assert.ok(Number(passwd[2]) > 0 && Number(passwd[2]) < 1000, `a system uid: ${passwd[2]}`);
@@ -332,7 +345,9 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
   it('dpkg -r stops the service and keeps the data, the configuration and the user', STEP, async () => {
     await dpkg(['-r', 'hyperion-exporter']);
     assert.equal(await packageStatus(), `deinstall ok config-files ${NEWER}`);
-    assert.notEqual((await ns.run(['systemctl', 'is-active', UNIT])).stdout.trim(), 'active');
+    for (const unit of [UNIT, ...sockets]) {
+      assert.notEqual((await ns.run(['systemctl', 'is-active', unit])).stdout.trim(), 'active', unit);
+    }
     assert.equal((await get('/metrics')).status, 0, 'nothing listens any more');
     assert.ok(!existsSync(inside('/usr/lib/hyperion/exporter')), 'the program is gone');
     assert.ok(!existsSync(inside(`/lib/systemd/system/${UNIT}`)), 'the unit is gone');
