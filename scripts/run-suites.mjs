@@ -50,6 +50,7 @@ const SUITES = [
     testDir: 'e2e',
     concurrency: 1,
     timeoutMs: 20 * 60_000,
+    fileTimeoutMs: 15 * 60_000,
   }),
 ];
 
@@ -71,7 +72,11 @@ function findTestFiles(dir, sub = 'test') {
  * A suite run by node's own test runner (through tsx for TypeScript). Node 20 does not expand
  * globs given to --test, so the files are listed here.
  */
-function nodeTestSuite(name, dir, { concurrency = 1, timeoutMs, testDir = 'test' } = {}) {
+function nodeTestSuite(
+  name,
+  dir,
+  { concurrency = 1, timeoutMs, testDir = 'test', fileTimeoutMs = 300_000 } = {},
+) {
   const files = findTestFiles(dir, testDir);
   return {
     name,
@@ -87,8 +92,10 @@ function nodeTestSuite(name, dir, { concurrency = 1, timeoutMs, testDir = 'test'
             'tsx',
             '--test',
             `--test-concurrency=${concurrency}`,
-            // a last resort against a test that never settles; tests set tighter limits themselves
-            '--test-timeout=300000',
+            // a last resort against a test that never settles; tests set tighter limits themselves.
+            // Node 20 applies it to each file as a whole too: a long file (the browser tests,
+            // one stack for all) says how long it may take.
+            `--test-timeout=${fileTimeoutMs}`,
             '--test-reporter=spec',
             '--test-reporter-destination=stdout',
             '--test-reporter=tap',

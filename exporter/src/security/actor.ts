@@ -71,9 +71,12 @@ function unidentified(why: string): HyperionError {
 
 /** The signed-in user Grafana describes in X-Grafana-Context (field names of old and new versions). */
 function grafanaUser(headers: IncomingHttpHeaders): GrafanaUser {
-  const context = headers['x-grafana-context'];
-  if (typeof context !== 'string') throw unidentified('the request does not say who is signed in');
-  if (context.length > 16_384) throw unidentified('X-Grafana-Context is too long');
+  const raw = headers['x-grafana-context'];
+  if (typeof raw !== 'string') throw unidentified('the request does not say who is signed in');
+  if (raw.length > 16_384) throw unidentified('X-Grafana-Context is too long');
+  // Grafana writes the JSON as UTF-8 bytes; Node hands header values over one byte per character.
+  const decoded = Buffer.from(raw, 'latin1').toString('utf8');
+  const context = decoded.includes('\uFFFD') ? raw : decoded;
   let parsed: Record<string, unknown>;
   try {
     const value: unknown = JSON.parse(context);

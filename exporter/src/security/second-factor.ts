@@ -446,15 +446,21 @@ export class SecondFactor {
   }
 
   private assertNotLocked(actor: Actor): void {
+    const refusal = this.lockoutRefusal(actor);
+    if (refusal) {
+      this.failures.inc({ reason: 'locked' });
+      throw refusal;
+    }
+  }
+
+  private lockoutRefusal(actor: Actor): HyperionError | undefined {
     const until = this.store.current().lockouts[actor.key]?.lockedUntil ?? 0;
     const at = this.now();
-    if (until > at) {
-      this.failures.inc({ reason: 'locked' });
-      const seconds = Math.max(1, Math.ceil((until - at) / 1000));
-      throw new HyperionError('rate-limited', `too many wrong codes; try again in ${seconds} s`, {
-        extra: { retryAfterSeconds: seconds, reason: 'locked' },
-      });
-    }
+    if (until <= at) return undefined;
+    const seconds = Math.max(1, Math.ceil((until - at) / 1000));
+    return new HyperionError('rate-limited', `too many wrong codes; try again in ${seconds} s`, {
+      extra: { retryAfterSeconds: seconds, reason: 'locked' },
+    });
   }
 
   /** Counts a wrong code; the one that reaches the limit starts a lockout. */
@@ -476,7 +482,14 @@ export class SecondFactor {
       this.pruneLockouts(state, at);
       return lockedNow;
     });
-    if (locked) this.lockouts.inc();
+    if (locked) {
+      this.lockouts.inc();
+      // The code that starts a lockout is answered with the lockout itself, so the person learns
+      // now that retrying is pointless (and for how long), not on their next attempt. Counted
+      // once, as the wrong code it is.
+      const refusal = this.lockoutRefusal(actor);
+      if (refusal) throw refusal;
+    }
   }
 
   private pruneLockouts(state: OtpState, at: number): void {

@@ -58,6 +58,44 @@ describe('Audit page', () => {
     },
   );
 
+  it('keeps every filter typed one after the other, with the free-text search', async () => {
+    const user = userEvent.setup();
+    const backend = fakeBackend();
+    backend.on('GET', '/audit', { body: { items: [RECORD], nextCursor: null } });
+    renderPage(<AuditPage />, { backend, at: 'audit' });
+    await screen.findByTestId('audit-process.signal');
+    await user.type(screen.getByTestId('audit-actor'), 'zoë');
+    await user.type(screen.getByTestId('audit-action'), 'process.signal');
+    await user.type(screen.getByTestId('audit-search'), '4242');
+    await waitFor(() => {
+      const query = backend.calls.at(-1)!.query;
+      expect([query.get('actor'), query.get('action'), query.get('search')]).toEqual([
+        'zoë',
+        'process.signal',
+        '4242',
+      ]);
+    });
+  });
+
+  it('pages to older records by the cursor the exporter gave, and back', async () => {
+    const user = userEvent.setup();
+    const backend = fakeBackend();
+    backend.on('GET', '/audit', (call) =>
+      call.query.get('cursor') === '77:1024'
+        ? { body: { items: [{ ...RECORD, actor: 'older' }], nextCursor: null } }
+        : { body: { items: [RECORD], nextCursor: '77:1024' } },
+    );
+    renderPage(<AuditPage />, { backend, at: 'audit' });
+    expect(await screen.findByTestId('audit-process.signal')).toHaveTextContent('alice');
+    expect(screen.getByRole('button', { name: 'Newer' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Older' }));
+    await waitFor(() => expect(screen.getByTestId('audit-process.signal')).toHaveTextContent('older'));
+    expect(screen.getByTestId('audit-range')).toHaveTextContent('Page 2: 1 record, the oldest');
+    expect(screen.getByRole('button', { name: 'Older' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Newer' }));
+    await waitFor(() => expect(screen.getByTestId('audit-process.signal')).toHaveTextContent('alice'));
+  });
+
   it('explains that viewers may not read the audit log', async () => {
     const backend = fakeBackend();
     backend.on('GET', '/audit', problem('role', 403, '/audit needs the operator role; carol is viewer'));

@@ -193,8 +193,10 @@ describe('ProcessManager over a fixture procfs', () => {
       priority: 25,
       // btime 1700000000 + 50000 ticks / 100 Hz
       startTime: new Date((1700000000 + 500) * 1000).toISOString(),
+      kernelThread: false,
     });
     assert.equal(kthread?.command, '[kthreadd]');
+    assert.equal(kthread?.kernelThread, true, 'kthreadd (PF_KTHREAD in its stat flags)');
     assert.equal(worker?.name, 'worker (x) R 1');
     assert.equal(worker?.state, 'R');
     // An unreadable statm (this one is garbled): stat's approximate count stands in.

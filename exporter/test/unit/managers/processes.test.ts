@@ -315,6 +315,7 @@ describe('ProcessManager on real processes', () => {
           nice: 0,
           priority: 20,
           startTime: undefined,
+          kernelThread: false,
         },
       );
       // Started moments ago, so its start-up is its whole window: any figure one thread allows.

@@ -75,12 +75,14 @@ describe('lockouts', () => {
     const op = actor('op');
     const { factor } = await enrolled(dir, op, time);
     const lockFor = async (f: SecondFactor): Promise<number> => {
-      for (let i = 0; i < 5; i += 1) {
+      for (let i = 0; i < 4; i += 1) {
         const e = await refusal(f.verify(op, '000000'));
         assert.equal(e.type, 'otp-invalid');
       }
+      // The fifth wrong code is answered with the lockout it starts.
       const locked = await refusal(f.verify(op, '000000'));
       assert.equal(locked.type, 'rate-limited');
+      assert.equal((await refusal(f.verify(op, '000000'))).type, 'rate-limited');
       return locked.extra?.retryAfterSeconds as number;
     };
     assert.equal(await lockFor(factor), 300);

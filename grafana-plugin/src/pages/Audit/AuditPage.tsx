@@ -2,7 +2,8 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Badge, Button, Drawer, FilterInput, InlineField, useStyles2 } from '@grafana/ui';
-import React, { useState } from 'react';
+import React, { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { useApi } from '../../api/ApiContext';
 import type { AuditPage as Page_, AuditRecord } from '../../api/types';
 import { Choice } from '../../components/Choice';
@@ -11,7 +12,7 @@ import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
 import { VirtualTable, type Column, type RowAction } from '../../components/VirtualTable';
 import { useDebounced } from '../../hooks/useDebounced';
-import { useSearchParam } from '../../hooks/useHost';
+import { useSearchParamsUpdate } from '../../hooks/useHost';
 import { useResource } from '../../hooks/useResource';
 import { formatFullTime, formatTime, plural } from '../../utils/format';
 
@@ -31,15 +32,24 @@ export function toIsoTime(text: string): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
+const FILTERS = ['actor', 'action', 'host', 'result', 'since', 'search'] as const;
+type AuditFilters = Record<(typeof FILTERS)[number], string>;
+
+function readFilters(params: URLSearchParams): AuditFilters {
+  return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as AuditFilters;
+}
+
 export function AuditPage() {
   const api = useApi();
   const styles = useStyles2(getStyles);
-  const [actor, setActor] = useSearchParam('actor');
-  const [actionName, setActionName] = useSearchParam('action');
-  const [host, setHost] = useSearchParam('host');
-  const [result, setResult] = useSearchParam('result');
-  const [since, setSince] = useSearchParam('since');
-  const [search, setSearch] = useSearchParam('search');
+  // The filters are this page's state, mirrored into the address (a link shows the same view) in
+  // one navigation: a setter per box would compute each change from an address another box has
+  // just changed, and lose one of them.
+  const [params] = useSearchParams();
+  const [filters, setFilters] = useState<AuditFilters>(() => readFilters(params));
+  const writeAddress = useSearchParamsUpdate();
+  useEffect(() => writeAddress({ ...filters }), [filters, writeAddress]);
+  const { actor, action: actionName, host, result, since, search } = filters;
   // The cursors of the pages walked through so far: [newest page, next older…]. The log is read
   // backwards from where the previous page ended, never counted whole.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -124,9 +134,9 @@ export function AuditPage() {
     },
   ];
 
-  const reset = (set: (v: string) => void) => (value: string) => {
+  const setFilter = (name: keyof AuditFilters) => (value: string) => {
     setCursors([undefined]);
-    set(value);
+    setFilters((current) => ({ ...current, [name]: value }));
   };
 
   return (
@@ -137,7 +147,7 @@ export function AuditPage() {
           <FilterInput
             placeholder="Search"
             value={search}
-            onChange={reset(setSearch)}
+            onChange={setFilter('search')}
             escapeRegex={false}
             width={20}
             data-testid="audit-search"
@@ -145,7 +155,7 @@ export function AuditPage() {
           <FilterInput
             placeholder="Who"
             value={actor}
-            onChange={reset(setActor)}
+            onChange={setFilter('actor')}
             escapeRegex={false}
             width={16}
             data-testid="audit-actor"
@@ -153,7 +163,7 @@ export function AuditPage() {
           <FilterInput
             placeholder="Action, e.g. process.signal"
             value={actionName}
-            onChange={reset(setActionName)}
+            onChange={setFilter('action')}
             escapeRegex={false}
             width={26}
             data-testid="audit-action"
@@ -161,7 +171,7 @@ export function AuditPage() {
           <FilterInput
             placeholder="Host"
             value={host}
-            onChange={reset(setHost)}
+            onChange={setFilter('host')}
             escapeRegex={false}
             width={16}
             data-testid="audit-host"
@@ -169,7 +179,7 @@ export function AuditPage() {
           <Choice
             options={RESULTS}
             value={result}
-            onChange={reset(setResult)}
+            onChange={setFilter('result')}
             size="sm"
             aria-label="Result"
           />
@@ -179,7 +189,7 @@ export function AuditPage() {
               type="datetime-local"
               className={styles.sinceInput}
               value={since}
-              onChange={(e) => reset(setSince)(e.currentTarget.value)}
+              onChange={(e) => setFilter('since')(e.currentTarget.value)}
             />
           </InlineField>
           <RefreshControl
