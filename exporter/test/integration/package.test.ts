@@ -211,6 +211,10 @@ describe('the Debian package, installed, upgraded and removed by dpkg under a re
       assert.equal(await packageStatus(), `install ok installed ${UPSTREAM}`);
       // Every installed file as the package's md5sums say (silent when all match).
       assert.equal(await sh(['dpkg', '--verify', 'hyperion-exporter']), '');
+      // The one native module (basic auth's bcrypt): the prebuild the package kept loads here.
+      const bcrypt = `const b = require('/usr/lib/hyperion/node_modules/bcrypt');
+        process.stdout.write(String(b.compareSync('pw', b.hashSync('pw', 4))))`;
+      assert.equal(await sh(['node', '-e', bcrypt]), 'true');
       assert.equal((await sh(['systemctl', 'is-enabled', UNIT])).trim(), 'enabled');
       for (const socket of sockets) {
         assert.equal((await sh(['systemctl', 'is-active', socket])).trim(), 'active', socket);
