@@ -15,6 +15,15 @@
  * - test units must say DefaultDependencies=no, or starting them would pull sysinit.target in.
  * The network namespace is the host's on purpose: the exporter inside listens on 127.0.0.1 and
  * the test reaches it there.
+ *
+ * Two options, for a test that installs a Debian package (test/integration/package.test.ts):
+ * - `overlayRoot`: systemd boots on a copy-on-write view of the host's whole file system, an
+ *   overlay whose lower layer is the host's / and whose upper layer is a tmpfs of the namespace
+ *   (mounted on the given empty host directory, seen by the namespace alone). dpkg's database,
+ *   the users useradd writes, /etc, /usr and /var/lib all change in that tmpfs and vanish with
+ *   the namespace: a maintainer script cannot reach the host's files even by mistake.
+ * - `privateNetwork`: a network namespace of its own (loopback only), so what a package starts
+ *   on its default port can meet nothing of the host's; `run` and `wrapper` enter it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,6 +54,31 @@ Wants=systemd-journald.service
 UNIT
 exec env container=hyperion-test /lib/systemd/systemd --system --unit=${TEST_TARGET}
 `;
+
+/**
+ * Moves the namespace onto an overlay of the host's / (see above) before it boots. /sys keeps
+ * its cgroup mounts (systemd needs them); /proc is mounted afresh for the namespace's PIDs.
+ */
+const overlayRootScript = (scratch: string) => `set -eu
+S='${scratch}'
+mount -t tmpfs -o mode=700 tmpfs "$S"
+mkdir "$S/upper" "$S/work" "$S/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$S/upper,workdir=$S/work" "$S/root"
+mount --rbind /sys "$S/root/sys"
+mkdir -p "$S/root/run/hyperion-old-root"
+cd "$S/root"
+pivot_root . run/hyperion-old-root
+cd /
+mount -t proc proc /proc
+umount -l /run/hyperion-old-root
+`;
+
+export interface SystemdNamespaceOptions {
+  /** An empty host directory: boot on an overlay of the host's / with a private upper layer. */
+  overlayRoot?: string;
+  /** A network namespace of the namespace's own (loopback only) instead of the host's. */
+  privateNetwork?: boolean;
+}
 
 export interface NsRunResult {
   stdout: string;
@@ -99,9 +133,14 @@ function comm(pid: number): string {
   }
 }
 
-function runIn(pid: number, argv: readonly string[], timeoutMs: number): Promise<NsRunResult> {
+function runIn(
+  pid: number,
+  argv: readonly string[],
+  timeoutMs: number,
+  namespaces: readonly string[] = ['-m', '-p'],
+): Promise<NsRunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', ['-t', String(pid), '-m', '-p', '--', ...argv], {
+    const child = spawn('nsenter', ['-t', String(pid), ...namespaces, '--', ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -120,7 +159,20 @@ function runIn(pid: number, argv: readonly string[], timeoutMs: number): Promise
   });
 }
 
-export async function startSystemdNamespace(timeoutMs = 30_000): Promise<SystemdNamespace> {
+export async function startSystemdNamespace(
+  timeoutMs = 30_000,
+  options: SystemdNamespaceOptions = {},
+): Promise<SystemdNamespace> {
+  if (options.overlayRoot !== undefined && !/^\/[A-Za-z0-9_./-]+$/.test(options.overlayRoot)) {
+    throw new Error(`not a plain absolute path: ${options.overlayRoot}`);
+  }
+  const namespaces = options.privateNetwork ? ['-m', '-p', '-n'] : ['-m', '-p'];
+  const boot = [
+    options.overlayRoot !== undefined ? overlayRootScript(options.overlayRoot) : '',
+    // systemd brings loopback up itself too; the namespace's processes may start before it does.
+    options.privateNetwork ? 'ip link set lo up\n' : '',
+    BOOT,
+  ].join('');
   const unshare: ChildProcess = spawn(
     'unshare',
     [
@@ -129,12 +181,13 @@ export async function startSystemdNamespace(timeoutMs = 30_000): Promise<Systemd
       '--mount',
       '--uts',
       '--ipc',
+      ...(options.privateNetwork ? ['--net'] : []),
       '--mount-proc',
       '--propagation',
       'private',
       'sh',
       '-c',
-      BOOT,
+      boot,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -171,7 +224,7 @@ export async function startSystemdNamespace(timeoutMs = 30_000): Promise<Systemd
     // "running" once the boot target is reached; "degraded" would name a failed unit, which
     // in a namespace this small is a failure of the recipe, not something to test around.
     for (;;) {
-      const state = await runIn(pid, ['systemctl', 'is-system-running'], 5000);
+      const state = await runIn(pid, ['systemctl', 'is-system-running'], 5000, namespaces);
       if (state.stdout.trim() === 'running') break;
       if (Date.now() > deadline) {
         throw new Error(`systemd in the namespace is "${state.stdout.trim()}" after ${timeoutMs} ms`);
@@ -184,11 +237,11 @@ export async function startSystemdNamespace(timeoutMs = 30_000): Promise<Systemd
   }
 
   const nsPid = pid;
-  const run = (argv: readonly string[], ms = 20_000) => runIn(nsPid, argv, ms);
+  const run = (argv: readonly string[], ms = 20_000) => runIn(nsPid, argv, ms, namespaces);
   return {
     pid: nsPid,
     // nsenter -m would start in "/", where `node --import tsx` finds no tsx.
-    wrapper: ['nsenter', '-t', String(nsPid), '-m', '-p', `--wd=${EXPORTER_DIR}`, '--'],
+    wrapper: ['nsenter', '-t', String(nsPid), ...namespaces, `--wd=${EXPORTER_DIR}`, '--'],
     run,
     async installUnits(units) {
       for (const [name, text] of Object.entries(units)) {
