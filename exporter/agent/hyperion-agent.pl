@@ -1107,6 +1107,8 @@ sub v_job {
   $count = number_in('variables', $count, 0, 256);
   my %env = (PATH => $PROGRAM_ENV{PATH}, HOME => $user->{home}, USER => $user->{name},
     LOGNAME => $user->{name}, SHELL => $user->{shell});
+  # On a host reached over SSH a job sees the session it came by, as a login would.
+  $env{SSH_CONNECTION} = $ENV{SSH_CONNECTION} if defined $ENV{SSH_CONNECTION};
   for (1 .. $count) {
     my ($key, $value) = splice(@rest, 0, 2);
     refuse('bad-request', 'a variable name is letters, digits and "_"') unless defined($key) && $key =~ /^[A-Za-z_]\w{0,127}\z/a;

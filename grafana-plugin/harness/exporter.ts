@@ -114,6 +114,10 @@ export async function startRealExporter(options: ExporterOptions = {}): Promise<
     MAIN,
     '--web.listen-address=127.0.0.1:0',
     `--storage.path=${storagePath}`,
+    // Started as root, the exporter would become the unprivileged `hyperion` user, which may not
+    // exist on a fresh machine and cannot read the tests' 0700 temporary roots. The exporter's
+    // own suites prove the unprivileged run; the app's tests are about the app.
+    '--user=root',
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(command[0]!, command.slice(1), {

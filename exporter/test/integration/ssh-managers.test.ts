@@ -57,6 +57,7 @@ describe('every manager on a remote host over SSH', () => {
   let api: ApiFixture;
   let key: KeyPair;
   let sshd: RunningSshd;
+  let sudoSshd: RunningSshd;
   const tree = tempTree('hyperion-ssh-files-');
   const shm = tempTree('hyperion-ssh-shm-', existsSync('/dev/shm') ? '/dev/shm' : undefined);
   const data = path.join(tree.dir, 'data');
@@ -65,11 +66,14 @@ describe('every manager on a remote host over SSH', () => {
     mkdirSync(data);
     key = generateKey();
     sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    // A second server whose login user is not root: the agent installed and the one sudoers line.
+    sudoSshd = await startSshd({ authorizedKeys: [key.publicKey], login: {} });
     api = await startApi({
-      config: filesConfig([
-        { name: 'data', path: data, writable: true },
-        { name: 'shm', path: shm.dir, writable: true },
-      ]),
+      config:
+        filesConfig([
+          { name: 'data', path: data, writable: true },
+          { name: 'shm', path: shm.dir, writable: true },
+        ]) + `ssh:\n  agentPath: ${JSON.stringify(sudoSshd.login!.agentPath)}\n`,
     });
     await addApprovedHost(api.admin, {
       name: 'far',
@@ -79,15 +83,17 @@ describe('every manager on a remote host over SSH', () => {
     });
     await addApprovedHost(api.admin, {
       name: 'far-sudo',
-      sshd,
+      sshd: sudoSshd,
       keyFile: key.privateKeyFile,
       privilege: 'sudo',
+      user: sudoSshd.login!.user,
     });
   });
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
     await api?.stop();
     await sshd?.stop();
+    await sudoSshd?.stop();
     key?.remove();
     tree.remove();
     shm.remove();
@@ -121,7 +127,7 @@ describe('every manager on a remote host over SSH', () => {
     // The same families as the local scrape (the probe's own two aside).
     const names = (list: ParsedSample[]) => new Set(list.map((s) => s.name));
     // The exporter's own security counters are about the exporter, not about a host.
-    const own = /^hyperion_(otp_|unauthenticated_requests_total$|audit_suppressed_total$)/;
+    const own = /^hyperion_(otp_|unauthenticated_requests_total$|audit_suppressed_total$|config_last_reload_)/;
     const missing = [...names(local)].filter((n) => !names(remote).has(n) && !own.test(n));
     assert.deepEqual(missing, []);
 

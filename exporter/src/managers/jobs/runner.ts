@@ -88,6 +88,11 @@ export async function runJob(host: Host, settings: RunSettings): Promise<Outcome
     if (isAgentRefusal(error) && error.reason === 'no-working-directory') {
       return notRun('error', `working directory ${command.cwd} does not exist on host ${host.name}`);
     }
+    // The agent's exec(2) said ENOENT: the program itself is missing there.
+    const failed = error as NodeJS.ErrnoException;
+    if (failed.code === 'ENOENT' && failed.message.startsWith('exec ')) {
+      return notRun('error', `${jobArgv(command)[0]} is not installed on host ${host.name}`);
+    }
     if (settings.signal.aborted) return notRun('aborted', String(settings.signal.reason ?? 'aborted'));
     return notRun('error', errorMessage(error));
   }
