@@ -21,10 +21,18 @@ interface Opened {
   audit: AuditLog;
 }
 
-function open(options: { 'storage.path'?: string; storagePath?: string }): Opened {
+function open(options: {
+  'storage.path'?: string;
+  storagePath?: string;
+  'config.file'?: string;
+  configFile?: string;
+}): Opened {
   const storage = options['storage.path'] ?? options.storagePath ?? defaultStoragePath();
   const dir = new DataDir(storage);
-  const config = loadConfig(path.join(storage, 'hyperion.yml'), false);
+  // The exporter's own rule: --config.file when given (the package's /etc/hyperion), else the
+  // data directory's hyperion.yml if there is one.
+  const given = options['config.file'] ?? options.configFile;
+  const config = loadConfig(given ?? path.join(storage, 'hyperion.yml'), given !== undefined);
   const metrics = new Registry();
   return {
     factor: new SecondFactor(
@@ -86,6 +94,11 @@ function actorKey(value: string): string {
 export function otpCommand(): Command {
   const otp = new Command('otp').description('the second factor: enrolment codes, resets, the actors');
   const storage = () => new Option('--storage.path <path>', 'data directory').default(defaultStoragePath());
+  const configFile = () =>
+    new Option(
+      '--config.file <path>',
+      "the exporter's configuration file (default: hyperion.yml in the data directory)",
+    );
 
   otp
     .command('code')
@@ -93,6 +106,7 @@ export function otpCommand(): Command {
     .requiredOption('--actor <key>', 'token:<name> or grafana:<org id>:<user id> (see "otp list")')
     .requiredOption('--name <name>', 'who it is for, in words')
     .addOption(storage())
+    .addOption(configFile())
     .action((opts: { actor: string; name: string }, cmd: Command) => {
       try {
         const { factor, audit } = open(cmd.opts());
@@ -112,6 +126,7 @@ export function otpCommand(): Command {
     .description("remove an actor's second factor and lockout, so they can enrol again")
     .requiredOption('--actor <key>', 'the actor key')
     .addOption(storage())
+    .addOption(configFile())
     .action((opts: { actor: string }, cmd: Command) => {
       try {
         const { factor, audit } = open(cmd.opts());
@@ -128,6 +143,7 @@ export function otpCommand(): Command {
     .command('list')
     .description('actors with a second factor, pending, or waiting for an enrolment code')
     .addOption(storage())
+    .addOption(configFile())
     .action((_opts: unknown, cmd: Command) => {
       try {
         for (const a of open(cmd.opts()).factor.actors()) {

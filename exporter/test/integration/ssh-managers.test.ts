@@ -127,7 +127,8 @@ describe('every manager on a remote host over SSH', () => {
     // The same families as the local scrape (the probe's own two aside).
     const names = (list: ParsedSample[]) => new Set(list.map((s) => s.name));
     // The exporter's own security counters are about the exporter, not about a host.
-    const own = /^hyperion_(otp_|unauthenticated_requests_total$|audit_suppressed_total$|config_last_reload_)/;
+    const own =
+      /^hyperion_(otp_|unauthenticated_requests_total$|audit_suppressed_total$|config_last_reload_)/;
     const missing = [...names(local)].filter((n) => !names(remote).has(n) && !own.test(n));
     assert.deepEqual(missing, []);
 

@@ -11,7 +11,7 @@
  * The answers are JSON; the exporter already keeps every time as an ISO 8601 string in them, so
  * no type needs mapping from its in-memory form (Date) to its wire form.
  */
-import type { HostSummary } from '@exporter/api/hosts';
+import type { HostSummary } from '@exporter/hosts/host-registry';
 import type { BlockBody } from '@exporter/api/routes/firewall';
 import type { HostInput, HostView } from '@exporter/hosts/inventory';
 import type { JobCreate, RunOutcome } from '@exporter/managers/jobs/definition';
@@ -23,7 +23,7 @@ import type { ElevationView } from '@exporter/security/elevation';
 import type { OtpStatus } from '@exporter/security/second-factor';
 import type { Role } from '@exporter/security/roles';
 
-export type { HostSummary } from '@exporter/api/hosts';
+export type { HostSummary } from '@exporter/hosts/host-registry';
 export type { HostSchedules } from '@exporter/managers/jobs/host-schedules';
 export type { JobView, RunDetail, RunStarted } from '@exporter/managers/jobs/manager';
 export type { RunSummary } from '@exporter/managers/jobs/definition';
