@@ -3,7 +3,7 @@
  * routes below Grafana's /a/hyperion-app/ mount point.
  */
 import type { AppRootProps } from '@grafana/data';
-import React from 'react';
+import React, { useEffect } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { ApiProvider } from '../api/ApiContext';
 import { PAGES } from '../constants';
@@ -18,8 +18,14 @@ import { ProcessesPage } from '../pages/Processes/ProcessesPage';
 import { SecondFactorPage } from '../pages/SecondFactor/SecondFactorPage';
 import { ServicesPage } from '../pages/Services/ServicesPage';
 import { SettingsContext, type AppJsonData } from '../settings';
+import { warmFormats } from '../utils/format';
 
 export function App({ meta }: AppRootProps<AppJsonData>) {
+  // After the first paint, while the page's first request is on its way.
+  useEffect(() => {
+    const timer = setTimeout(warmFormats, 0);
+    return () => clearTimeout(timer);
+  }, []);
   return (
     <SettingsContext.Provider value={meta.jsonData ?? {}}>
       <ApiProvider>
