@@ -40,7 +40,13 @@ async function startExporter(ctx: BenchContext, storage: string): Promise<{ url:
   const { process: proc, ready: port } = await startProcess(ctx.cleanup, {
     label: 'hyperion-exporter (probe)',
     command: globalThis.process.execPath,
-    args: [hyperionMain(ctx.exporterDir), '--web.listen-address=127.0.0.1:0', `--storage.path=${storage}`],
+    args: [
+      hyperionMain(ctx.exporterDir),
+      '--web.listen-address=127.0.0.1:0',
+      `--storage.path=${storage}`,
+      // Root, as in the metrics part: the bench's key is in a 0700 temporary directory.
+      '--user=root',
+    ],
     cwd: storage,
     ready: (line) => {
       try {
