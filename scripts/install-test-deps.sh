@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real programs Hyperion's tests run against (see ../shared/MACHINE-NOTES.md):
+# Installs the real programs Hyperion's tests run against:
 # Prometheus and promtool, Alertmanager and amtool, node_exporter, sshd (and sudo, for SSH hosts
 # in privilege mode sudo), nftables, iproute2, openssl (test certificates), python3-bcrypt,
 # Chromium, wrk, hyperfine, docker-compose, systemd, util-linux. Idempotent: when every program

@@ -1,5 +1,5 @@
 /**
- * The one abstraction every collector and manager is written against (DESIGN.md, idea 1).
+ * The one abstraction every collector and manager is written against (docs/architecture.md, idea 1).
  * LocalHost implements it with Node's APIs; a remote implementation does the same over SSH,
  * so a feature written once works on every host. Paths are absolute paths *on that host*;
  * the procfs/sysfs/rootfs prefixes are resolved by the caller through `paths`.
@@ -243,7 +243,7 @@ export interface Host {
    * call cannot hang on a dead server: LocalHost may then answer synchronously.
    */
   statfs(path: string, options?: { canHang?: boolean }): Promise<FsUsage>;
-  /** Run a program with an argument vector. Never a shell string (DESIGN.md, idea 5). */
+  /** Run a program with an argument vector. Never a shell string (docs/architecture.md, idea 5). */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
 
   /** The files API's access to this host (see HostFiles). */

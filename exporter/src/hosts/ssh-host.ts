@@ -1,5 +1,5 @@
 /**
- * A remote host over SSH, implementing the same Host interface as LocalHost (DESIGN.md, idea 1),
+ * A remote host over SSH, implementing the same Host interface as LocalHost (docs/architecture.md, idea 1),
  * so every collector and manager works on it unchanged. Everything goes through the one agent
  * (agent/hyperion-agent.pl) on exec channels of one SSH connection: the host needs an SSH server
  * and perl (perl-base on Debian and Ubuntu, perl-interpreter on RHEL), nothing installed for

@@ -1,6 +1,6 @@
 /**
  * Signalling and renicing through the host's own kill(1) and renice(1), so the same argument
- * vectors work on a remote host over SSH (DESIGN.md, idea 5). What they print on failure is
+ * vectors work on a remote host over SSH (docs/architecture.md, idea 5). What they print on failure is
  * turned into a HyperionError the API can answer with, never a raw stack.
  */
 import type { Host, RunResult } from '../hosts/host.js';

@@ -1,6 +1,6 @@
 /**
  * The processes manager: list, inspect, signal and renice the processes of one host. Written
- * against the Host interface only (DESIGN.md, idea 1), so it works unchanged on a remote host.
+ * against the Host interface only (docs/architecture.md, idea 1), so it works unchanged on a remote host.
  * Inputs are trusted to be validated at the API edge; the few checks made here again are the
  * ones whose failure would be dangerous (a pid of 0 or -1 means "every process" to kill(2)).
  */

@@ -1,6 +1,6 @@
 /**
  * The audit log: one JSON line per mutating request (and per read of a file's contents),
- * allowed or refused, on disk before the reply leaves (DESIGN.md, idea 4).
+ * allowed or refused, on disk before the reply leaves (docs/architecture.md, idea 4).
  *
  * It cannot be flooded: requests without a valid token never reach it (pipeline.ts counts them
  * in a metric instead); every field is validated and length-capped before it is written; an

@@ -1,5 +1,5 @@
 /**
- * Real OpenSSH servers for tests (MACHINE-NOTES): each one its own port on 127.0.0.1, its own
+ * Real OpenSSH servers for tests (the Debian openssh-server package): each one its own port on 127.0.0.1, its own
  * host key, authorized_keys and pid file in a temporary directory, run in the foreground
  * (`sshd -D -e`) so the test owns its pid. Several of them stand in for several hosts.
  *

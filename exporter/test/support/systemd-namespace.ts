@@ -2,7 +2,7 @@
  * A real systemd as PID 1 of a new PID + mount namespace, for tests and fixture captures that
  * need a real service manager on a machine where systemd is not PID 1.
  *
- * The recipe in MACHINE-NOTES (`--unit=basic.target` on the shared file system) is NOT safe:
+ * The usual recipe (`--unit=basic.target` on the shared file system) is NOT safe:
  * basic.target pulls in sysinit.target, and on this machine that once wiped the host's /tmp
  * (systemd-tmpfiles --remove: `D /tmp`), renamed the host's eth0 (udev coldplug), left dangling
  * /dev/log and /dev/initctl symlinks in the host's devtmpfs and flushed a journal into

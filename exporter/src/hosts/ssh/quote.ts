@@ -1,5 +1,5 @@
 /**
- * The one place a value becomes a word of a remote shell command (DESIGN.md, idea 5). SSH
+ * The one place a value becomes a word of a remote shell command (docs/architecture.md, idea 5). SSH
  * carries a command as one string that the remote shell splits again, so every argument is
  * wrapped in single quotes, inside which POSIX sh gives no character a meaning; a single quote
  * itself is written as '\'' (close, escaped quote, reopen). Nothing else in the exporter puts
