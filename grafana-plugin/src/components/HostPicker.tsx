@@ -10,7 +10,11 @@ interface Props {
   onChange(host: string): void;
 }
 
-export function HostPicker({ value, onChange }: Props) {
+/**
+ * Memoized: Grafana's Combobox measures its options and positions its (closed) menu on every
+ * render, and the pages around it re-render with every answer.
+ */
+export const HostPicker = React.memo(function HostPicker({ value, onChange }: Props) {
   const api = useApi();
   const hosts = useResource((signal) => api.get<Items<HostSummary>>('/hosts', undefined, signal), [api]);
   const options = useMemo<Array<ComboboxOption<string>>>(() => {
@@ -39,4 +43,4 @@ export function HostPicker({ value, onChange }: Props) {
       </InlineField>
     </div>
   );
-}
+});

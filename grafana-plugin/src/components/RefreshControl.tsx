@@ -18,7 +18,13 @@ interface Props {
   refreshing?: boolean;
 }
 
-export function RefreshControl({ interval, onIntervalChange, onRefresh, refreshing }: Props) {
+/** Memoized: the pages around it re-render with every answer, the picker's props rarely change. */
+export const RefreshControl = React.memo(function RefreshControl({
+  interval,
+  onIntervalChange,
+  onRefresh,
+  refreshing,
+}: Props) {
   return (
     <RefreshPicker
       value={interval}
@@ -30,4 +36,4 @@ export function RefreshControl({ interval, onIntervalChange, onRefresh, refreshi
       noIntervalPicker={false}
     />
   );
-}
+});

@@ -12,6 +12,7 @@ import { css, cx } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Button, Dropdown, Icon, LinkButton, Menu, useStyles2, type IconName } from '@grafana/ui';
 import React, { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { RowIcon } from './RowIcon';
 
 export type Order = 'asc' | 'desc';
 
@@ -76,6 +77,12 @@ interface Props<T> {
   label: string;
 }
 
+/**
+ * The rows a page asks the exporter for first, before a whole long list: a window's worth and
+ * some scrolling (see useResource's preview).
+ */
+export const FIRST_PAGE = 100;
+
 const OVERSCAN = 8;
 const HEADER_HEIGHT = 36;
 /** Kept below the table when it fills the window: the page's own bottom padding. */
@@ -134,18 +141,18 @@ function ActionsCell({ actions, label, phone }: { actions: RowAction[]; label: s
             href={a.href}
             variant="secondary"
             fill="text"
-            icon={a.icon}
             aria-label={a.label}
             title={a.label}
             className={styles.inline}
             data-row-action={a.key}
-          />
+          >
+            <RowIcon name={a.icon} />
+          </LinkButton>
         ) : (
           <Button
             key={a.key}
             variant={a.destructive ? 'destructive' : 'secondary'}
             fill="text"
-            icon={a.icon}
             aria-label={a.label}
             // The browser's own tooltip: Grafana's Tooltip is a floating-ui instance per button,
             // which made a first render of a long table measurably slower.
@@ -153,7 +160,9 @@ function ActionsCell({ actions, label, phone }: { actions: RowAction[]; label: s
             className={styles.inline}
             onClick={a.onClick}
             data-row-action={a.key}
-          />
+          >
+            <RowIcon name={a.icon} />
+          </Button>
         ),
       )}
     </span>
@@ -177,34 +186,38 @@ export function VirtualTable<T>({
   const styles = useStyles2(getStyles);
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
-  const [width, setWidth] = useState(1200);
-  const [room, setRoom] = useState(560);
+  // The table's width and the room below its top, measured before the rows are first drawn:
+  // rows rendered for a guessed size would be rendered (and laid out) a second time.
+  const [box, setBox] = useState<{ width: number; room: number } | null>(null);
 
-  // The width is read before the first paint (no second render of every row for it), then
-  // followed as the window changes.
+  // Followed as the window or the page around the table changes.
   useLayoutEffect(() => {
     const element = scroller.current;
     if (!element) return;
-    if (element.clientWidth > 0) setWidth(element.clientWidth);
-    if (typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(() => setWidth(element.clientWidth || 1200));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-
-  // How much of the window is left below the table's top: measured, not guessed per page.
-  useLayoutEffect(() => {
-    if (maxHeight !== 'fill') return;
     const measure = () => {
-      const top = scroller.current?.getBoundingClientRect().top ?? 0;
-      const left = window.innerHeight - Math.max(0, top) - BOTTOM_GAP;
-      setRoom(Math.max(MIN_FILL_HEIGHT, Math.floor(left)));
+      const top = element.getBoundingClientRect().top;
+      const next = {
+        // The border box: a scrollbar appearing with the rows does not change it.
+        width: element.offsetWidth || 1200,
+        room: Math.max(MIN_FILL_HEIGHT, Math.floor(window.innerHeight - Math.max(0, top) - BOTTOM_GAP)),
+      };
+      setBox((was) => (was && was.width === next.width && was.room === next.room ? was : next));
     };
     measure();
+    const observer = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(measure);
+    observer?.observe(element, { box: 'border-box' });
     window.addEventListener('resize', measure);
-    return () => window.removeEventListener('resize', measure);
-  }, [maxHeight]);
+    return () => {
+      observer?.disconnect();
+      window.removeEventListener('resize', measure);
+    };
+  }, []);
 
+  if (box === null) {
+    // Measured in the layout effect, before this is ever painted.
+    return <div role="table" aria-label={label} ref={scroller} className={styles.scroller} />;
+  }
+  const { width, room } = box;
   const phone = width < PHONE_WIDTH;
   const rowHeight = phone ? Math.max(wideRowHeight, TOUCH_TARGET + 8) : wideRowHeight;
   const actionColumn: Column<T> | undefined = actions
@@ -223,9 +236,9 @@ export function VirtualTable<T>({
   const template = shown.map((c) => c.width).join(' ');
   const content = HEADER_HEIGHT + rows.length * rowHeight + 2;
   const height = Math.min(content, maxHeight === 'fill' ? room : maxHeight);
+  // The rows in view and a few either side of them (none above the first row).
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
-  const count = Math.ceil(height / rowHeight) + 2 * OVERSCAN;
-  const last = Math.min(rows.length, first + count);
+  const last = Math.min(rows.length, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
 
   const header = (c: Column<T>) => {
     const active = sort !== undefined && c.sortKey !== undefined && sort.key === c.sortKey;
@@ -313,6 +326,7 @@ export function sortRows<T>(
 
 const getStyles = (theme: GrafanaTheme2) => ({
   scroller: css({
+    contain: 'content',
     overflowY: 'auto',
     overflowX: 'hidden',
     border: `1px solid ${theme.colors.border.weak}`,
@@ -355,7 +369,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     gap: theme.spacing(0.5),
   }),
   actions: css({ display: 'inline-flex', gap: theme.spacing(0.5), alignItems: 'center' }),
-  inline: css({ width: 32, justifyContent: 'center' }),
+  inline: css({ width: 32, padding: 0, justifyContent: 'center' }),
   touch: css({ minWidth: TOUCH_TARGET, minHeight: TOUCH_TARGET, justifyContent: 'center' }),
   menuItem: css({ minHeight: TOUCH_TARGET + 4 }),
 });

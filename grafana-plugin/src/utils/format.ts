@@ -120,6 +120,8 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
  */
 export function warmFormats(): void {
   plural(1, '', '');
+  // Grafana's value formats build their index on the first use.
+  formatBytes(1);
   formatTime(new Date().toISOString());
   formatTime('2000-01-01T00:00:00Z');
   formatFullTime(new Date().toISOString());

@@ -290,6 +290,32 @@ describe('Files page: selection, sorting and the editor guard', () => {
     expect(screen.getByTestId('file-selection')).toHaveTextContent('2 items selected');
   });
 
+  it('shows a big folder from its first page; "select all" waits for the whole folder', async () => {
+    const backend = setup();
+    const items = Array.from({ length: 150 }, (_, i) => entry(`f${String(i).padStart(3, '0')}`, 'file'));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    backend.on('GET', '/hosts/local/files/data', async (call) => {
+      const limit = Number(call.query.get('limit'));
+      if (limit > 100) {
+        await gate;
+        return { body: listing('', items) };
+      }
+      return { body: { ...listing('', items.slice(0, limit)), total: items.length, limit } };
+    });
+    const user = userEvent.setup();
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await screen.findByTestId('file-f000');
+    const first = backend.callsTo('GET', '/hosts/local/files/data')[0]!;
+    expect(Object.fromEntries(first.query)).toMatchObject({ sort: 'name', order: 'asc', limit: '100' });
+    // Only 100 of 150 are here: selecting "all" now would silently leave 50 out.
+    expect(screen.getByRole('checkbox', { name: 'Select all' })).toBeDisabled();
+    release();
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: 'Select all' })).toBeEnabled());
+    await user.click(screen.getByRole('checkbox', { name: 'Select all' }));
+    expect(screen.getByTestId('file-selection')).toHaveTextContent('150 items selected');
+  });
+
   it('sorts by size largest first on the first click, folders kept on top', async () => {
     const backend = setup();
     backend.on('GET', '/hosts/local/files/data', {

@@ -62,6 +62,53 @@ describe('Processes page', () => {
     expect(call.query.get('tree')).toBe('false');
   });
 
+  it('shows a long list from its first page, sorted and limited by the exporter, then whole', async () => {
+    const backend = setup();
+    const all = Array.from({ length: 250 }, (_, i) => proc(i + 2, `w${i + 2}`));
+    const busiest = [...all].sort((a, b) => b.cpuPercent - a.cpuPercent);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    backend.on('GET', PATH, async (call) => {
+      if (call.query.get('limit') === null) {
+        await gate;
+        return { body: page(all) };
+      }
+      const limit = Number(call.query.get('limit'));
+      return { body: { ...page(busiest.slice(0, limit)), total: all.length, limit } };
+    });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    // The busiest process is on screen, the count is the whole table's, before the rest came.
+    expect(await screen.findByTestId('process-251')).toBeInTheDocument();
+    expect(screen.getByTestId('process-count')).toHaveTextContent('250 processes');
+    expect(screen.getByRole('table', { name: 'Processes' })).toHaveAttribute('aria-rowcount', '101');
+    const first = backend.callsTo('GET', PATH)[0]!;
+    expect(Object.fromEntries(first.query)).toMatchObject({
+      sort: 'cpuPercent',
+      order: 'desc',
+      limit: '100',
+    });
+    await waitFor(() => expect(backend.callsTo('GET', PATH)).toHaveLength(2));
+    release();
+    await waitFor(() =>
+      expect(screen.getByRole('table', { name: 'Processes' })).toHaveAttribute('aria-rowcount', '251'),
+    );
+    expect(backend.callsTo('GET', PATH)[1]!.query.get('limit')).toBeNull();
+    // A refresh of what is on screen replaces it whole: no first page again.
+    await userEvent.click(screen.getByRole('button', { name: 'Refresh now' }));
+    await waitFor(() => expect(backend.callsTo('GET', PATH)).toHaveLength(3));
+    expect(backend.callsTo('GET', PATH)[2]!.query.get('limit')).toBeNull();
+    expect(screen.getByTestId('process-251')).toBeInTheDocument();
+  });
+
+  it('asks once when the first page is all there is', async () => {
+    const backend = setup();
+    backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });
+    renderPage(<ProcessesPage />, { backend, at: 'processes?host=local' });
+    await screen.findByTestId('process-42');
+    expect(backend.callsTo('GET', PATH)).toHaveLength(1);
+    expect(backend.callsTo('GET', PATH)[0]!.query.get('limit')).toBe('100');
+  });
+
   it('says "1 process", not "1 processes"', async () => {
     const backend = setup();
     backend.on('GET', PATH, { body: page([proc(42, 'sleep')]) });

@@ -16,6 +16,7 @@ import {
   type Sort,
 } from '../../components/VirtualTable';
 import { formatBytes, formatFullTime, formatTime } from '../../utils/format';
+import { RowIcon } from '../../components/RowIcon';
 import { ROW_DRAG_TYPE, isInside, nameProblem, parentPath } from './paths';
 
 /** The ".." row stands for the parent folder: a drop target, never dragged. */
@@ -31,6 +32,10 @@ export interface FileRow {
 interface Props {
   dir: string;
   items: readonly FileInfo[];
+  /** Only a first page of the folder is here yet: "select all" waits for the rest. */
+  partial: boolean;
+  sort: Sort;
+  onSort(sort: Sort): void;
   writable: boolean;
   selected: ReadonlySet<string>;
   onSelect(paths: string[], on: boolean): void;
@@ -81,11 +86,10 @@ export function sortFiles(items: readonly FileInfo[], sort: Sort): FileInfo[] {
 }
 
 export function FileTable(props: Props) {
-  const { dir, items, writable, selected } = props;
+  const { dir, items, writable, selected, sort } = props;
   const styles = useStyles2(getStyles);
   const [over, setOver] = useState<string | null>(null);
   const [renaming, setRenaming] = useState<{ path: string; name: string } | null>(null);
-  const [sort, setSort] = useState<Sort>({ key: 'name', order: 'asc' });
 
   const sorted = useMemo(() => sortFiles(items, sort), [items, sort]);
   const rows: FileRow[] = useMemo(
@@ -181,7 +185,7 @@ export function FileTable(props: Props) {
         onClick={() => props.onOpen(f)}
         title={f.linkTarget ? `→ ${f.linkTarget}` : f.path}
       >
-        <Icon name={isFolder(f) ? 'folder' : f.type === 'symlink' ? 'link' : 'file-alt'} /> {f.name}
+        <RowIcon name={isFolder(f) ? 'folder' : f.type === 'symlink' ? 'link' : 'file-alt'} /> {f.name}
       </button>
     );
   };
@@ -194,6 +198,7 @@ export function FileTable(props: Props) {
           value={allSelected}
           indeterminate={!allSelected && items.some((f) => selected.has(f.path))}
           aria-label="Select all"
+          disabled={props.partial}
           onChange={(e) =>
             props.onSelect(
               items.map((f) => f.path),
@@ -295,7 +300,7 @@ export function FileTable(props: Props) {
       columns={columns}
       rowKey={(r) => r.key}
       sort={sort}
-      onSort={setSort}
+      onSort={props.onSort}
       actions={actions}
       actionSlots={3}
       rowClassName={(r) => cx(over === r.key && styles.dropTarget)}

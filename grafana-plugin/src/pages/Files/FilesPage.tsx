@@ -8,6 +8,7 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Alert, Button, Field, Icon, Input, Modal, useStyles2 } from '@grafana/ui';
 import React, { useRef, useState } from 'react';
+import { FIRST_PAGE, type Sort } from '../../components/VirtualTable';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import { toApiError } from '../../api/errors';
@@ -26,6 +27,11 @@ import { FileTable } from './FileTable';
 import { UploadList, type UploadState } from './UploadList';
 import { absolutePath, baseName, joinPath, nameProblem, parentPath } from './paths';
 import { plural } from '../../utils/format';
+
+/** The most entries the exporter lists at once. */
+const MAX_LISTING = 10_000;
+/** The table's sort keys the exporter sorts on in the same order. */
+const EXPORTER_SORTS = ['name', 'size', 'mtime'];
 
 interface BulkResult {
   done: string[];
@@ -83,15 +89,22 @@ export function FilesPage() {
   const rootInfo = roots.data?.items.find((r) => r.name === root);
   const writable = rootInfo?.writable === true && (rootInfo.writeRole !== 'admin' || api.route === 'admin');
 
-  const listing = useResource(
-    (signal) =>
-      root === ''
-        ? Promise.resolve(undefined)
-        : api.get<DirectoryListing | FileDetail>(
-            apiPath('hosts', host, 'files', root, dir),
-            { limit: 10000 },
-            signal,
-          ),
+  // The table sorts what is loaded (a click re-sorts at once); a folder opened anew starts with
+  // the rows in view, sorted and limited by the exporter, when it sorts on the same column.
+  const [sort, setSort] = useState<Sort>({ key: 'name', order: 'asc' });
+  const listing = useResource<DirectoryListing | FileDetail | undefined>(
+    async (signal, preview) => {
+      if (root === '') return undefined;
+      const path = apiPath('hosts', host, 'files', root, dir);
+      if (preview && EXPORTER_SORTS.includes(sort.key)) {
+        const first = { sort: sort.key, order: sort.order, limit: FIRST_PAGE };
+        const page = await api.get<DirectoryListing | FileDetail>(path, first, signal);
+        // A file, or a folder that fits in one page, is already whole.
+        if (page.kind === 'file' || page.total <= page.items.length) return page;
+        await preview(page);
+      }
+      return api.get<DirectoryListing | FileDetail>(path, { limit: MAX_LISTING }, signal);
+    },
     [api, host, root, dir],
   );
 
@@ -371,6 +384,9 @@ export function FilesPage() {
                     <FileTable
                       dir={dir}
                       items={l.items}
+                      partial={listing.partial}
+                      sort={sort}
+                      onSort={setSort}
                       writable={writable}
                       selected={selected}
                       onSelect={(paths, on) =>

@@ -14,7 +14,13 @@ import { HostPicker } from '../../components/HostPicker';
 import { Page } from '../../components/Page';
 import { RefreshControl, intervalMs } from '../../components/RefreshControl';
 import { ResourceView } from '../../components/States';
-import { VirtualTable, type Column, type RowAction, type Sort } from '../../components/VirtualTable';
+import {
+  FIRST_PAGE,
+  VirtualTable,
+  type Column,
+  type RowAction,
+  type Sort,
+} from '../../components/VirtualTable';
 import { useAction } from '../../hooks/useAction';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useHost, useSearchParam } from '../../hooks/useHost';
@@ -71,25 +77,34 @@ export function ProcessesPage() {
   const canAct = api.route === 'operator' || api.route === 'admin';
 
   // Sorting happens here, on what is already loaded: a click re-sorts at once, no new request.
-  const processes = useResource(
-    (signal) =>
-      api.get<ProcessPage | ProcessTreePage>(
-        apiPath('hosts', host, 'processes'),
-        { search: searchQ, user: userQ, tree: asTree },
-        signal,
-      ),
+  // The first answer for a host and filters starts with the rows in view, sorted and limited
+  // by the exporter (a tree needs every process, so it comes whole).
+  const processes = useResource<ProcessPage | ProcessTreePage>(
+    async (signal, preview) => {
+      const path = apiPath('hosts', host, 'processes');
+      const query = { search: searchQ, user: userQ, tree: asTree };
+      if (preview && !asTree) {
+        const first = { ...query, sort: sort.key, order: sort.order, limit: FIRST_PAGE };
+        const page = await api.get<ProcessPage>(path, first, signal);
+        if (page.total <= page.items.length) return page; // all there is: no second request
+        await preview(page);
+      }
+      return api.get<ProcessPage | ProcessTreePage>(path, query, signal);
+    },
     [api, host, searchQ, userQ, asTree],
     intervalMs(interval),
   );
 
   // Each answer is one sample of every process's CPU and memory: the detail view's history.
-  // Kept in a ref and added to while rendering that answer, so it costs no second render.
+  // Kept in a ref and added to while rendering that answer, so it costs no second render. A
+  // first page is no sample: it lists only some processes.
+  const whole = processes.partial ? undefined : processes.data;
   const history = useMemo(() => {
     const kept = historyRef.current.host === host ? historyRef.current.samples : new Map();
-    const next = processes.data ? recordHistory(kept, allProcesses(processes.data), Date.now() / 1000) : kept;
+    const next = whole ? recordHistory(kept, allProcesses(whole), Date.now() / 1000) : kept;
     historyRef.current = { host, samples: next };
     return next;
-  }, [processes.data, host]);
+  }, [whole, host]);
 
   const rows = useMemo<ProcessRow[]>(() => rowsOf(processes.data, sort), [processes.data, sort]);
   const exporterPid = processes.data?.exporterPid;
