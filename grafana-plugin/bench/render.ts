@@ -251,13 +251,6 @@ function timingsOf(
 async function firstRender(path: string, listing: string, ready: string, warm: boolean): Promise<Timings> {
   const { context, page } = await openPage(path, ready, { warm });
   const timings = await timingsOf(page, listing);
-  await page.screenshot({ path: `/work/notes/shot-${listing.replace(/\W/g, '_')}.png` });
-  console.log(
-    await page.evaluate(
-      () =>
-        `scrollHeight ${document.documentElement.scrollHeight} inner ${innerHeight} scrollbar ${innerWidth - document.documentElement.clientWidth}`,
-    ),
-  );
   await context.close();
   return timings;
 }

@@ -24,8 +24,6 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import {
   AgentConnection,
   answerError,
@@ -40,9 +38,8 @@ import type { FileEntry, Host, HostFiles, ReadResult, RunOptions, RunResult } fr
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost } from '../../src/hosts/ssh-host.js';
 import { fetchHostKey } from '../../src/hosts/ssh/host-key.js';
-import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
 import type { HyperionError } from '../../src/util/errors.js';
-import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
+import { generateKey, startSshd, testSshHost, type KeyPair, type RunningSshd } from '../support/sshd.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 const failure = async (promise: Promise<unknown>): Promise<unknown> =>
@@ -107,30 +104,11 @@ describe('the file agent, on this machine and over SSH, with the same answers', 
     key = generateKey();
     sshd = await startSshd({ authorizedKeys: [key.publicKey] });
     const hostKey = await fetchHostKey({ address: '127.0.0.1', port: sshd.port, timeoutMs: 10_000 });
-    ssh = new SshHost(
-      {
-        name: 'agent-ssh',
-        address: '127.0.0.1',
-        port: sshd.port,
-        user: 'root',
-        hostKey,
-        credentials: async () => ({ type: 'key', privateKey: readFileSync(key.privateKeyFile) }),
-      },
-      {
-        connectTimeoutMs: 10_000,
-        keepaliveIntervalMs: 15_000,
-        keepaliveCountMax: 3,
-        backoffInitialMs: 500,
-        backoffMaxMs: 8000,
-        idleCloseMs: 600_000,
-        maxChannels: 8,
-        commandTimeoutMs: 30_000,
-        privilege: 'root',
-        secrets: () => secrets,
-      },
-      new SshMetrics(new Registry()),
-      pino({ level: 'silent' }),
-    );
+    ssh = testSshHost(sshd, hostKey, {
+      name: 'agent-ssh',
+      keyFile: key.privateKeyFile,
+      settings: { secrets: () => secrets },
+    });
   });
   after(async () => {
     ssh?.close();
@@ -451,29 +429,10 @@ describe('the host reads and run, by LocalHost, by the agent here and over SSH, 
     key = generateKey();
     sshd = await startSshd({ authorizedKeys: [key.publicKey] });
     const hostKey = await fetchHostKey({ address: '127.0.0.1', port: sshd.port, timeoutMs: 10_000 });
-    ssh = new SshHost(
-      {
-        name: 'reads-ssh',
-        address: '127.0.0.1',
-        port: sshd.port,
-        user: 'root',
-        hostKey,
-        credentials: async () => ({ type: 'key', privateKey: readFileSync(key.privateKeyFile) }),
-      },
-      {
-        connectTimeoutMs: 10_000,
-        keepaliveIntervalMs: 15_000,
-        keepaliveCountMax: 3,
-        backoffInitialMs: 500,
-        backoffMaxMs: 8000,
-        idleCloseMs: 600_000,
-        maxChannels: 8,
-        commandTimeoutMs: 30_000,
-        privilege: 'root',
-      },
-      new SshMetrics(new Registry()),
-      pino({ level: 'silent' }),
-    );
+    ssh = testSshHost(sshd, hostKey, {
+      name: 'reads-ssh',
+      keyFile: key.privateKeyFile,
+    });
   });
   after(async () => {
     agents.close();

@@ -27,19 +27,14 @@ import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../../src/hosts/ssh-host.js';
 import { fetchHostKey, type HostKey } from '../../src/hosts/ssh/host-key.js';
 import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
-import { descendants, generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
-
-const SETTINGS: SshHostSettings = {
-  connectTimeoutMs: 10_000,
-  keepaliveIntervalMs: 15_000,
-  keepaliveCountMax: 3,
-  backoffInitialMs: 500,
-  backoffMaxMs: 8000,
-  idleCloseMs: 600_000,
-  maxChannels: 8,
-  commandTimeoutMs: 30_000,
-  privilege: 'root',
-};
+import {
+  descendants,
+  generateKey,
+  startSshd,
+  testSshHost,
+  type KeyPair,
+  type RunningSshd,
+} from '../support/sshd.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
@@ -61,22 +56,13 @@ describe('SshHost against a real sshd, compared with LocalHost on the same machi
   const made: SshHost[] = [];
 
   const host = (name: string, settings: Partial<SshHostSettings> = {}, privateKey?: string): SshHost => {
-    const h = new SshHost(
-      {
-        name,
-        address: '127.0.0.1',
-        port: sshd.port,
-        user: 'root',
-        hostKey,
-        credentials: async () => ({
-          type: 'key',
-          privateKey: readFileSync(privateKey ?? key.privateKeyFile),
-        }),
-      },
-      { ...SETTINGS, ...settings },
+    const h = testSshHost(sshd, hostKey, {
+      name,
+      keyFile: privateKey ?? key.privateKeyFile,
+      settings,
       metrics,
       log,
-    );
+    });
     made.push(h);
     return h;
   };

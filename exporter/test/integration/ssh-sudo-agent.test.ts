@@ -9,14 +9,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { isAgentRefusal } from '../../src/hosts/agent/connection.js';
 import { AGENT_PATH } from '../../src/hosts/agent/launch.js';
 import { SshHost } from '../../src/hosts/ssh-host.js';
 import { fetchHostKey, type HostKey } from '../../src/hosts/ssh/host-key.js';
 import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
-import { generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
+import { generateKey, startSshd, testSshHost, type KeyPair, type RunningSshd } from '../support/sshd.js';
 
 const failure = (promise: Promise<unknown>): Promise<Error> =>
   promise.then(
@@ -33,30 +32,13 @@ describe('a host in privilege mode sudo: one sudoers line for the installed agen
 
   const host = (name: string): SshHost => {
     const login = sshd.login!;
-    const h = new SshHost(
-      {
-        name,
-        address: '127.0.0.1',
-        port: sshd.port,
-        user: login.user,
-        hostKey,
-        credentials: async () => ({ type: 'key', privateKey: readFileSync(key.privateKeyFile) }),
-      },
-      {
-        connectTimeoutMs: 10_000,
-        keepaliveIntervalMs: 15_000,
-        keepaliveCountMax: 3,
-        backoffInitialMs: 500,
-        backoffMaxMs: 8000,
-        idleCloseMs: 600_000,
-        maxChannels: 8,
-        commandTimeoutMs: 30_000,
-        privilege: 'sudo',
-        agentPath: login.agentPath,
-      },
+    const h = testSshHost(sshd, hostKey, {
+      name,
+      user: login.user,
+      keyFile: key.privateKeyFile,
+      settings: { privilege: 'sudo', agentPath: login.agentPath },
       metrics,
-      pino({ level: 'silent' }),
-    );
+    });
     made.push(h);
     return h;
   };

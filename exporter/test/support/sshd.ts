@@ -33,7 +33,12 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { AGENT_PATH } from '../../src/hosts/agent/launch.js';
+import { SshHost, type SshHostSettings } from '../../src/hosts/ssh-host.js';
+import type { HostKey } from '../../src/hosts/ssh/host-key.js';
+import { SshMetrics } from '../../src/hosts/ssh/metrics.js';
 import { isLiveNamespace } from './netns.js';
 import { freePort } from './ports.js';
 
@@ -463,4 +468,48 @@ export async function addApprovedHost(
     ...(otp ? { otp: await otp() } : {}),
   });
   if (approved.status !== 200) throw new Error(`approving ${spec.name}: ${approved.status} ${approved.text}`);
+}
+
+/** An SshHost's settings in tests: the defaults' shape, a root login, no idle close mid-test. */
+export const TEST_SSH_SETTINGS: SshHostSettings = {
+  connectTimeoutMs: 10_000,
+  keepaliveIntervalMs: 15_000,
+  keepaliveCountMax: 3,
+  backoffInitialMs: 500,
+  backoffMaxMs: 8000,
+  idleCloseMs: 600_000,
+  maxChannels: 8,
+  commandTimeoutMs: 30_000,
+  privilege: 'root',
+};
+
+export interface TestSshHostOptions {
+  name: string;
+  /** The login user: root unless given. */
+  user?: string;
+  /** The private key file logged in with. */
+  keyFile: string;
+  settings?: Partial<SshHostSettings>;
+  metrics?: SshMetrics;
+  log?: Logger;
+}
+
+/**
+ * An SshHost for a test's sshd, with the host key already fetched (and so approved): the one
+ * way tests build a host over SSH without the API.
+ */
+export function testSshHost(sshd: RunningSshd, hostKey: HostKey, options: TestSshHostOptions): SshHost {
+  return new SshHost(
+    {
+      name: options.name,
+      address: '127.0.0.1',
+      port: sshd.port,
+      user: options.user ?? 'root',
+      hostKey,
+      credentials: async () => ({ type: 'key', privateKey: readFileSync(options.keyFile) }),
+    },
+    { ...TEST_SSH_SETTINGS, ...options.settings },
+    options.metrics ?? new SshMetrics(new Registry()),
+    options.log ?? pino({ level: 'silent' }),
+  );
 }

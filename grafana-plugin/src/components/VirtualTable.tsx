@@ -326,6 +326,9 @@ export function sortRows<T>(
 
 const getStyles = (theme: GrafanaTheme2) => ({
   scroller: css({
+    // Layout and paint contained: rows coming and going re-lay out the table alone, not the
+    // page around it (whose positioned parts, such as a Combobox's menu, measure themselves
+    // again after every layout of the page).
     contain: 'content',
     overflowY: 'auto',
     overflowX: 'hidden',

@@ -11,7 +11,7 @@ import {
 } from '../../src/api/client';
 import { waitFor } from '@testing-library/react';
 import { ApiError } from '../../src/api/errors';
-import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
+import { ENROLLED, fakeBackend, problem, elevatingBackend } from '../support/fakeBackend';
 
 function client(
   prompt: CodePrompt = async () => '123456',
@@ -234,24 +234,7 @@ describe('second factor', () => {
 
 describe('elevation', () => {
   it('learns the elevation a code opened, tells subscribers, and forgets it when dropped', async () => {
-    const backend = fakeBackend();
-    let elevated = false;
-    backend.on('GET', '/auth/whoami', () => ({
-      body: {
-        ...ENROLLED,
-        elevationSeconds: 300,
-        elevation: elevated ? { expiresAt: '2099-01-01T00:00:00Z', secondsLeft: 299 } : null,
-      },
-    }));
-    backend.on('POST', '/x', (call) => {
-      if (!call.headers['X-Hyperion-OTP']) return problem('otp-required', 403, 'needs a code');
-      elevated = true;
-      return { body: { done: true } };
-    });
-    backend.on('POST', '/auth/elevation/drop', () => {
-      elevated = false;
-      return { body: { dropped: true, elevation: null } };
-    });
+    const backend = elevatingBackend(299);
     const requests: CodeRequest[] = [];
     const api = new HyperionClient({
       fetch: backend.fetch,

@@ -5,7 +5,7 @@ import React from 'react';
 import { useApi } from '../../src/api/ApiContext';
 import { formatCountdown } from '../../src/components/Elevation';
 import { Page } from '../../src/components/Page';
-import { ENROLLED, fakeBackend, problem } from '../support/fakeBackend';
+import { elevatingBackend } from '../support/fakeBackend';
 import { renderPage } from '../support/render';
 
 function Acting() {
@@ -27,24 +27,7 @@ describe('elevation status', () => {
 
   it('appears after a code, counts down, and “Ask for codes again” drops it', async () => {
     const user = userEvent.setup();
-    const backend = fakeBackend();
-    let elevated = false;
-    backend.on('GET', '/auth/whoami', () => ({
-      body: {
-        ...ENROLLED,
-        elevationSeconds: 300,
-        elevation: elevated ? { expiresAt: '2099-01-01T00:00:00Z', secondsLeft: 300 } : null,
-      },
-    }));
-    backend.on('POST', '/x', (call) => {
-      if (!call.headers['X-Hyperion-OTP']) return problem('otp-required', 403, 'needs a code');
-      elevated = true;
-      return { body: {} };
-    });
-    backend.on('POST', '/auth/elevation/drop', () => {
-      elevated = false;
-      return { body: { dropped: true, elevation: null } };
-    });
+    const backend = elevatingBackend(300);
     renderPage(<Acting />, { backend, at: 'acting' });
     expect(screen.queryByTestId('elevation')).not.toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'act' }));

@@ -130,3 +130,30 @@ export const ENROLLED = {
   elevation: null,
   elevationSeconds: 0,
 };
+
+/**
+ * An exporter with a 300 s elevation window, as far as the second factor goes: POST /x asks for
+ * a code and, given one, opens the window (whoami then reports it with `secondsLeft`), and
+ * POST /auth/elevation/drop closes it again.
+ */
+export function elevatingBackend(secondsLeft: number): FakeBackend {
+  const backend = fakeBackend();
+  let elevated = false;
+  backend.on('GET', '/auth/whoami', () => ({
+    body: {
+      ...ENROLLED,
+      elevationSeconds: 300,
+      elevation: elevated ? { expiresAt: '2099-01-01T00:00:00Z', secondsLeft } : null,
+    },
+  }));
+  backend.on('POST', '/x', (call) => {
+    if (!call.headers['X-Hyperion-OTP']) return problem('otp-required', 403, 'needs a code');
+    elevated = true;
+    return { body: { done: true } };
+  });
+  backend.on('POST', '/auth/elevation/drop', () => {
+    elevated = false;
+    return { body: { dropped: true, elevation: null } };
+  });
+  return backend;
+}

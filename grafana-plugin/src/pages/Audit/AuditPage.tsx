@@ -35,6 +35,14 @@ export function toIsoTime(text: string): string | undefined {
 const FILTERS = ['actor', 'action', 'host', 'result', 'since', 'search'] as const;
 type AuditFilters = Record<(typeof FILTERS)[number], string>;
 
+/** The filters typed as free text (sent as typed: the exporter matches substrings). */
+const TEXT_FILTERS: { name: keyof AuditFilters; placeholder: string; width: number }[] = [
+  { name: 'search', placeholder: 'Search', width: 20 },
+  { name: 'actor', placeholder: 'Who', width: 16 },
+  { name: 'action', placeholder: 'Action, e.g. process.signal', width: 26 },
+  { name: 'host', placeholder: 'Host', width: 16 },
+];
+
 function readFilters(params: URLSearchParams): AuditFilters {
   return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as AuditFilters;
 }
@@ -144,38 +152,17 @@ export function AuditPage() {
       id="audit"
       toolbar={
         <>
-          <FilterInput
-            placeholder="Search"
-            value={search}
-            onChange={setFilter('search')}
-            escapeRegex={false}
-            width={20}
-            data-testid="audit-search"
-          />
-          <FilterInput
-            placeholder="Who"
-            value={actor}
-            onChange={setFilter('actor')}
-            escapeRegex={false}
-            width={16}
-            data-testid="audit-actor"
-          />
-          <FilterInput
-            placeholder="Action, e.g. process.signal"
-            value={actionName}
-            onChange={setFilter('action')}
-            escapeRegex={false}
-            width={26}
-            data-testid="audit-action"
-          />
-          <FilterInput
-            placeholder="Host"
-            value={host}
-            onChange={setFilter('host')}
-            escapeRegex={false}
-            width={16}
-            data-testid="audit-host"
-          />
+          {TEXT_FILTERS.map((f) => (
+            <FilterInput
+              key={f.name}
+              placeholder={f.placeholder}
+              value={filters[f.name]}
+              onChange={setFilter(f.name)}
+              escapeRegex={false}
+              width={f.width}
+              data-testid={`audit-${f.name}`}
+            />
+          ))}
           <Choice
             options={RESULTS}
             value={result}
