@@ -49,7 +49,7 @@ interface Measurement {
   /** CPU spent while nobody scraped (timers, GC, runtime), in ms per second; NaN when skipped. */
   idleCpuMsPerSecond: number;
   memory: Memory;
-  /** RSS of the server's helper processes (Hyperion's adjtimex helper), apart from its own. */
+  /** RSS of the server's child processes (Hyperion's agent, which answers adjtimex), apart from its own. */
   helperRss: number;
   series: number;
   scrapes: number;
@@ -186,7 +186,7 @@ function printResults(
     `metrics: ${hyperion.scrapes} measured scrapes each (after ${ctx.options.warmup} warm-up), alternating, keep-alive${ctx.options.gzip ? ', gzip' : ''}; ${processCount()} processes on the machine, load ${fixed(os.loadavg()[0] ?? Number.NaN)} now`,
   );
   console.log(`hyperion's collectors: ${targets[0]!.collectors.join(', ')}`);
-  console.log(`CPU: all threads of each server, and Hyperion's helper process (adjtimex) with it`);
+  console.log(`CPU: all threads of each server, and Hyperion's agent (adjtimex) with it`);
   heading(
     `against node_exporter with the collectors that do the same work (${matchedCollectorNames.length})`,
   );

@@ -26,8 +26,8 @@ export function cpuSeconds(pid: number): number {
 
 /**
  * The live children of a process, from /proc/<pid>/task/<tid>/children (every thread's). For
- * Hyperion that is its kept helper (the perl process that answers adjtimex): its work is the
- * exporter's work, so CPU and memory are counted with it.
+ * Hyperion (run as root, as here) that is its agent (the perl process that answers adjtimex):
+ * its work is the exporter's work, so CPU and memory are counted with it.
  */
 export function childPids(pid: number): number[] {
   const out: number[] = [];

@@ -54,7 +54,7 @@ export function timexFamilies(t: Timex): MetricFamily[] {
 export const timexCollector: Collector = {
   name: 'timex',
   description:
-    'Kernel clock discipline (NTP offset, sync status, max error) from adjtimex(2), through a kept perl helper',
+    'Kernel clock discipline (NTP offset, sync status, max error) from adjtimex(2), through the agent of the host',
   defaultEnabled: true,
   async collect({ host }) {
     if (!host.adjtimex) throw new Error(`host ${host.name} cannot read its kernel clock state`);

@@ -210,8 +210,9 @@ export interface Host {
 
   /**
    * adjtimex(2) in read-only mode: the kernel's clock discipline (offset, frequency, maximum
-   * error, sync status), which no file in /proc or /sys publishes. The answer is the line of
-   * hosts/adjtimex-program.ts, parsed by parsers/adjtimex.ts. Absent where a host cannot answer.
+   * error, sync status), which no file in /proc or /sys publishes, and Node.js has no binding
+   * for: perl can make any system call, so the agent answers (its `adjtimex` verb), in the line
+   * parsers/adjtimex.ts reads. Absent where a host cannot answer.
    */
   adjtimex?(): Promise<string>;
 

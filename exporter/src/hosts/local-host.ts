@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { HyperionError } from '../util/errors.js';
-import { PERL_ADJTIMEX_PROGRAM } from './adjtimex-program.js';
 import { OutputTail } from './output-tail.js';
 import { AgentFiles } from './agent/files.js';
 import { launchLocalAgent, type SecretPaths } from './agent/launch.js';
@@ -268,94 +267,8 @@ function entryType(dirent: fs.Dirent | fs.Stats): EntryType {
   return 'other';
 }
 
-/** How long one answer of a kept helper may take before the helper is killed and restarted. */
-const HELPER_TIMEOUT_MS = 5000;
-/** After a helper could not be started (no perl), how long before trying again. */
-const HELPER_RETRY_MS = 10 * 60_000;
-
-/**
- * A long-lived helper process that answers one line for each line it is sent, in order: started
- * on first use, restarted after it dies, never started per request. It does not keep the
- * exporter alive (unref), and it ends when the exporter does: its stdin closes.
- */
-class KeptHelper {
-  private child: ChildProcess | undefined;
-  private pending: { resolve(line: string): void; reject(error: Error): void; timer: NodeJS.Timeout }[] = [];
-  private partial = '';
-  private missingUntil = 0;
-
-  constructor(
-    private readonly argv: readonly string[],
-    private readonly what: string,
-  ) {}
-
-  ask(): Promise<string> {
-    if (Date.now() < this.missingUntil) return Promise.reject(this.missing());
-    const child = this.child ?? this.start();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.stop(new HyperionError('timeout', `${this.what} did not answer within ${HELPER_TIMEOUT_MS} ms`));
-      }, HELPER_TIMEOUT_MS);
-      // While an answer is awaited the helper's output keeps the exporter alive, never otherwise.
-      if (this.pending.length === 0) (child.stdout as { ref?(): void } | null)?.ref?.();
-      this.pending.push({ resolve, reject, timer });
-      child.stdin!.write('\n');
-    });
-  }
-
-  private missing(): HyperionError {
-    return new HyperionError(
-      'unsupported',
-      `${this.what} needs ${this.argv[0]}, which is not installed here`,
-    );
-  }
-
-  private start(): ChildProcess {
-    const child = spawn(this.argv[0]!, this.argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.child = child;
-    this.partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      if (child !== this.child) return; // a helper already given up on
-      const lines = (this.partial + chunk).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const waiter = this.pending.shift();
-        if (!waiter) continue;
-        clearTimeout(waiter.timer);
-        waiter.resolve(line);
-      }
-      if (this.pending.length === 0) (child.stdout as { unref?(): void } | null)?.unref?.();
-    });
-    child.stdin!.on('error', () => undefined); // a dead helper is reported by 'exit' below
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        this.missingUntil = Date.now() + HELPER_RETRY_MS;
-        this.stop(this.missing());
-      } else this.stop(error);
-    });
-    child.once('exit', () => this.stop(new HyperionError('unavailable', `${this.what} exited`), child));
-    child.unref();
-    for (const stream of [child.stdin, child.stdout] as unknown as { unref?(): void }[]) stream.unref?.();
-    return child;
-  }
-
-  /** Fails every waiting request and forgets the helper; the next request starts a new one. */
-  private stop(error: Error, which: ChildProcess | undefined = this.child): void {
-    if (which !== this.child) return; // an old helper's late exit
-    this.child = undefined;
-    which?.kill('SIGKILL');
-    for (const waiter of this.pending.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
-  }
-}
-
-/** adjtimex(2) is the kernel's, not a host path's: one helper serves every LocalHost of the process. */
-const adjtimexHelper = new KeptHelper(
-  ['perl', '-e', PERL_ADJTIMEX_PROGRAM],
-  'reading the kernel clock state (adjtimex)',
-);
+/** How long the kernel's clock state may take to come back from an agent. */
+const ADJTIMEX_TIMEOUT_MS = 5000;
 
 export interface LocalHostOptions {
   /** Handles kept open on procfs files between reads (see KeptFileHandles). */
@@ -425,9 +338,10 @@ export class LocalHost implements Host {
     return this.readWhole(path, now);
   }
 
-  /** adjtimex(2) read-only, answered by a kept perl helper (see hosts/adjtimex-program.ts). */
-  adjtimex(): Promise<string> {
-    return adjtimexHelper.ask();
+  /** adjtimex(2) read-only, answered by an agent (its `adjtimex` verb: perl can make the call, Node cannot). */
+  async adjtimex(): Promise<string> {
+    const answer = await this.agents.use((agent) => agent.request('adjtimex', [], ADJTIMEX_TIMEOUT_MS));
+    return answer.toString('utf8');
   }
 
   async readFiles(paths: readonly string[]): Promise<Map<string, ReadResult>> {

@@ -1,5 +1,5 @@
 /**
- * The answer of the adjtimex helper (hosts/adjtimex-program.ts): adjtimex(2) called read-only
+ * The answer of the agent's adjtimex verb (agent/hyperion-agent.pl): adjtimex(2) called read-only
  * (modes = 0), printed as one line of decimal numbers — the call's return value (the clock
  * state: TIME_OK 0 … TIME_ERROR 5), then the fields of struct timex in the kernel's order —
  * or `error ERRNO-NAME` when the call failed.

@@ -38,6 +38,7 @@ import type { FileEntry, Host, HostFiles, ReadResult, RunOptions, RunResult } fr
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { SshHost } from '../../src/hosts/ssh-host.js';
 import { fetchHostKey } from '../../src/hosts/ssh/host-key.js';
+import { parseAdjtimex } from '../../src/parsers/adjtimex.js';
 import type { HyperionError } from '../../src/util/errors.js';
 import { generateKey, startSshd, testSshHost, type KeyPair, type RunningSshd } from '../support/sshd.js';
 
@@ -612,8 +613,10 @@ describe('the host reads and run, by LocalHost, by the agent here and over SSH, 
         const error = await failure(agent.call(verb, ['/etc/shadow'], 10_000));
         assert.ok(isAgentRefusal(error) && error.reason === 'unknown-verb', verb);
       }
-      // The file verbs, and digest, stay: the privileged agent is the same program.
+      // The file verbs, digest and adjtimex (read-only, no argument) stay: the privileged agent
+      // is the same program.
       assert.match((await agent.call('digest', [], 10_000))[0]!, /^[0-9a-f]{8}$/);
+      assert.ok(parseAdjtimex((await agent.call('adjtimex', [], 10_000))[0]!).tick > 0);
     } finally {
       agent.close();
     }
