@@ -250,6 +250,6 @@ export interface Host {
   /** The files API's access to this host (see HostFiles). */
   readonly files: HostFiles;
 
-  /** The host's root agent, where it has one (see HostPrivileged). */
-  readonly privileged?: HostPrivileged;
+  /** The host's root agent: every privileged action goes through it (see HostPrivileged). */
+  readonly privileged: HostPrivileged;
 }

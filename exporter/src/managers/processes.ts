@@ -110,11 +110,10 @@ export class ProcessManager {
 
   /**
    * A process's descriptors, cwd and executable: only its own user (or root) may read them, so
-   * the host's root agent reads them where the host has one (and its /proc is the real one).
+   * the host's root agent reads them (where the host's /proc is the real one, not a fixture).
    */
   private async links(pid: number): Promise<{ cwd: string | null; exe: string | null; fds: number | null }> {
-    const privileged = this.host.privileged;
-    if (privileged && this.host.paths.procfs === '/proc') return privileged.processLinks(pid);
+    if (this.host.paths.procfs === '/proc') return this.host.privileged.processLinks(pid);
     const dir = `${this.host.paths.procfs}/${pid}`;
     const [fds, cwd, exe] = await Promise.all([
       this.host.listDir(`${dir}/fd`).then(

@@ -42,7 +42,6 @@ import {
   rebuildCommands,
   remainingSeconds,
   structureProblems,
-  toArgv,
 } from './ruleset.js';
 import type { FirewallStore } from './store.js';
 
@@ -340,10 +339,8 @@ export class FirewallManager {
 
   /** The table as nft lists it; undefined when it does not exist. */
   private async list(): Promise<NftTable | undefined> {
-    const privileged = this.host.privileged;
-    const result = await this.nft(
-      ['nft', '-j', 'list', 'table', TABLE_FAMILY, TABLE_NAME],
-      privileged && (() => privileged.nftList(TABLE_FAMILY, TABLE_NAME, NFT_TIMEOUT_MS)),
+    const result = await this.nft(() =>
+      this.host.privileged.nftList(TABLE_FAMILY, TABLE_NAME, NFT_TIMEOUT_MS),
     );
     if (result.code !== 0) {
       if (/No such file or directory/i.test(result.stderr)) return undefined;
@@ -353,19 +350,17 @@ export class FirewallManager {
   }
 
   private async apply(transaction: ReturnType<typeof rebuildCommands>): Promise<void> {
-    const privileged = this.host.privileged;
     // The root agent hands the transaction to nft on a pipe (nft -j -f -).
-    const result = await this.nft(
-      toArgv(transaction),
-      privileged && (() => privileged.nftApply(JSON.stringify(transaction), NFT_TIMEOUT_MS)),
+    const result = await this.nft(() =>
+      this.host.privileged.nftApply(JSON.stringify(transaction), NFT_TIMEOUT_MS),
     );
     if (result.code !== 0) throw nftError('apply the change', result.stderr);
   }
 
-  /** nft through the host's root agent (`agent`) where it has one, else argv through run(). */
-  private async nft(argv: string[], agent?: () => Promise<RunResult>) {
+  /** nft through the host's root agent, its absence said in words. */
+  private async nft(agent: () => Promise<RunResult>) {
     try {
-      return agent ? await agent() : await this.host.run(argv, { timeoutMs: NFT_TIMEOUT_MS });
+      return await agent();
     } catch (error) {
       if (isHyperionError(error) && error.type === 'unsupported') {
         throw new HyperionError('unsupported', `nftables (nft) is not installed on host ${this.host.name}`);

@@ -172,11 +172,10 @@ function elementsCommands(verb: 'add' | 'delete', set: SetName, elem: unknown[])
 }
 
 /**
- * The argument vector that applies a transaction. The JSON goes on the command line rather
- * than stdin: nft reads `-f -` by opening /dev/stdin, which fails (ENXIO) when stdin is a
- * socket, as it is for a Node child process. nft joins its arguments with spaces into one
- * buffer, so each command is its own argument (Linux caps one argument at 128 KiB, all of them
- * at about 2 MiB — MAX_BLOCKS keeps a transaction well inside that).
+ * A transaction as nft's command line, for applying it by hand (the fixtures' capture does; the
+ * exporter's agent hands the JSON to `nft -j -f -` on a pipe). nft joins its arguments with
+ * spaces into one buffer, so each command is its own argument (Linux caps one argument at
+ * 128 KiB, all of them at about 2 MiB — MAX_BLOCKS keeps a transaction well inside that).
  */
 export function toArgv(transaction: { nftables: Expr[] }): string[] {
   const commands = transaction.nftables.map(

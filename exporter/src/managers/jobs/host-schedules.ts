@@ -38,7 +38,6 @@ export interface HostSchedules {
 /** Debian's cron reads only files of /etc/cron.d named like run-parts' LSB names (no dots). */
 const CRON_D_NAME = /^[A-Za-z0-9_-]+$/;
 const SYSTEMCTL_TIMEOUT_MS = 10_000;
-const SYSTEMCTL_MAX_OUTPUT = 4 * 1024 * 1024;
 
 interface Candidate {
   path: string;
@@ -129,14 +128,8 @@ async function readTimers(host: Host): Promise<SystemdTimers> {
   }
   try {
     const args = ['list-timers', '--all', '--output=json', '--no-pager'];
-    // Through the root agent where the host has one: an unprivileged systemctl needs D-Bus.
-    const r = host.privileged
-      ? await host.privileged.systemctlQuery(args, SYSTEMCTL_TIMEOUT_MS)
-      : await host.run(['systemctl', ...args], {
-          timeoutMs: SYSTEMCTL_TIMEOUT_MS,
-          maxOutputBytes: SYSTEMCTL_MAX_OUTPUT,
-          env: { SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
-        });
+    // Through the root agent: an unprivileged systemctl needs D-Bus.
+    const r = await host.privileged.systemctlQuery(args, SYSTEMCTL_TIMEOUT_MS);
     if (r.code !== 0) {
       return unavailable(
         `systemctl list-timers failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`,

@@ -53,26 +53,17 @@ export async function runJob(host: Host, settings: RunSettings): Promise<Outcome
       ? undefined
       : { ...command.env, ...command.secretEnv };
   try {
-    // As its user, through the host's root agent where it has one; its environment is then the
-    // user's login one (HOME, USER, SHELL, PATH) and the job's own variables.
-    const r = host.privileged
-      ? await host.privileged.job({
-          argv: jobArgv(command),
-          user: command.user ?? '',
-          timeoutMs: settings.timeoutSeconds * 1000,
-          maxOutputBytes: settings.outputBytes,
-          signal: settings.signal,
-          ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
-          ...(env === undefined ? {} : { env }),
-        })
-      : await host.run(jobArgv(command), {
-          timeoutMs: settings.timeoutSeconds * 1000,
-          onTimeout: 'resolve',
-          signal: settings.signal,
-          maxOutputBytes: settings.outputBytes,
-          ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
-          ...(env === undefined ? {} : { env }),
-        });
+    // As its user, through the host's root agent; its environment is then the user's login one
+    // (HOME, USER, SHELL, PATH) and the job's own variables.
+    const r = await host.privileged.job({
+      argv: jobArgv(command),
+      user: command.user ?? '',
+      timeoutMs: settings.timeoutSeconds * 1000,
+      maxOutputBytes: settings.outputBytes,
+      signal: settings.signal,
+      ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+      ...(env === undefined ? {} : { env }),
+    });
     const timedOut = r.timedOut === true;
     return {
       result: timedOut ? 'timeout' : r.code === 0 ? 'success' : 'failure',

@@ -75,9 +75,7 @@ export async function findSocketOwners(
   const owners = new Map<number, SocketOwner[]>();
   if (inodes.size === 0) return owners;
   const byPid =
-    host.privileged && host.paths.procfs === '/proc'
-      ? await agentWalk(host.privileged, inodes)
-      : await walk(host, inodes);
+    host.paths.procfs === '/proc' ? await agentWalk(host.privileged, inodes) : await walk(host, inodes);
   const commPaths = [...byPid.keys()].map((pid) => under(host.paths.procfs, String(pid), 'comm'));
   const comms = await host.readFiles(commPaths);
   for (const [pid, found] of byPid) {

@@ -1,7 +1,7 @@
 /**
  * The systemd backend: systemctl for states and actions, journalctl for logs — through the host's
- * root agent where it has one (its systemctl-query, systemctl and journal verbs), else run(). Every argument vector puts "--" before unit names,
- * so a name can never be read as an option even if it got past the edge's validation.
+ * root agent (its systemctl-query, systemctl and journal verbs), which puts "--" before unit
+ * names, so a name can never be read as an option even if it got past the edge's validation.
  */
 import type { Host, RunResult } from '../../hosts/host.js';
 import { primaryCgroupPath, parsePidCgroup, unitsFromCgroupPath } from '../../parsers/cgroup.js';
@@ -30,9 +30,8 @@ import type {
 } from './types.js';
 
 const QUERY_TIMEOUT_MS = 15_000;
-const MAX_OUTPUT = 16 << 20;
-/** Plain, uncoloured, unpaged, English output with times in UTC, whatever the host's settings. */
-const ENV = { LC_ALL: 'C', TZ: 'UTC', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', SYSTEMD_URLIFY: '0' };
+// systemctl and journalctl run in the agent, with plain, uncoloured, unpaged, English output and
+// times in UTC whatever the host's settings (its SYSTEMCTL_ENV).
 
 const LIST_PROPERTIES = [
   'Id',
@@ -175,10 +174,9 @@ export class SystemdBackend implements ServiceBackend {
     return systemdUnitName(name);
   }
 
-  /** The listings and properties: through the root agent where the host has one (see its systemctl-query). */
-  private async systemctl(args: readonly string[], timeoutMs = QUERY_TIMEOUT_MS): Promise<RunResult> {
-    if (this.host.privileged) return this.host.privileged.systemctlQuery(args, timeoutMs);
-    return this.host.run(['systemctl', ...args], { timeoutMs, env: ENV, maxOutputBytes: MAX_OUTPUT });
+  /** The listings and properties: through the root agent (see its systemctl-query). */
+  private systemctl(args: readonly string[], timeoutMs = QUERY_TIMEOUT_MS): Promise<RunResult> {
+    return this.host.privileged.systemctlQuery(args, timeoutMs);
   }
 
   private async query(args: readonly string[]): Promise<string> {
@@ -370,22 +368,11 @@ export class SystemdBackend implements ServiceBackend {
   async logs(name: string, lines: number): Promise<ServiceLogs> {
     assertServiceName(name);
     const unit = systemdUnitName(name);
-    // --unit=NAME is one argument: the name cannot become an option of its own.
-    const argv = [
-      'journalctl',
-      `--unit=${unit}`,
-      `--lines=${lines}`,
-      '--output=json',
-      '--no-pager',
-      '--quiet',
-    ];
     let result: RunResult;
     try {
-      // Through the root agent where the host has one: the journal of system units is root's
-      // (and the systemd-journal group's) to read.
-      result = this.host.privileged
-        ? await this.host.privileged.journal(unit, lines, QUERY_TIMEOUT_MS)
-        : await this.host.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, env: ENV, maxOutputBytes: MAX_OUTPUT });
+      // Through the root agent: the journal of system units is root's (and the systemd-journal
+      // group's) to read. The agent passes the unit as one --unit=NAME argument.
+      result = await this.host.privileged.journal(unit, lines, QUERY_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof HyperionError && error.type === 'unsupported') {
         return {
@@ -412,9 +399,7 @@ export class SystemdBackend implements ServiceBackend {
     assertServiceName(name);
     this.unitFilesCache = undefined;
     const unit = systemdUnitName(name);
-    const result = this.host.privileged
-      ? await this.host.privileged.systemctl(verb, unit, timeoutMs)
-      : await this.systemctl([verb, '--no-ask-password', '--', unit], timeoutMs);
+    const result = await this.host.privileged.systemctl(verb, unit, timeoutMs);
     return { ok: result.code === 0, output: output(result) };
   }
 

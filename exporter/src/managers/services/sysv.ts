@@ -33,7 +33,6 @@ const STATUS_TIMEOUT_MS = 5_000;
 /** Status scripts run at once while listing: each is a shell, and the machine may be small. */
 const STATUS_CONCURRENCY = 6;
 const ENV = { LC_ALL: 'C' };
-const SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface SysvStatus {
   activeState: string;
@@ -105,17 +104,10 @@ export class SysvBackend implements ServiceBackend {
     return bareName(name);
   }
 
-  /** service(8) when the host has it, else the script itself (what service would run). */
-  private async service(name: string, verb: string, timeoutMs: number): Promise<RunResult> {
+  /** service(8) when the host has it, else the script itself: the root agent picks. */
+  private service(name: string, verb: string, timeoutMs: number): Promise<RunResult> {
     assertServiceName(name);
-    // The root agent picks service(8) or the script itself on its own.
-    if (this.host.privileged) return this.host.privileged.service(name, verb, timeoutMs);
-    try {
-      return await this.host.run(['service', name, verb], { timeoutMs, env: ENV });
-    } catch (error) {
-      if (!(error instanceof HyperionError && error.type === 'unsupported')) throw error;
-      return this.host.run([`${INIT_D}/${name}`, verb], { timeoutMs, env: ENV });
-    }
+    return this.host.privileged.service(name, verb, timeoutMs);
   }
 
   /**
@@ -126,16 +118,8 @@ export class SysvBackend implements ServiceBackend {
   private async status(name: string): Promise<SysvStatus> {
     assertServiceName(name);
     try {
-      // As root through the agent where the host has one: a script tests its daemon with kill -0.
-      if (this.host.privileged)
-        return sysvStatus(await this.host.privileged.service(name, 'status', STATUS_TIMEOUT_MS));
-      const result = await this.host.run(
-        ['env', '-i', 'LC_ALL=C', `PATH=${SCRIPT_PATH}`, `${INIT_D}/${name}`, 'status'],
-        {
-          timeoutMs: STATUS_TIMEOUT_MS,
-        },
-      );
-      return sysvStatus(result);
+      // As root through the agent: a script tests its daemon with kill -0.
+      return sysvStatus(await this.host.privileged.service(name, 'status', STATUS_TIMEOUT_MS));
     } catch (error) {
       if (error instanceof HyperionError && error.type === 'timeout')
         return { activeState: 'unknown', subState: 'unknown' };
@@ -288,11 +272,7 @@ export class SysvBackend implements ServiceBackend {
    * (and leaves existing ones alone); "enable"/"disable" then turn them into start or stop links.
    */
   private async toggle(name: string, verb: 'enable' | 'disable', timeoutMs: number): Promise<ActionOutcome> {
-    const privileged = this.host.privileged;
-    const run = ([action]: [string]) =>
-      privileged
-        ? privileged.updateRcd(name, action, timeoutMs)
-        : this.host.run(['update-rc.d', name, action], { timeoutMs, env: ENV });
+    const run = ([action]: [string]) => this.host.privileged.updateRcd(name, action, timeoutMs);
     const defaults = await run(['defaults']);
     if (defaults.code !== 0) return { ok: false, output: output(defaults) };
     const result = await run([verb]);
