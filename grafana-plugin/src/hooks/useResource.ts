@@ -84,7 +84,7 @@ export function useResource<T>(
         setError(e);
         setLoading(false);
         setRefreshing(false);
-        setPartial(false);
+        // A first page stays what it is: the whole list did not come.
       },
     );
     return () => controller.abort();

@@ -316,6 +316,20 @@ describe('Files page: selection, sorting and the editor guard', () => {
     expect(screen.getByTestId('file-selection')).toHaveTextContent('150 items selected');
   });
 
+  it('keeps "select all" off when the whole folder fails after its first page, and says why', async () => {
+    const backend = setup();
+    const items = Array.from({ length: 150 }, (_, i) => entry(`f${String(i).padStart(3, '0')}`, 'file'));
+    backend.on('GET', '/hosts/local/files/data', (call) => {
+      const limit = Number(call.query.get('limit'));
+      if (limit > 100) return problem('unavailable', 503, 'the agent went away');
+      return { body: { ...listing('', items.slice(0, limit)), total: items.length, limit } };
+    });
+    renderPage(<FilesPage />, { backend, at: 'files?host=local' });
+    await screen.findByTestId('file-f000');
+    expect(await screen.findByText(/the agent went away/)).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'Select all' })).toBeDisabled();
+  });
+
   it('sorts by size largest first on the first click, folders kept on top', async () => {
     const backend = setup();
     backend.on('GET', '/hosts/local/files/data', {
