@@ -5,7 +5,7 @@
  * knowingly. Unsaved edits are reported up (`onDirtyChange`) so that nothing closes over them.
  */
 import { Alert, Button, CodeEditor, Stack } from '@grafana/ui';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useLayoutEffect, useState } from 'react';
 import { useApi } from '../../api/ApiContext';
 import { apiPath } from '../../api/client';
 import { ApiError, errorTitle, toApiError } from '../../api/errors';
@@ -106,7 +106,9 @@ export function TextEditor({ host, root, path, writable, onSaved, onDirtyChange 
   };
 
   const changed = file !== null && text !== file.content;
-  useEffect(() => onDirtyChange?.(changed), [changed, onDirtyChange]);
+  // Reported before the browser handles another event (a layout effect, not a passive one): an
+  // Escape pressed right after a keystroke must already find the drawer guarding the edits.
+  useLayoutEffect(() => onDirtyChange?.(changed), [changed, onDirtyChange]);
   // Leaving the page (reload, another site) with unsaved edits asks the browser's own question.
   useEffect(() => {
     if (!changed) return;
