@@ -181,6 +181,16 @@ describe('Overview page', () => {
     expect(
       alertLink({ name: 'HyperionFilesystemFillingUp', severity: 'warning', labels: {} }, null),
     ).toBeUndefined();
+    // A failed unit opens that unit's details and log on the Services page.
+    expect(
+      alertLink(
+        { name: 'HyperionSystemdUnitFailed', severity: 'warning', labels: { name: 'nginx.service' } },
+        'web-1',
+      ),
+    ).toBe('../services?host=web-1&unit=nginx.service');
+    expect(alertLink({ name: 'HyperionSystemdUnitFailed', severity: 'warning', labels: {} }, 'web-1')).toBe(
+      '../services?host=web-1&state=failed',
+    );
   });
 
   it('matches the local host by the exporter URL and lists unknown instances unlinked', () => {

@@ -132,4 +132,28 @@ describe('Services page', () => {
     expect(await screen.findByTestId('service-logs')).toHaveTextContent('listening on :80');
     expect(backend.callsTo('GET', `${PATH}/web.service`)[0]!.query.get('lines')).toBe('200');
   });
+
+  it('opens the unit named in the address (an alert links there), and closing it leaves the list', async () => {
+    const backend = setup();
+    const items = [service('web.service', 'failed', 'failed')];
+    backend.on('GET', PATH, { body: { backend: 'systemd', total: 1, offset: 0, limit: null, items } });
+    backend.on('GET', `${PATH}/web.service`, {
+      body: {
+        ...service('web.service', 'failed', 'failed'),
+        path: '/lib/systemd/system/web.service',
+        activeSince: null,
+        properties: {},
+        logs: {
+          available: true,
+          source: 'journal',
+          lines: [{ time: null, priority: 3, pid: 1, identifier: 'web', message: 'bind: address in use' }],
+        },
+      },
+    });
+    renderPage(<ServicesPage />, { backend, at: 'services?host=local&unit=web.service' });
+    expect(await screen.findByTestId('service-logs')).toHaveTextContent('bind: address in use');
+    await userEvent.click(screen.getByRole('button', { name: /close/i }));
+    await waitFor(() => expect(screen.queryByTestId('service-logs')).not.toBeInTheDocument());
+    expect(screen.getByTestId('service-web.service')).toBeInTheDocument();
+  });
 });

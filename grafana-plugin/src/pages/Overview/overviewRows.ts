@@ -205,6 +205,11 @@ export function alertLink(alert: Alert, host: string | null): string | undefined
     case 'HyperionJobFailed':
     case 'HyperionJobMissedSchedule':
       return q(PAGES.jobs);
+    case 'HyperionSystemdUnitFailed':
+      // The failed unit's details and log, or the failed units when the alert does not say which.
+      return alert.labels.name
+        ? q(PAGES.services, { unit: alert.labels.name })
+        : q(PAGES.services, { state: 'failed' });
     case 'HyperionHostUnreachable':
     case 'HyperionSshHostKeyMismatch':
     case 'HyperionExporterDown':

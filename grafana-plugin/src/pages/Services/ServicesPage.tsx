@@ -34,7 +34,8 @@ export function ServicesPage() {
   const [state, setState] = useSearchParam('state');
   const [interval, setInterval] = useState('10s');
   const [pending, setPending] = useState<{ service: ServiceInfo; verb: ServiceVerb } | null>(null);
-  const [logsOf, setLogsOf] = useState<string | null>(null);
+  // In the address, so an alert about a unit (or a link someone sent) opens its details at once.
+  const [logsOf, setLogsOf] = useSearchParam('unit');
   const action = useAction();
   const searchQ = useDebounced(search);
   const canAct = api.route === 'operator' || api.route === 'admin';
@@ -191,7 +192,7 @@ export function ServicesPage() {
           onDismiss={() => setPending(null)}
         />
       )}
-      {logsOf && <ServiceLogs host={host} name={logsOf} onClose={() => setLogsOf(null)} />}
+      {logsOf && <ServiceLogs host={host} name={logsOf} onClose={() => setLogsOf('')} />}
     </Page>
   );
 }
