@@ -56,8 +56,9 @@ export async function sendSignal(host: Host, pid: number, signal: SignalName): P
 
 /**
  * Renices every thread of the process. Linux keeps a nice value per thread, and
- * setpriority(PRIO_PROCESS, pid) only changes the thread whose id is pid; the process's other threads would keep running at the old priority. A thread that ends
- * while this runs is not a failure; the process itself failing is.
+ * setpriority(PRIO_PROCESS, pid) only changes the thread whose id is pid: the process's other
+ * threads would keep running at the old priority. A thread that ends while this runs is not a
+ * failure; the process itself failing is.
  */
 export async function setNice(host: Host, pid: number, tids: readonly number[], nice: number): Promise<void> {
   const ids = tids.length > 0 ? tids : [pid];

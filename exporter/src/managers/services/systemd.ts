@@ -31,7 +31,7 @@ import type {
 
 const QUERY_TIMEOUT_MS = 15_000;
 // systemctl and journalctl run in the agent, with plain, uncoloured, unpaged, English output and
-// times in UTC whatever the host's settings (its SYSTEMCTL_ENV).
+// times in UTC whatever the host's settings (its PROGRAM_ENV).
 
 const LIST_PROPERTIES = [
   'Id',
