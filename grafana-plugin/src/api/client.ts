@@ -165,6 +165,16 @@ export class HyperionClient {
   /** The proxy URL of an API path; relative, so it resolves below Grafana's sub-path (<base href>). */
   url(path: string, query?: Query): string {
     if (this.deps.route === null) throw this.noRoute();
+    // A "." or ".." segment would be resolved away by the browser's URL parser (encoded too:
+    // %2E counts as a dot), walking the request to another route of the exporter. Identifiers
+    // from the address (?unit=, ?path=…) must never do that; no real name is "." or "..".
+    const dots = path.split('/').find((segment) => segment === '.' || segment === '..');
+    if (dots !== undefined)
+      throw new ApiError(
+        'validation',
+        0,
+        `"${dots}" is not a name the exporter could have: nothing was asked.`,
+      );
     return `${PROXY_BASE}/${this.deps.route}${path}${queryString(query)}`;
   }
 

@@ -8,6 +8,7 @@ import {
   type CodePrompt,
   type CodeRequest,
   type XhrFactory,
+  apiPath,
 } from '../../src/api/client';
 import { waitFor } from '@testing-library/react';
 import { ApiError } from '../../src/api/errors';
@@ -229,6 +230,27 @@ describe('second factor', () => {
     expect(error.kind).toBe('otp-not-enrolled');
     expect(error.message).toContain('Second factor');
     expect(prompts).toHaveLength(0);
+  });
+});
+
+describe('paths', () => {
+  it('refuses "." and ".." segments before any request: the browser would resolve them to another route', async () => {
+    const backend = fakeBackend();
+    const api = new HyperionClient({ fetch: backend.fetch, route: 'viewer', prompt: async () => null });
+    for (const name of ['..', '.', '../../auth/tokens']) {
+      await expect(api.get(apiPath('hosts', 'local', 'files', 'data', name))).rejects.toMatchObject({
+        kind: 'validation',
+      });
+    }
+    expect(backend.calls).toHaveLength(0);
+    // Dots inside a name are a name: "..." and ".hidden" go through.
+    backend.on('GET', /^\/hosts\/local\/files\/data\//, { body: {} });
+    await api.get(apiPath('hosts', 'local', 'files', 'data', '...'));
+    await api.get(apiPath('hosts', 'local', 'files', 'data', '.hidden'));
+    expect(backend.calls.map((c) => c.path)).toEqual([
+      '/hosts/local/files/data/...',
+      '/hosts/local/files/data/.hidden',
+    ]);
   });
 });
 

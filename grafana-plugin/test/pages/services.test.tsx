@@ -133,6 +133,21 @@ describe('Services page', () => {
     expect(backend.callsTo('GET', `${PATH}/web.service`)[0]!.query.get('lines')).toBe('200');
   });
 
+  it('never lets a unit from the address walk to another route ("..")', async () => {
+    const backend = setup();
+    const items = [service('web.service', 'active', 'running')];
+    backend.on('GET', PATH, { body: { backend: 'systemd', total: 1, offset: 0, limit: null, items } });
+    renderPage(<ServicesPage />, {
+      backend,
+      at: `services?host=local&unit=${encodeURIComponent('../../../auth/tokens')}`,
+    });
+    expect(await screen.findByText(/is not a name the exporter could have/)).toBeInTheDocument();
+    // Nothing but the page's own requests reached the exporter.
+    const asked = backend.calls.map((c) => c.path);
+    expect(asked).toContain(PATH);
+    expect(asked.filter((p) => !['/auth/whoami', '/hosts', PATH].includes(p))).toEqual([]);
+  });
+
   it('opens the unit named in the address (an alert links there), and closing it leaves the list', async () => {
     const backend = setup();
     const items = [service('web.service', 'failed', 'failed')];
