@@ -41,6 +41,12 @@ export interface ExporterOptions {
   wrapper?: string[];
   extraArgs?: string[];
   timeoutMs?: number;
+  /**
+   * The user the exporter becomes when started as root (--user): the browser tests name an
+   * unprivileged one, so the app is proven against the privilege split it is deployed with.
+   * Absent: root — the harness run by hand (cli.ts) against a developer's own files.
+   */
+  user?: string;
 }
 
 /** `hyperion-exporter token create --grafana`: the secret is the first line of its output. */
@@ -114,10 +120,7 @@ export async function startRealExporter(options: ExporterOptions = {}): Promise<
     MAIN,
     '--web.listen-address=127.0.0.1:0',
     `--storage.path=${storagePath}`,
-    // Started as root, the exporter would become the unprivileged `hyperion` user, which may not
-    // exist on a fresh machine and cannot read the tests' 0700 temporary roots. The exporter's
-    // own suites prove the unprivileged run; the app's tests are about the app.
-    '--user=root',
+    `--user=${options.user ?? 'root'}`,
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(command[0]!, command.slice(1), {

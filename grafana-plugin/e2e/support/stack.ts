@@ -11,7 +11,16 @@
  * Everything started is stopped in reverse order by stop(), also after a failure half-way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,6 +38,7 @@ import {
   type KeyPair,
   type RunningSshd,
 } from '../../../exporter/test/support/sshd.js';
+import { TEST_USER, testUser } from '../../../exporter/test/support/exporter.js';
 import {
   scrapeJob,
   startPrometheus,
@@ -88,8 +98,13 @@ export interface Stack {
   systemd: SystemdNamespace;
   prometheus: RunningPrometheus;
   netns: string;
-  /** The writable file root "share" on disk. */
+  /** The writable file root "share" on disk, owned by the exporter's user. */
   shareDir: string;
+  /**
+   * Puts a file (with `content`) or a folder (without) at `relative` in the share, owned by the
+   * exporter's user as its other files are: what the tests find there, made as an operator would.
+   */
+  placeInShare(relative: string, content?: string): string;
   browser: Browser;
   /** Enrols a Grafana user's second factor through the API, as that user; returns their authenticator. */
   enrol(user: HarnessUser): Promise<Authenticator>;
@@ -123,6 +138,26 @@ export interface Stack {
   spawnInside(argv: string[]): ChildProcess;
   nft(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+ * The real uid of the exporter's Node process (not of nsenter around it), found by the data
+ * directory on its command line.
+ */
+function exporterUid(storagePath: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes(`--storage.path=${storagePath}`) || !argv.some((a) => a.endsWith('main.ts')))
+        continue;
+      if (path.basename(argv[0] ?? '') === 'nsenter') continue;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return undefined;
 }
 
 function testUnit(): string {
@@ -195,11 +230,25 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     cleanups.push(() => peer.stop());
     step('network namespace up');
 
+    // The exporter runs as it is deployed: started as root, it leaves root to its agent and
+    // becomes an unprivileged user (the test user, made once per machine) — every action the
+    // browser tests take goes through that split.
+    const owner = testUser();
     const work = mkdtempSync(path.join(os.tmpdir(), 'hyperion-ui-'));
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    chmodSync(work, 0o755);
     const shareDir = path.join(work, 'share');
     mkdirSync(shareDir);
+    chownSync(shareDir, owner.uid, owner.gid);
+    const placeInShare = (relative: string, content?: string): string => {
+      const file = path.join(shareDir, relative);
+      if (content === undefined) mkdirSync(file);
+      else writeFileSync(file, content);
+      chownSync(file, owner.uid, owner.gid);
+      return file;
+    };
     const exporter = await startRealExporter({
+      user: TEST_USER,
       wrapper: [
         'nsenter',
         '-t',
@@ -226,9 +275,12 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
       timeoutMs: 90_000,
     });
     cleanups.push(() => exporter.stop());
+    const uid = exporterUid(exporter.storagePath);
+    if (uid !== owner.uid)
+      throw new Error(`the exporter runs as uid ${uid}, not as ${TEST_USER} (${owner.uid})`);
     const bridge = await agent.bridge('127.0.0.1', exporter.port);
     cleanups.push(() => bridge.close());
-    step(`exporter up (${bridge.url})`);
+    step(`exporter up as ${TEST_USER} (${bridge.url})`);
 
     const prometheus = await startPrometheus({
       scrapeConfigs: [scrapeJob('hyperion', bridge.url, { scrapeInterval: '1s' })],
@@ -274,6 +326,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
       mkdirSync(`/proc/${ns.pid}/root/run/sshd`, { recursive: true, mode: 0o755 });
       const key: KeyPair = generateKey('ed25519');
       cleanups.push(() => key.remove());
+      // The exporter reads the key it is given as its own user, as it would in production.
+      for (const p of [key.dir, key.privateKeyFile]) chownSync(p, owner.uid, owner.gid);
       const sshd: RunningSshd = await startSshd({
         authorizedKeys: [key.publicKey],
         netns: pair.b,
@@ -328,6 +382,7 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
       prometheus,
       netns: pair.a,
       shareDir,
+      placeInShare,
       browser,
       api,
       async enrol(user) {

@@ -204,7 +204,7 @@ test(
   async () => {
     const fay: HarnessUser = { login: 'fay', role: 'Admin' };
     const auth = await stack.enrol(fay);
-    mkdirSync(path.join(stack.shareDir, 'inbox'));
+    stack.placeInShare('inbox');
     await onPage('files', fay, async (page) => {
       await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
       await page.getByTestId('file-inbox').waitFor();
@@ -788,8 +788,7 @@ test(
   async () => {
     const frank: HarnessUser = { login: 'frank', role: 'Admin' };
     const auth = await stack.enrol(frank);
-    for (const name of ['old.txt', 'gone.txt', 'bulk-1.txt', 'bulk-2.txt'])
-      writeFileSync(path.join(stack.shareDir, name), name);
+    for (const name of ['old.txt', 'gone.txt', 'bulk-1.txt', 'bulk-2.txt']) stack.placeInShare(name, name);
     await onPage('files-rename-delete', frank, async (page) => {
       await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
       await page.getByTestId('file-old.txt').getByRole('button', { name: 'Rename old.txt' }).click();
@@ -851,8 +850,7 @@ test(
   async () => {
     const ed: HarnessUser = { login: 'ed', role: 'Admin' };
     const auth = await stack.enrol(ed);
-    const file = path.join(stack.shareDir, 'conf.ini');
-    writeFileSync(file, 'mode=one\n');
+    const file = stack.placeInShare('conf.ini', 'mode=one\n');
     await onPage('files-edit-conflict', ed, async (page) => {
       await page.goto(`${stack.harness.url}${APP}/files?host=local&root=share`);
       await page.getByTestId('file-conf.ini').getByRole('button', { name: 'conf.ini', exact: true }).click();
@@ -1095,7 +1093,7 @@ test(
   { timeout: 300_000 },
   async () => {
     const admin: HarnessUser = { login: 'phone', role: 'Admin' };
-    writeFileSync(path.join(stack.shareDir, 'phone.txt'), 'x');
+    stack.placeInShare('phone.txt', 'x');
     const pages: { name: string; path: string; ready: string }[] = [
       { name: 'overview', path: `${APP}/overview`, ready: 'overview-local' },
       { name: 'processes', path: `${APP}/processes?host=local`, ready: 'process-count' },
