@@ -167,8 +167,8 @@ export interface JobRun {
 /**
  * What only root may do on a host, as the typed verbs of the host's root agent: each argument is
  * checked again by the agent, failures are errno names (an Error with `code`) or refusals
- * (AgentRefusal), programs' results are exit status and output. A host without one (it has no
- * root agent yet) runs the same programs through run().
+ * (AgentRefusal), programs' results are exit status and output. Every host has one: managers
+ * reach privileged work through nothing else.
  */
 export interface HostPrivileged {
   /** kill(2) with a signal named as kill(1) names it (TERM); ESRCH, EPERM as `code`. PID 1 is refused. */
@@ -181,6 +181,12 @@ export interface HostPrivileged {
   systemctlQuery(args: readonly string[], timeoutMs: number): Promise<RunResult>;
   /** journalctl --unit=UNIT --lines=N --output=json. */
   journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult>;
+  /**
+   * The last `lines` lines of a log file below /var/log, read as root (opened without following
+   * a link; ENOENT, or a refusal when it leads out of /var/log or is not a regular file);
+   * `truncated`: the lines asked for reach further back than the agent reads (4 MiB).
+   */
+  logTail(path: string, lines: number): Promise<{ text: string; truncated: boolean }>;
   /** A SysV script's verb (service NAME VERB; status runs the script itself). */
   service(name: string, verb: string, timeoutMs: number): Promise<RunResult>;
   /** update-rc.d NAME defaults|enable|disable. */

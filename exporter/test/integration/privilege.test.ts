@@ -9,7 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,6 +245,42 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
       assert.equal(await call('as', TEST_USER, 'read', '/etc', '/etc/shadow', '0', ''), 'EACCES');
     } finally {
       agent.close();
+    }
+  });
+
+  it('tails a log below /var/log as root, and nothing a link or a FIFO there leads to', async () => {
+    const base = `/var/log/hyperion-privilege-${process.pid}`;
+    const made = [`${base}.log`, `${base}.link`, `${base}.fifo`, `${base}.d`, `${base}-dir`];
+    const transport = await connectAgentSocket(socketPath, 10_000);
+    const agent = new AgentConnection(transport, 'local');
+    try {
+      // Root's alone, as many logs are: the exporter's user cannot open it, the agent can.
+      writeFileSync(`${base}.log`, 'one\ntwo\nthree\n', { mode: 0o600 });
+      chmodSync(`${base}.log`, 0o600);
+      assert.deepEqual(await agent.call('log-tail', [`${base}.log`, '2'], 10_000), ['0', 'two\nthree']);
+      assert.deepEqual(await agent.call('log-tail', [`${base}.log`, '0'], 10_000), ['0', '']);
+      // Someone who may write in /var/log points names at root's secrets.
+      symlinkSync('/etc/shadow', `${base}.link`);
+      symlinkSync('/etc', `${base}.d`);
+      assert.equal(spawnSync('mkfifo', [`${base}.fifo`]).status, 0);
+      mkdirSync(`${base}-dir`);
+      const call = (...args: string[]) => outcome(agent.call('log-tail', args, 10_000));
+      assert.equal(await call(`${base}.link`, '10'), 'refused:outside-root');
+      assert.equal(await call(`${base}.d/shadow`, '10'), 'refused:outside-root');
+      assert.equal(await call('/etc/shadow', '10'), 'refused:outside-root');
+      assert.equal(await call('/var/log/../etc/shadow', '10'), 'refused:bad-request');
+      assert.equal(
+        await call(`${base}.fifo`, '10'),
+        'refused:not-regular',
+        'a FIFO is refused, not waited on',
+      );
+      assert.equal(await call(`${base}-dir`, '10'), 'refused:not-directory');
+      assert.equal(await call(`${base}.missing`, '10'), 'ENOENT');
+      assert.equal(await call(`${base}.log`, '-1'), 'refused:bad-request');
+      assert.equal(await call('var/log/x.log', '1'), 'refused:bad-request');
+    } finally {
+      agent.close();
+      for (const p of made) rmSync(p, { recursive: true, force: true });
     }
   });
 });

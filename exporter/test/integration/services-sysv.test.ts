@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ApiFixture } from '../support/api.js';
 import { TEST_USER } from '../support/exporter.js';
@@ -99,6 +99,26 @@ describe('services on SysV init (service and /etc/init.d)', () => {
     assert.equal(suffixed.body.name, NAME);
     assert.deepEqual(suffixed.body.logs.lines, []);
   });
+
+  it(
+    'shows a log only root may read (the exporter runs unprivileged: its agent reads it)',
+    TEST_TIMEOUT,
+    async () => {
+      const mode = statSync(LOG).mode & 0o777;
+      chmodSync(LOG, 0o600);
+      try {
+        const res = await api.viewer.call<ServiceDetail>('get', `/hosts/local/services/${NAME}?lines=5`);
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.logs.available, true, res.body.logs.reason);
+        assert.deepEqual(
+          res.body.logs.lines.map((l) => l.message),
+          [`started ${service.pid()}`],
+        );
+      } finally {
+        chmodSync(LOG, mode);
+      }
+    },
+  );
 
   it('restarts it: a new daemon, read back', TEST_TIMEOUT, async () => {
     const before = service.pid()!;

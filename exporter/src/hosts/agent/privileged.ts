@@ -12,6 +12,8 @@ import type { AgentPool } from './pool.js';
 const ANSWER_GRACE_MS = 10_000;
 /** signal and renice are single system calls. */
 const SYSCALL_TIMEOUT_MS = 10_000;
+/** A log's tail is at most 4 MiB read from one file. */
+const LOG_TIMEOUT_MS = 30_000;
 
 /** The agent's answer for a program it ran: EXIT SIGNAL TIMED_OUT TRUNCATED STDERR STDOUT. */
 export function programResult(fields: readonly string[]): RunResult {
@@ -73,6 +75,12 @@ export class AgentPrivileged implements HostPrivileged {
 
   journal(unit: string, lines: number, timeoutMs: number): Promise<RunResult> {
     return this.program('journal', [unit, String(lines)], timeoutMs);
+  }
+
+  async logTail(path: string, lines: number): Promise<{ text: string; truncated: boolean }> {
+    const [truncated = '0', ...text] = await this.call('log-tail', [path, String(lines)], LOG_TIMEOUT_MS);
+    // The text is the last field and may itself hold NUL bytes, which split it further.
+    return { text: text.join('\0'), truncated: truncated === '1' };
   }
 
   service(name: string, verb: string, timeoutMs: number): Promise<RunResult> {

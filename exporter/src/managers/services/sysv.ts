@@ -10,7 +10,7 @@
  */
 import type { Host, RunResult } from '../../hosts/host.js';
 import { parseLsbHeader, type LsbHeader } from '../../parsers/lsb-header.js';
-import { HyperionError } from '../../util/errors.js';
+import { errorMessage, HyperionError } from '../../util/errors.js';
 import { assertServiceName, bareName, isServiceName } from './names.js';
 import type {
   ActionOutcome,
@@ -32,7 +32,6 @@ const NOT_SERVICES = new Set(['README', 'skeleton', 'rc', 'rcS', 'functions']);
 const STATUS_TIMEOUT_MS = 5_000;
 /** Status scripts run at once while listing: each is a shell, and the machine may be small. */
 const STATUS_CONCURRENCY = 6;
-const ENV = { LC_ALL: 'C' };
 
 export interface SysvStatus {
   activeState: string;
@@ -234,26 +233,25 @@ export class SysvBackend implements ServiceBackend {
         lines: [],
       };
     }
-    const result = await this.host.run(['tail', '-n', String(lines), '--', file], {
-      timeoutMs: STATUS_TIMEOUT_MS,
-      env: ENV,
-    });
-    if (result.code !== 0) {
+    // Through the root agent: many logs are root's or group adm's alone.
+    let tail: { text: string; truncated: boolean };
+    try {
+      tail = await this.host.privileged.logTail(file, lines);
+    } catch (error) {
       return {
         available: false,
         source: file,
-        reason: `could not read ${file}: ${output(result)}`,
+        reason: `could not read ${file}: ${errorMessage(error)}`,
         lines: [],
       };
     }
-    const text = result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
     return {
       available: true,
       source: file,
       lines:
-        text === ''
+        tail.text === ''
           ? []
-          : text
+          : tail.text
               .split('\n')
               .map((message) => ({ time: null, priority: null, pid: null, identifier: null, message })),
     };
