@@ -69,7 +69,19 @@ async function serve(given: ExporterOptions, config: Config): Promise<void> {
   // Everything root is needed for is read or started first (the configuration, the web
   // configuration's keys, the root agent); then the exporter becomes its unprivileged user.
   let web = startupWebConfig(given, config, log);
-  const options = await dropPrivileges(given, log);
+  const { options, agentEnded } = await dropPrivileges(given, log);
+  let stopping = false;
+  // Root is gone from this process: nothing here can start the agent again, and an exporter whose
+  // every action fails looks healthy to everyone watching /metrics. It ends, loudly, for its
+  // supervisor (or its operator) to start it again with a new agent.
+  void agentEnded?.then((how) => {
+    if (stopping) return;
+    log.error(
+      { agentSocket: options.agentSocket, how },
+      'the root agent ended: no privileged work is possible until the exporter starts again; exiting',
+    );
+    process.exit(1);
+  });
   let listeners: Listeners | undefined;
   const {
     handler,
@@ -135,6 +147,7 @@ async function serve(given: ExporterOptions, config: Config): Promise<void> {
   }
 
   const stop = (signal: string) => {
+    stopping = true;
     log.info({ signal }, 'shutting down');
     watcher?.stop();
     void started.close().then(() => stopBackground().finally(() => process.exit(0)));

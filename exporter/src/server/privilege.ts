@@ -42,17 +42,24 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
+/** The options to serve with, and when the exporter started a root agent, its end. */
+export interface Unprivileged {
+  options: ExporterOptions;
+  /** Settles when the root agent this exporter started ends: how it ended. */
+  agentEnded?: Promise<string>;
+}
+
 /**
  * As root (and --user is not root): starts the agent, gives the data directory to --user and
  * becomes it. Returns the options with the agent's socket; unchanged otherwise.
  */
-export async function dropPrivileges(options: ExporterOptions, log: Logger): Promise<ExporterOptions> {
-  if (process.getuid?.() !== 0) return options;
+export async function dropPrivileges(options: ExporterOptions, log: Logger): Promise<Unprivileged> {
+  if (process.getuid?.() !== 0) return { options };
   if (options.user === 'root') {
     log.warn(
       'running as root (--user=root): the process that parses HTTP holds every privilege; drop --user=root to run as an unprivileged user',
     );
-    return options;
+    return { options };
   }
   const directory = fs.mkdtempSync(path.join(runDirectory(), 'hyperion-agent-'));
   let agent;
@@ -89,5 +96,5 @@ export async function dropPrivileges(options: ExporterOptions, log: Logger): Pro
     { user: options.user, uid: agent.uid, gid: agent.gid, agentSocket: agent.socketPath },
     'running unprivileged; privileged work goes to the root agent',
   );
-  return { ...options, agentSocket: agent.socketPath };
+  return { options: { ...options, agentSocket: agent.socketPath }, agentEnded: agent.ended };
 }

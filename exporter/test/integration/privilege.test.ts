@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -28,7 +29,7 @@ import { AgentConnection, isAgentRefusal } from '../../src/hosts/agent/connectio
 import { connectAgentSocket } from '../../src/hosts/agent/socket.js';
 import { parsePidStat } from '../../src/parsers/pid-stat.js';
 import { startApi, type ApiFixture } from '../support/api.js';
-import { TEST_USER, testUser } from '../support/exporter.js';
+import { startExporter, TEST_USER, testUser, type RunningExporter } from '../support/exporter.js';
 import { finishedRun, YEARLY } from './jobs-helpers.js';
 
 /** A process's ids and capability sets, from /proc/<pid>/status. */
@@ -281,6 +282,81 @@ describe('the exporter unprivileged, its root agent doing the privileged work', 
     } finally {
       agent.close();
       for (const p of made) rmSync(p, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the root agent this exporter started, and its end', () => {
+  /** The listening agent the exporter started: its child whose command line says --listen. */
+  const listenerOf = (exporterPid: number): number | undefined => {
+    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        if (ppid === exporterPid && argv.includes('--listen')) return Number(pid);
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return undefined;
+  };
+  const exited = (exporter: RunningExporter) =>
+    new Promise<number | null>((resolve) => {
+      if (exporter.child.exitCode !== null) resolve(exporter.child.exitCode);
+      else exporter.child.once('exit', (code) => resolve(code));
+    });
+
+  it(
+    'ends the exporter, saying why, when its root agent is killed: nothing could start another',
+    { timeout: 60_000 },
+    async () => {
+      const exporter = await startExporter({ user: TEST_USER });
+      try {
+        const agent = listenerOf(exporter.child.pid!);
+        assert.ok(agent, 'the exporter started a listening agent');
+        // Its own session: a Ctrl-C at the exporter's terminal does not reach it.
+        assert.equal(
+          readFileSync(`/proc/${agent}/stat`, 'utf8').split(') ')[1]!.split(' ')[3],
+          String(agent),
+        );
+        process.kill(agent, 'SIGKILL');
+        assert.equal(await exited(exporter), 1);
+        const last = exporter.logs.find((l) => String(l.msg).startsWith('the root agent ended'));
+        assert.ok(last, JSON.stringify(exporter.logs.slice(-3)));
+        assert.match(String(last.how), /SIGKILL/);
+      } finally {
+        await exporter.stop();
+      }
+    },
+  );
+
+  it('ends with the exporter when it is stopped, without an error', { timeout: 60_000 }, async () => {
+    const exporter = await startExporter({ user: TEST_USER });
+    try {
+      const agent = listenerOf(exporter.child.pid!);
+      assert.ok(agent);
+      const socket = exporter.logs.find((l) => l.agentSocket !== undefined)?.agentSocket as string;
+      exporter.child.kill('SIGTERM');
+      assert.equal(await exited(exporter), 0);
+      assert.equal(
+        exporter.logs.some((l) => String(l.msg).startsWith('the root agent ended')),
+        false,
+      );
+      // Its stdin closed with the exporter: it removes its socket and its directory, and ends.
+      // Ended: gone, or a zombie its new parent has yet to reap.
+      const ended = () => {
+        try {
+          return readFileSync(`/proc/${agent}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+        } catch {
+          return true;
+        }
+      };
+      const deadline = Date.now() + 10_000;
+      while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ended(), 'the agent ended');
+      assert.equal(existsSync(path.dirname(socket)), false, 'its socket directory is gone');
+    } finally {
+      await exporter.stop();
     }
   });
 });

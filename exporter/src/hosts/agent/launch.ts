@@ -185,6 +185,8 @@ export interface AgentListener {
   gid: number;
   /** Its groups, `gid` first. */
   groups: number[];
+  /** Settles when the agent ends (it should not before the exporter does): how it ended. */
+  ended: Promise<string>;
 }
 
 /**
@@ -199,8 +201,11 @@ export async function startAgentListener(
   timeoutMs: number,
 ): Promise<AgentListener> {
   const socketPath = `${directory}/agent.sock`;
+  // A session of its own: a Ctrl-C at the exporter's terminal reaches the exporter alone, which
+  // shuts down; the agent ends when the exporter is gone (its stdin closes), never before.
   const child = spawn('perl', [AGENT_PATH, '--listen', socketPath, '--peer-user', user], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   const stderr = new Tail();
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -220,10 +225,15 @@ export async function startAgentListener(
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
+      const ended = new Promise<string>((done) =>
+        child.once('exit', (code, signal) =>
+          done([signal ?? `exit ${code}`, stderr.toString()].filter((t) => t !== '').join(': ')),
+        ),
+      );
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr] as unknown as Socket[]) s.unref();
       const groups = m[2]!.split(' ').map(Number);
-      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups });
+      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups, ended });
     });
   });
 }
