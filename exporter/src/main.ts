@@ -60,6 +60,9 @@ function startupWebConfig(options: ExporterOptions, config: Config, log: Logger)
 }
 
 /** The HTTP server's own limit stays above the API's, which answers its own 504 first. */
+/** How long a stopping exporter waits for the root agent it started to end (within its 3 s). */
+const AGENT_STOP_MS = 2000;
+
 function requestTimeoutMs(apiSeconds: number): number {
   return (apiSeconds + 30) * 1000;
 }
@@ -69,12 +72,12 @@ async function serve(given: ExporterOptions, config: Config): Promise<void> {
   // Everything root is needed for is read or started first (the configuration, the web
   // configuration's keys, the root agent); then the exporter becomes its unprivileged user.
   let web = startupWebConfig(given, config, log);
-  const { options, agentEnded } = await dropPrivileges(given, log);
+  const { options, agent } = await dropPrivileges(given, log);
   let stopping = false;
   // Root is gone from this process: nothing here can start the agent again, and an exporter whose
   // every action fails looks healthy to everyone watching /metrics. It ends, loudly, for its
   // supervisor (or its operator) to start it again with a new agent.
-  void agentEnded?.then((how) => {
+  void agent?.ended.then((how) => {
     if (stopping) return;
     log.error(
       { agentSocket: options.agentSocket, how },
@@ -150,7 +153,11 @@ async function serve(given: ExporterOptions, config: Config): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     watcher?.stop();
-    void started.close().then(() => stopBackground().finally(() => process.exit(0)));
+    void started
+      .close()
+      .then(() => stopBackground())
+      .finally(() => (agent ? agent.stop(AGENT_STOP_MS) : undefined))
+      .finally(() => process.exit(0));
     started.closeAllConnections();
     setTimeout(() => process.exit(0), 3000).unref();
   };

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExporterOptions } from '../cli/flags.js';
-import { startAgentListener } from '../hosts/agent/launch.js';
+import { startAgentListener, type AgentListener } from '../hosts/agent/launch.js';
 
 const AGENT_START_TIMEOUT_MS = 10_000;
 /** The data directory is the exporter's: a larger one is not something it made. */
@@ -42,11 +42,10 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-/** The options to serve with, and when the exporter started a root agent, its end. */
+/** The options to serve with, and the root agent when the exporter started one. */
 export interface Unprivileged {
   options: ExporterOptions;
-  /** Settles when the root agent this exporter started ends: how it ended. */
-  agentEnded?: Promise<string>;
+  agent?: Pick<AgentListener, 'ended' | 'stop'>;
 }
 
 /**
@@ -96,5 +95,5 @@ export async function dropPrivileges(options: ExporterOptions, log: Logger): Pro
     { user: options.user, uid: agent.uid, gid: agent.gid, agentSocket: agent.socketPath },
     'running unprivileged; privileged work goes to the root agent',
   );
-  return { options: { ...options, agentSocket: agent.socketPath }, agentEnded: agent.ended };
+  return { options: { ...options, agentSocket: agent.socketPath }, agent };
 }

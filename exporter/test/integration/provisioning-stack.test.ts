@@ -368,7 +368,14 @@ describe('the local stack (scripts/stack.sh)', () => {
     assert.equal(code, 143, output);
     console.log(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
     const left = started.filter(alive);
-    assert.deepEqual(left, [], `still running: ${left.join(', ')}`);
+    const described = left.map((pid) => {
+      try {
+        return `${pid} (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()})`;
+      } catch {
+        return String(pid);
+      }
+    });
+    assert.deepEqual(left, [], `still running: ${described.join(', ')}`);
     for (const port of Object.values(ports))
       assert.equal(await portOpen(port), false, `port ${port} is free`);
     assert.match(output, /stack: stopped/);

@@ -187,6 +187,11 @@ export interface AgentListener {
   groups: number[];
   /** Settles when the agent ends (it should not before the exporter does): how it ended. */
   ended: Promise<string>;
+  /**
+   * Closes the agent's stdin, as the exporter's exit would (it removes its socket and ends), and
+   * waits for it to end, at most `ms`: a stopped exporter leaves nothing running behind it.
+   */
+  stop(ms: number): Promise<void>;
 }
 
 /**
@@ -233,7 +238,17 @@ export async function startAgentListener(
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr] as unknown as Socket[]) s.unref();
       const groups = m[2]!.split(' ').map(Number);
-      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups, ended });
+      const stop = (ms: number) => {
+        child.stdin.end();
+        return new Promise<void>((done) => {
+          const timer = setTimeout(done, ms);
+          void ended.finally(() => {
+            clearTimeout(timer);
+            done();
+          });
+        });
+      };
+      resolve({ socketPath, uid: Number(m[1]), gid: groups[0]!, groups, ended, stop });
     });
   });
 }
