@@ -17,15 +17,23 @@
  * active unit, and the manager's SystemState. Units are selected by --collector.systemd.unit-include/-exclude
  * (node_exporter's flags and default exclusion: mounts, devices, scopes, slices, automounts).
  *
- * The local host only: a /probe host's bus is not reachable from here (it would take forwarding
- * the host's bus socket over SSH); there the collector exports nothing, as it does where systemd
- * is not the service manager.
+ * A /probe host's bus is not reachable from here (it would take forwarding the host's bus socket
+ * over SSH): there its root agent runs systemctl (its read-only systemctl-query verb), three
+ * programs per scrape — list-units for every unit's state, show for the selected units' restarts
+ * and start times, show for the manager's SystemState. Start times come from
+ * ActiveEnterTimestampMonotonic and the host's boot time (/proc/stat btime, whole seconds):
+ * systemctl prints the wall-clock property in the host's own time zone. Where systemd is not the
+ * service manager the collector exports nothing, on any host.
  */
 import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Message, MessageBus } from '@jellybrick/dbus-next';
+import type { Host } from '../hosts/host.js';
+import { parseProcStat } from '../parsers/proc-stat.js';
+import type { SkipReporter } from '../parsers/skip.js';
+import { parseListUnits as parseListedUnits, parseSystemctlShow, showNumber } from '../parsers/systemctl.js';
 import { parseListUnits, type SystemdUnit } from '../parsers/systemd-units.js';
-import { FamilyBuilder, type Collector, type MetricFamily } from './collector.js';
+import { FamilyBuilder, type Collector, type CollectContext, type MetricFamily } from './collector.js';
 
 /** node_exporter's defaults for its --collector.systemd.unit-include/-exclude. */
 export const DEFAULT_SYSTEMD_UNIT_INCLUDE = '.+';
@@ -229,6 +237,123 @@ function asNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** How long one systemctl on a /probe host may take. */
+const SYSTEMCTL_TIMEOUT_MS = 15_000;
+/** The unit type of a name (ssh.service → service); undefined for what is not a unit name. */
+const UNIT_TYPE = /^[^/\s]{1,255}\.([a-z]+)$/;
+
+/** `systemctl list-units --all --output=json`: the units the patterns select. */
+export function unitsFromListing(
+  text: string,
+  include: RegExp,
+  exclude: RegExp,
+  skip: SkipReporter,
+): SystemdUnit[] {
+  const units: SystemdUnit[] = [];
+  for (const listed of parseListedUnits(text, skip)) {
+    const type = UNIT_TYPE.exec(listed.unit)?.[1];
+    if (type === undefined) {
+      skip(listed.unit, 'not a unit name');
+      continue;
+    }
+    // No object path: these units are read with systemctl, not over the bus.
+    units.push({
+      name: listed.unit,
+      type,
+      loadState: listed.load,
+      activeState: listed.active,
+      subState: listed.sub,
+      objectPath: '',
+    });
+  }
+  return selectUnits(units, include, exclude);
+}
+
+/** The units' details as systemctl showed them, read into what one scrape reports (see the header). */
+export function readingFromSystemctl(
+  units: readonly SystemdUnit[],
+  printed: {
+    /** show --property=Id,NRestarts,ActiveEnterTimestampMonotonic -- the units needing either */
+    shown: string | undefined;
+    /** show --property=SystemState (the manager) */
+    manager: string | undefined;
+    /** The host's boot time in seconds since the epoch (btime). */
+    bootTime: number | undefined;
+  },
+  skip: SkipReporter,
+): SystemdReading {
+  const byName = new Map(units.map((u) => [u.name, u]));
+  const restarts = new Map<string, number>();
+  const activeSinceUs = new Map<string, number>();
+  for (const props of parseSystemctlShow(printed.shown ?? '', skip)) {
+    const name = props.get('Id');
+    const unit = name === undefined ? undefined : byName.get(name);
+    if (unit === undefined) continue;
+    const n = showNumber(props.get('NRestarts'));
+    if (n !== null && needsRestarts(unit)) restarts.set(unit.name, n);
+    const monotonicUs = showNumber(props.get('ActiveEnterTimestampMonotonic'));
+    // 0: systemd never recorded it (the bus says 0 too, and no series is written).
+    if (monotonicUs !== null && printed.bootTime !== undefined && needsStartTime(unit))
+      activeSinceUs.set(unit.name, monotonicUs === 0 ? 0 : printed.bootTime * 1e6 + monotonicUs);
+  }
+  const systemState = parseSystemctlShow(printed.manager ?? '', skip)[0]?.get('SystemState');
+  return { units, restarts, activeSinceUs, systemState };
+}
+
+/** A /probe host: its root agent runs systemctl (see the header). */
+async function readOverAgent({ host, settings, skipped }: CollectContext): Promise<SystemdReading> {
+  const query = (args: string[]) => host.privileged.systemctlQuery(args, SYSTEMCTL_TIMEOUT_MS);
+  const skip = skipped('systemctl');
+  const listed = await query([
+    'list-units',
+    '--all',
+    '--output=json',
+    '--plain',
+    '--no-legend',
+    '--no-pager',
+  ]);
+  if (listed.code !== 0) {
+    throw new Error(
+      `systemctl list-units on host ${host.name}: ${listed.stderr.trim() || `exit ${listed.code}`}`,
+    );
+  }
+  const units = unitsFromListing(
+    listed.stdout,
+    settings.systemdUnitInclude,
+    settings.systemdUnitExclude,
+    skip,
+  );
+  const details = units.filter((u) => needsRestarts(u) || needsStartTime(u)).map((u) => u.name);
+  const [shown, manager, bootTime] = await Promise.all([
+    details.length === 0
+      ? undefined
+      : query(['show', '--property=Id,NRestarts,ActiveEnterTimestampMonotonic', '--', ...details]),
+    query(['show', '--property=SystemState']),
+    bootTimeOf(host),
+  ]);
+  // A unit systemctl cannot show (bytes that are not UTF-8 in its properties) fails the whole
+  // show: this scrape then has states without restarts and start times, never a failed scrape.
+  if (shown && shown.code !== 0)
+    skip(shown.stderr.trim(), 'systemctl show failed: no restarts or start times');
+  return readingFromSystemctl(
+    units,
+    {
+      shown: shown?.code === 0 ? shown.stdout : undefined,
+      manager: manager.code === 0 ? manager.stdout : undefined,
+      bootTime,
+    },
+    skip,
+  );
+}
+
+async function bootTimeOf(host: Host): Promise<number | undefined> {
+  try {
+    return parseProcStat(await host.readFile(path.posix.join(host.paths.procfs, 'stat'))).bootTimeSeconds;
+  } catch {
+    return undefined;
+  }
+}
+
 export const systemdCollector: Collector = {
   name: 'systemd',
   description:
@@ -236,12 +361,13 @@ export const systemdCollector: Collector = {
   // Off by default, as in node_exporter: on a real systemd a scrape reads every selected unit
   // (about 40–60 µs of CPU each here), which would double the cost of the default set.
   defaultEnabled: false,
-  async collect({ host, settings, skipped }) {
-    if (host.name !== 'local') return [];
+  async collect(ctx) {
+    const { host, settings, skipped } = ctx;
     // systemd's own test of whether it is the service manager (sd_booted): without it there is
     // nothing to report, which is not a failure (a container, another init).
     const booted = await host.statMany([path.join(host.paths.rootfs, 'run/systemd/system')]);
     if (booted.values().next().value?.ok !== true) return [];
+    if (host.name !== 'local') return systemdFamilies(await readOverAgent(ctx));
     const address = systemBusAddress(host.paths.rootfs);
     const connection = await connect(address);
     const listed = await call(address, connection, MANAGER_PATH, `${SYSTEMD}.Manager`, 'ListUnits');

@@ -15,10 +15,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { BlockView, FirewallView } from '../../src/managers/firewall/firewall.js';
 import { DEFAULT_PROTECTED_SERVICES } from '../../src/managers/services/config.js';
 import { startApi, type ApiClient, type ApiFixture, type Authenticator } from '../support/api.js';
+import { parseExposition, select, valueOf, type ParsedSample } from '../support/exposition.js';
 import {
   ADDR,
   Agent,
@@ -27,6 +29,7 @@ import {
   inNamespace,
   type NetnsPair,
 } from '../support/netns.js';
+import { checkMetrics } from '../support/promtool.js';
 import { addApprovedHost, generateKey, startSshd, type KeyPair, type RunningSshd } from '../support/sshd.js';
 import { startSystemdNamespace, type SystemdNamespace } from '../support/systemd-namespace.js';
 import {
@@ -489,6 +492,8 @@ describe('services on an SSH host running systemd', () => {
   const HOST = 'far-systemd';
   const UNIT = `hyperion-ssh-svc-${TOKEN}.service`;
   const GUARDED = `hyperion-ssh-guarded-${TOKEN}.service`;
+  // Not named by TOKEN: the services listing below names exactly the two above.
+  const CRASHES = `hyperion-ssh-crashes-${process.pid}.service`;
   let ns: SystemdNamespace;
   let server: RunningSshd;
   let api: ApiFixture;
@@ -501,11 +506,26 @@ describe('services on an SSH host running systemd', () => {
     await ns.installUnits({
       [UNIT]: systemdTestUnit('Hyperion SSH services test unit'),
       [GUARDED]: systemdTestUnit('Hyperion SSH protected test unit'),
+      // Fails at once and is started again every 100 ms, without end: its restarts count up.
+      [CRASHES]: [
+        '[Unit]',
+        'Description=Hyperion SSH crash-looping unit',
+        'DefaultDependencies=no',
+        'StartLimitIntervalSec=0',
+        '[Service]',
+        'ExecStart=/bin/false',
+        'Restart=always',
+        'RestartSec=100ms',
+        '',
+      ].join('\n'),
     });
     // The namespace's /run is its own: sshd's privilege separation directory goes there.
     mkdirSync(`/proc/${ns.pid}/root/run/sshd`, { mode: 0o755 });
     server = await startSshd({ authorizedKeys: [key.publicKey], wrapper: ns.wrapper });
-    api = await startServicesApi({ protectedServices: [...DEFAULT_PROTECTED_SERVICES, GUARDED] });
+    api = await startServicesApi({
+      protectedServices: [...DEFAULT_PROTECTED_SERVICES, GUARDED],
+      args: ['--collector.systemd'],
+    });
     await addApprovedHost(api.admin, { name: HOST, sshd: server, keyFile: key.privateKeyFile });
   });
   after(async () => {
@@ -556,6 +576,73 @@ describe('services on an SSH host running systemd', () => {
     assert.equal(third.MainPID, '0');
     assert.equal(stopped.body.service.activeState, 'inactive');
   });
+
+  it(
+    'reports the SSH host’s units on /probe, read by its root agent: one state each, restarts, start time',
+    TEST_TIMEOUT,
+    async () => {
+      const scrape = async () => {
+        const res = await fetch(`${api.exporter.url}/probe?target=${HOST}&collect[]=systemd`, {
+          headers: { authorization: `Bearer ${api.viewer.token}` },
+          signal: AbortSignal.timeout(30_000),
+        });
+        assert.equal(res.status, 200);
+        const text = await res.text();
+        assert.match(text, /^hyperion_probe_success 1$/m, text.slice(0, 2000));
+        return { text, samples: parseExposition(text).samples };
+      };
+      const states = (samples: ParsedSample[], name: string) =>
+        select(samples, 'hyperion_systemd_unit_state', { name }).map((s) => [s.labels.state, s.value]);
+      const restartsShown = async () =>
+        Number((await systemdProperties(ns, CRASHES, ['NRestarts'])).NRestarts);
+
+      const before = Math.floor(Date.now() / 1000);
+      await ns.run(['systemctl', 'start', '--', UNIT]);
+      await ns.run(['systemctl', 'start', '--', CRASHES]);
+      try {
+        const after = Math.ceil(Date.now() / 1000);
+        const low = await restartsShown();
+        const first = await scrape();
+        const high = await restartsShown();
+        assert.deepEqual(states(first.samples, UNIT), [['active', 1]], 'one state series, active');
+        // Started within the test's second, told from the monotonic stamp and the host's btime.
+        const since = valueOf(first.samples, 'hyperion_systemd_unit_start_time_seconds', { name: UNIT });
+        assert.ok(since >= before - 1 && since <= after + 1, `${since} in [${before}, ${after}]`);
+        // The restart count systemd itself shows, read just before and just after the scrape.
+        const restarts = valueOf(first.samples, 'hyperion_systemd_service_restart_total', { name: CRASHES });
+        assert.ok(restarts >= low && restarts <= high, `${restarts} in [${low}, ${high}]`);
+        await delay(1000);
+        const second = await scrape();
+        const more = valueOf(second.samples, 'hyperion_systemd_service_restart_total', { name: CRASHES });
+        assert.ok(more > restarts, `the count grows: ${restarts} → ${more}`);
+        assert.equal(select(second.samples, 'hyperion_systemd_system_running').length, 1);
+        // node_exporter's default exclusion holds here too: no mounts, devices, slices or scopes.
+        assert.equal(
+          select(second.samples, 'hyperion_systemd_unit_state').filter((s) =>
+            /\.(automount|device|mount|scope|slice)$/.test(s.labels.name ?? ''),
+          ).length,
+          0,
+        );
+        const checked = await checkMetrics(second.text);
+        assert.ok(checked.ok, checked.problems);
+
+        await ns.run(['systemctl', 'stop', '--', UNIT]);
+        const third = await scrape();
+        // Inactive, or already unloaded by systemd (list-units, as ListUnits on the bus, names
+        // the units in memory): either way no longer active, and no start time.
+        assert.ok(
+          ['[["inactive",1]]', '[]'].includes(JSON.stringify(states(third.samples, UNIT))),
+          JSON.stringify(states(third.samples, UNIT)),
+        );
+        assert.equal(
+          select(third.samples, 'hyperion_systemd_unit_start_time_seconds', { name: UNIT }).length,
+          0,
+        );
+      } finally {
+        await ns.run(['systemctl', 'stop', '--', CRASHES, UNIT]);
+      }
+    },
+  );
 
   it(
     'answers 404 for a unit the SSH host does not have, and refuses protected ones to an operator',

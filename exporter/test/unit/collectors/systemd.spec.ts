@@ -5,11 +5,13 @@ import { describe, it } from 'node:test';
 import {
   needsRestarts,
   needsStartTime,
+  readingFromSystemctl,
   selectUnits,
   systemBusAddress,
   systemdCollector,
   systemdFamilies,
   type SystemdReading,
+  unitsFromListing,
 } from '../../../src/collectors/systemd.js';
 import { parseListUnits, type SystemdUnit } from '../../../src/parsers/systemd-units.js';
 import { createProgram, exporterOptions } from '../../../src/cli/flags.js';
@@ -237,6 +239,132 @@ describe('systemd: selection and series', () => {
     assert.equal(systemBusAddress('/', {}), 'unix:path=/run/dbus/system_bus_socket');
     assert.equal(systemBusAddress('/host', {}), 'unix:path=/host/run/dbus/system_bus_socket');
     assert.equal(systemBusAddress('/', { DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/x' }), 'unix:path=/x');
+  });
+});
+
+describe('systemd on a /probe host: what systemctl printed', () => {
+  const INCLUDE = /^(?:.+)$/;
+  const EXCLUDE = /^(?:.+\.(automount|device|mount|scope|slice))$/;
+  const noSkips = (): { skip: (line: string, reason: string) => void; skips: string[] } => {
+    const skips: string[] = [];
+    return { skips, skip: (line, reason) => skips.push(`${reason}: ${line}`) };
+  };
+
+  it('reads list-units --output=json of a real systemd into the same units the bus gives', () => {
+    // fixtures/README.md: services/systemd/list-units.json, systemd 252 (--type=service there).
+    const { skip, skips } = noSkips();
+    const units = unitsFromListing(readFixture('services/systemd/list-units.json'), INCLUDE, EXCLUDE, skip);
+    assert.deepEqual(skips, []);
+    assert.deepEqual(
+      units.find((u) => u.name === 'capture-fails.service'),
+      {
+        name: 'capture-fails.service',
+        type: 'service',
+        loadState: 'loaded',
+        activeState: 'failed',
+        subState: 'failed',
+        objectPath: '',
+      },
+    );
+    assert.equal(units.find((u) => u.name === 'auditd.service')?.loadState, 'not-found');
+    // The patterns apply as on the bus: a slice is left out, a name not a unit is skipped.
+    const listed = JSON.stringify([
+      { unit: 'a.service', load: 'loaded', active: 'active', sub: 'running', description: '' },
+      { unit: 'system.slice', load: 'loaded', active: 'active', sub: 'active', description: '' },
+      { unit: 'no-type', load: 'loaded', active: 'active', sub: 'running', description: '' },
+    ]);
+    const other = noSkips();
+    assert.deepEqual(
+      unitsFromListing(listed, INCLUDE, EXCLUDE, other.skip).map((u) => u.name),
+      ['a.service'],
+    );
+    assert.deepEqual(other.skips, ['not a unit name: no-type']);
+  });
+
+  it('takes restarts of loaded services and start times of active units from show, by Id', () => {
+    const units: SystemdUnit[] = [
+      {
+        name: 'web.service',
+        type: 'service',
+        loadState: 'loaded',
+        activeState: 'active',
+        subState: 'running',
+        objectPath: '',
+      },
+      {
+        name: 'old.service',
+        type: 'service',
+        loadState: 'loaded',
+        activeState: 'inactive',
+        subState: 'dead',
+        objectPath: '',
+      },
+      {
+        name: 'early.socket',
+        type: 'socket',
+        loadState: 'loaded',
+        activeState: 'active',
+        subState: 'listening',
+        objectPath: '',
+      },
+    ];
+    // show prints one block per unit in the order asked, each with the properties it has
+    // (a socket has no NRestarts); a unit active since before systemd's clock has 0.
+    const shown = [
+      'Id=web.service\nNRestarts=3\nActiveEnterTimestampMonotonic=2500000',
+      'Id=old.service\nNRestarts=0\nActiveEnterTimestampMonotonic=1000000',
+      'Id=early.socket\nActiveEnterTimestampMonotonic=0',
+      'Id=someone-else.service\nNRestarts=9\nActiveEnterTimestampMonotonic=7',
+      '',
+    ].join('\n\n');
+    const { skip, skips } = noSkips();
+    const reading = readingFromSystemctl(
+      units,
+      { shown, manager: 'SystemState=degraded\n', bootTime: 1_700_000_000 },
+      skip,
+    );
+    assert.deepEqual(skips, []);
+    assert.deepEqual(
+      [...reading.restarts],
+      [
+        ['web.service', 3],
+        ['old.service', 0],
+      ],
+    );
+    // btime + the monotonic stamp; an inactive unit's stamp is its last run's, not reported.
+    assert.deepEqual(
+      [...reading.activeSinceUs],
+      [
+        ['web.service', 1_700_000_002_500_000],
+        ['early.socket', 0],
+      ],
+    );
+    assert.equal(reading.systemState, 'degraded');
+    const families = systemdFamilies(reading);
+    assert.equal(
+      value(families, 'hyperion_systemd_unit_start_time_seconds', { name: 'web.service' }),
+      1_700_000_002.5,
+    );
+    assert.equal(value(families, 'hyperion_systemd_system_running', {}), 0);
+  });
+
+  it('without show or boot time (systemctl failed), still gives every state and nothing made up', () => {
+    const units = unitsFromListing(
+      readFixture('services/systemd/list-units.json'),
+      /^(?:.+)$/,
+      /^(?:$)/,
+      () => {},
+    );
+    const reading = readingFromSystemctl(
+      units,
+      { shown: undefined, manager: undefined, bootTime: undefined },
+      () => {},
+    );
+    assert.equal(reading.units.length, units.length);
+    assert.equal(reading.restarts.size, 0);
+    assert.equal(reading.activeSinceUs.size, 0);
+    assert.equal(reading.systemState, undefined);
+    assert.equal(family(systemdFamilies(reading), 'hyperion_systemd_system_running'), undefined);
   });
 });
 
