@@ -320,7 +320,7 @@ export class LocalHost implements Host {
     this.privilegedAgents = new AgentPool({ ...LOCAL_AGENTS, hostName: name, ...launch });
     this.jobAgents = new AgentPool({ ...JOB_AGENTS, hostName: name, ...launch });
     this.files = new AgentFiles(this.agents, socket === undefined ? undefined : options.filesUser);
-    this.privileged = new AgentPrivileged(this.privilegedAgents, this.jobAgents);
+    this.privileged = new AgentPrivileged(this.privilegedAgents, this.jobAgents, this.name);
     this.keptFiles = new KeptFileHandles(this.paths.procfs, options.keptFiles ?? {});
     this.sysfsPrefix = this.paths.sysfs.endsWith('/') ? this.paths.sysfs : `${this.paths.sysfs}/`;
   }

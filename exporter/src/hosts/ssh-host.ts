@@ -133,7 +133,7 @@ export class SshHost implements Host {
         : pool(max, () => launchSshAgent(exec, secrets));
     this.privilegedPool = sudo ? privilegedPool(SUDO_AGENTS) : this.workers;
     this.jobAgents = privilegedPool(JOB_AGENTS);
-    this.privileged = new AgentPrivileged(this.privilegedPool, this.jobAgents);
+    this.privileged = new AgentPrivileged(this.privilegedPool, this.jobAgents, this.name);
     this.files = new AgentFiles(this.workers);
     this.batcher = new ReadBatcher(
       (requests) =>

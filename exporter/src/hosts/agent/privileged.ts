@@ -41,6 +41,7 @@ export class AgentPrivileged implements HostPrivileged {
   constructor(
     private readonly pool: AgentPool,
     private readonly jobs: AgentPool,
+    private readonly hostName: string,
   ) {}
 
   private call(verb: string, args: readonly string[], timeoutMs: number): Promise<string[]> {
@@ -48,7 +49,23 @@ export class AgentPrivileged implements HostPrivileged {
   }
 
   private async program(verb: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
-    return programResult(await this.call(verb, args, timeoutMs + ANSWER_GRACE_MS));
+    try {
+      return programResult(await this.call(verb, args, timeoutMs + ANSWER_GRACE_MS));
+    } catch (error) {
+      throw this.absent(error);
+    }
+  }
+
+  /**
+   * The agent's exec(2) answered ENOENT ("exec PROGRAM: …"): the program is not installed there,
+   * said once for every verb that runs one (nft, journalctl, a job's command…).
+   */
+  private absent(error: unknown): unknown {
+    const failed = error as NodeJS.ErrnoException;
+    const program = failed?.code === 'ENOENT' ? /^exec (.+): [^:]+$/s.exec(failed.message)?.[1] : undefined;
+    return program === undefined
+      ? error
+      : new HyperionError('unsupported', `${program} is not installed on host ${this.hostName}`);
   }
 
   async signal(pid: number, signal: string): Promise<void> {
@@ -129,9 +146,13 @@ export class AgentPrivileged implements HostPrivileged {
     ];
     if (run.signal?.aborted)
       throw new HyperionError('unavailable', `${run.argv[0]} was stopped before it started`);
-    const fields = await this.jobs.use((agent) =>
-      agent.call('job', args, seconds(run.timeoutMs) * 1000 + ANSWER_GRACE_MS, run.signal),
-    );
-    return programResult(fields);
+    try {
+      const fields = await this.jobs.use((agent) =>
+        agent.call('job', args, seconds(run.timeoutMs) * 1000 + ANSWER_GRACE_MS, run.signal),
+      );
+      return programResult(fields);
+    } catch (error) {
+      throw this.absent(error);
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { isAgentRefusal } from '../../hosts/agent/connection.js';
 import type { Host } from '../../hosts/host.js';
-import { errorMessage } from '../../util/errors.js';
+import { errorMessage, isHyperionError } from '../../util/errors.js';
 import type { JobCommand, RunOutcome } from './definition.js';
 
 export interface Outcome {
@@ -79,11 +79,8 @@ export async function runJob(host: Host, settings: RunSettings): Promise<Outcome
     if (isAgentRefusal(error) && error.reason === 'no-working-directory') {
       return notRun('error', `working directory ${command.cwd} does not exist on host ${host.name}`);
     }
-    // The agent's exec(2) said ENOENT: the program itself is missing there.
-    const failed = error as NodeJS.ErrnoException;
-    if (failed.code === 'ENOENT' && failed.message.startsWith('exec ')) {
-      return notRun('error', `${jobArgv(command)[0]} is not installed on host ${host.name}`);
-    }
+    // The program itself is missing there (the agent's exec said ENOENT).
+    if (isHyperionError(error) && error.type === 'unsupported') return notRun('error', error.message);
     if (settings.signal.aborted) return notRun('aborted', String(settings.signal.reason ?? 'aborted'));
     return notRun('error', errorMessage(error));
   }

@@ -35,7 +35,18 @@ describe('the agent’s program verbs', () => {
     assert.equal(r.stdout, '998\n999\n1000\n');
   });
 
-  it('reports a program that cannot start by its errno name', async () => {
-    await assert.rejects(job(['/nonexistent/program']), { code: 'ENOENT' });
+  it('says a program that is not there is not installed, for every verb that runs one', async () => {
+    // The agent's exec(2) answers ENOENT; the managers read 'unsupported' (nft, journalctl…).
+    await assert.rejects(job(['/nonexistent/program']), {
+      name: 'HyperionError',
+      type: 'unsupported',
+      message: '/nonexistent/program is not installed on host local',
+    });
+    await assert.rejects(job(['/nonexistent/my program: v2']), {
+      type: 'unsupported',
+      message: '/nonexistent/my program: v2 is not installed on host local',
+    });
+    // Any other failure to start keeps its errno name.
+    await assert.rejects(job(['/etc']), { code: 'EACCES' });
   });
 });
