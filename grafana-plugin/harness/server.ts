@@ -189,15 +189,20 @@ function forward(
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });
+  let clientLeft = false;
   upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
   upstream.on('error', (error) => {
+    // Hung up on because the browser left (a page navigated away): nobody to answer, no fault.
+    if (clientLeft) return;
     log(`proxy ${req.method} ${target.pathname}: ${error.message}`);
     if (!res.headersSent) json(res, 502, { message: 'Bad Gateway', error: error.message });
     else res.destroy();
   });
   // A client that gives up (or an upload refused early) must not leave the upstream hanging.
   res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (res.writableFinished) return;
+    clientLeft = true;
+    upstream.destroy();
   });
   req.pipe(upstream);
 }
