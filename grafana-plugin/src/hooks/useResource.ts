@@ -101,6 +101,26 @@ export function useResource<T>(
   return { data, error, loading, refreshing, partial, reload };
 }
 
+/**
+ * A list loader's first page, when it may have one: with `preview` (nothing is on screen for the
+ * inputs yet) and a `first` request (the rows in view, sorted and limited by the exporter), that
+ * page is the answer when it is `complete`, else it is shown and the `whole` list asked for once
+ * it is painted. Without either, the whole list alone.
+ */
+export async function firstPageThenWhole<T, P extends T>(
+  preview: Preview<T> | undefined,
+  first: (() => Promise<P>) | undefined,
+  complete: (page: P) => boolean,
+  whole: () => Promise<T>,
+): Promise<T> {
+  if (preview && first) {
+    const page = await first();
+    if (complete(page)) return page; // all there is: no second request
+    await preview(page);
+  }
+  return whole();
+}
+
 /** Resolves after the next frame was painted (a timer queued from the frame's callback). */
 function afterPaint(): Promise<void> {
   return new Promise((resolve) => {

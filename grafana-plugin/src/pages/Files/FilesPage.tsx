@@ -21,7 +21,7 @@ import { Page } from '../../components/Page';
 import { Empty, ResourceView } from '../../components/States';
 import { useAction } from '../../hooks/useAction';
 import { useHost, useSearchParam, useSearchParamsUpdate } from '../../hooks/useHost';
-import { useResource } from '../../hooks/useResource';
+import { firstPageThenWhole, useResource } from '../../hooks/useResource';
 import { FileDrawer } from './FileDrawer';
 import { FileTable } from './FileTable';
 import { UploadList, type UploadState } from './UploadList';
@@ -96,14 +96,16 @@ export function FilesPage() {
     async (signal, preview) => {
       if (root === '') return undefined;
       const path = apiPath('hosts', host, 'files', root, dir);
-      if (preview && EXPORTER_SORTS.includes(sort.key)) {
-        const first = { sort: sort.key, order: sort.order, limit: FIRST_PAGE };
-        const page = await api.get<DirectoryListing | FileDetail>(path, first, signal);
+      const first = { sort: sort.key, order: sort.order, limit: FIRST_PAGE };
+      return firstPageThenWhole(
+        preview,
+        EXPORTER_SORTS.includes(sort.key)
+          ? () => api.get<DirectoryListing | FileDetail>(path, first, signal)
+          : undefined,
         // A file, or a folder that fits in one page, is already whole.
-        if (page.kind === 'file' || page.total <= page.items.length) return page;
-        await preview(page);
-      }
-      return api.get<DirectoryListing | FileDetail>(path, { limit: MAX_LISTING }, signal);
+        (page) => page.kind === 'file' || page.total <= page.items.length,
+        () => api.get<DirectoryListing | FileDetail>(path, { limit: MAX_LISTING }, signal),
+      );
     },
     [api, host, root, dir],
   );

@@ -24,7 +24,7 @@ import {
 import { useAction } from '../../hooks/useAction';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useHost, useSearchParam } from '../../hooks/useHost';
-import { useResource } from '../../hooks/useResource';
+import { firstPageThenWhole, useResource } from '../../hooks/useResource';
 import {
   formatBytes,
   formatDuration,
@@ -80,16 +80,16 @@ export function ProcessesPage() {
   // The first answer for a host and filters starts with the rows in view, sorted and limited
   // by the exporter (a tree needs every process, so it comes whole).
   const processes = useResource<ProcessPage | ProcessTreePage>(
-    async (signal, preview) => {
+    (signal, preview) => {
       const path = apiPath('hosts', host, 'processes');
       const query = { search: searchQ, user: userQ, tree: asTree };
-      if (preview && !asTree) {
-        const first = { ...query, sort: sort.key, order: sort.order, limit: FIRST_PAGE };
-        const page = await api.get<ProcessPage>(path, first, signal);
-        if (page.total <= page.items.length) return page; // all there is: no second request
-        await preview(page);
-      }
-      return api.get<ProcessPage | ProcessTreePage>(path, query, signal);
+      const first = { ...query, sort: sort.key, order: sort.order, limit: FIRST_PAGE };
+      return firstPageThenWhole(
+        preview,
+        asTree ? undefined : () => api.get<ProcessPage>(path, first, signal),
+        (page) => page.total <= page.items.length,
+        () => api.get<ProcessPage | ProcessTreePage>(path, query, signal),
+      );
     },
     [api, host, searchQ, userQ, asTree],
     intervalMs(interval),
