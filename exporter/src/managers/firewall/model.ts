@@ -24,8 +24,8 @@ export const BLOCK_ID = /^[0-9a-f]{12}$/;
 export const REASON_MAX = 200;
 export const DURATION_MAX_SECONDS = 366 * 24 * 3600;
 /**
- * Blocks per host. Each is one set element of at most ~200 bytes of JSON, and a rebuild puts
- * them all on nft's command line (ruleset.ts toArgv), which Linux caps at about 2 MiB.
+ * Blocks per host. Each is one set element of at most ~200 bytes of JSON, and a rebuild sends
+ * them all in one transaction to the host's root agent, which takes a request of at most 4 MiB.
  */
 export const MAX_BLOCKS = 4096;
 

@@ -158,7 +158,7 @@ export function element(block: Block, nowMs: number): Expr {
 
 const tableRef = { family: TABLE_FAMILY, table: TABLE_NAME };
 
-/** Elements per command: keeps each command (one nft argument, see toArgv) far below 128 KiB. */
+/** Elements per command: each command of a large rebuild stays a few tens of KiB. */
 const ELEMENTS_PER_COMMAND = 256;
 
 function elementsCommands(verb: 'add' | 'delete', set: SetName, elem: unknown[]): Expr[] {
@@ -169,19 +169,6 @@ function elementsCommands(verb: 'add' | 'delete', set: SetName, elem: unknown[])
     });
   }
   return out;
-}
-
-/**
- * A transaction as nft's command line, for applying it by hand (the fixtures' capture does; the
- * exporter's agent hands the JSON to `nft -j -f -` on a pipe). nft joins its arguments with
- * spaces into one buffer, so each command is its own argument (Linux caps one argument at
- * 128 KiB, all of them at about 2 MiB — MAX_BLOCKS keeps a transaction well inside that).
- */
-export function toArgv(transaction: { nftables: Expr[] }): string[] {
-  const commands = transaction.nftables.map(
-    (c, i, all) => JSON.stringify(c) + (i < all.length - 1 ? ',' : ''),
-  );
-  return ['nft', '-j', '{"nftables":[', ...commands, ']}'];
 }
 
 function groupBySet(blocks: readonly Block[]): Map<SetName, Block[]> {
