@@ -32,7 +32,7 @@ import type { Host } from '../hosts/host.js';
 import { parseProcStat } from '../parsers/proc-stat.js';
 import type { SkipReporter } from '../parsers/skip.js';
 import { parseListUnits as parseListedUnits, parseSystemctlShow, showNumber } from '../parsers/systemctl.js';
-import { parseListUnits, type SystemdUnit } from '../parsers/systemd-units.js';
+import { parseListUnits, unitType, type SystemdUnit } from '../parsers/systemd-units.js';
 import { FamilyBuilder, type Collector, type CollectContext, type MetricFamily } from './collector.js';
 
 /** node_exporter's defaults for its --collector.systemd.unit-include/-exclude. */
@@ -239,8 +239,6 @@ function asNumber(value: unknown): number | undefined {
 
 /** How long one systemctl on a /probe host may take. */
 const SYSTEMCTL_TIMEOUT_MS = 15_000;
-/** The unit type of a name (ssh.service → service); undefined for what is not a unit name. */
-const UNIT_TYPE = /^[^/\s]{1,255}\.([a-z]+)$/;
 
 /** `systemctl list-units --all --output=json`: the units the patterns select. */
 export function unitsFromListing(
@@ -251,7 +249,7 @@ export function unitsFromListing(
 ): SystemdUnit[] {
   const units: SystemdUnit[] = [];
   for (const listed of parseListedUnits(text, skip)) {
-    const type = UNIT_TYPE.exec(listed.unit)?.[1];
+    const type = unitType(listed.unit);
     if (type === undefined) {
       skip(listed.unit, 'not a unit name');
       continue;

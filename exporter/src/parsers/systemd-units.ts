@@ -23,6 +23,11 @@ export interface SystemdUnit {
 
 /** A unit name as systemd allows it: name.type, with the type one of its unit types' names. */
 const UNIT_NAME = /^[^/\s]{1,255}\.([a-z]+)$/;
+
+/** The unit type of a unit name (ssh.service → service); undefined for what is not one. */
+export function unitType(name: string): string | undefined {
+  return UNIT_NAME.exec(name)?.[1];
+}
 const OBJECT_PATH = /^\/[A-Za-z0-9_/]*$/;
 
 /** The units of a ListUnits answer; malformed rows are skipped and reported, never thrown. */
@@ -39,7 +44,7 @@ export function parseListUnits(rows: unknown, skip: SkipReporter): SystemdUnit[]
       continue;
     }
     const [name, , loadState, activeState, subState, , objectPath] = row as string[];
-    const type = UNIT_NAME.exec(name!)?.[1];
+    const type = unitType(name!);
     if (type === undefined) {
       skip(text(), 'not a unit name');
       continue;
