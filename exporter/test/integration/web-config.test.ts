@@ -223,7 +223,8 @@ describe('one web configuration file, the exporter and node_exporter, scraped by
         job,
         (ts) => ts.length > 0 && ts.every((x) => x.health === 'down' && x.lastError !== ''),
       );
-      for (const target of t) assert.doesNotMatch(target.lastError, /401/, 'refused before any HTTP');
+      for (const target of t)
+        assert.doesNotMatch(target.lastError, /HTTP status 401/, 'refused before any HTTP');
     }
     for (const port of [v4, nodeExporter.port]) {
       await assert.rejects(tlsRequest(port, { client: foreign }), `foreign certificate on ${port}`);
